@@ -1,0 +1,1 @@
+"""The support-requests portal: create_app() builds the Flask application."""
