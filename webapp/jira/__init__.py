@@ -1,0 +1,22 @@
+"""Jira client package: no Flask in here, so jobs, the CLI and tests build it directly."""
+from .adf import adf_to_html, adf_to_text, safe_href, text_to_adf, text_to_wiki
+from .client import JiraClient, jql_quote, normalize_base_url
+from .errors import (
+    JiraAuthError,
+    JiraError,
+    JiraForbiddenError,
+    JiraInvalidError,
+    JiraNotFoundError,
+    JiraRateLimitedError,
+    JiraTransientError,
+    parse_retry_after,
+)
+from .fields import field_type, make_label, reference_label, shape_field_value
+
+__all__ = [
+    "JiraClient", "normalize_base_url", "jql_quote",
+    "text_to_adf", "text_to_wiki", "adf_to_html", "adf_to_text", "safe_href",
+    "shape_field_value", "field_type", "make_label", "reference_label",
+    "JiraError", "JiraAuthError", "JiraForbiddenError", "JiraNotFoundError",
+    "JiraInvalidError", "JiraRateLimitedError", "JiraTransientError", "parse_retry_after",
+]

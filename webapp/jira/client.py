@@ -1,0 +1,308 @@
+"""JiraClient: the portal's only contact with Jira.
+
+One class for Jira Cloud (REST v3, Basic e-mail:API token, ADF bodies) and Jira Data Center
+(REST v2, Bearer personal access token, wiki text), picked by ``deployment``. Plain values in,
+plain dicts out, and every failure raised as a ``JiraError`` subclass from ``errors``.
+"""
+import base64
+import logging
+import re
+import time
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import requests
+
+from .adf import text_to_adf, text_to_wiki
+from .errors import JiraError, JiraInvalidError, JiraTransientError, error_from_response
+from .fields import reference_label
+from .upload import MultipartFile
+
+log = logging.getLogger(__name__)
+
+DEPLOYMENTS = {"cloud": "/rest/api/3", "datacenter": "/rest/api/2"}
+# A pasted URL often carries the page the admin was on: cut it at the first such segment.
+PASTED_SUFFIX_RE = re.compile(
+    r"/(rest|browse|secure|projects|plugins|servicedesk|"
+    r"jira/(software|servicedesk|core|projects|your-work|dashboards|for-you))(/.*)?$", re.I)
+MAX_ERROR_BODY = 10_000
+MAX_PAGES = 1000
+REDIRECTS = (301, 302, 303, 307, 308)
+
+
+def normalize_base_url(url):
+    """``https://x.atlassian.net/browse/SUP-1/`` → ``https://x.atlassian.net``.
+
+    Drops credentials, query, fragment, trailing slashes and pasted ``/rest/...`` or
+    ``/browse/...`` paths, keeping a Data Center context path such as ``/jira-prod``.
+    """
+    url = (url or "").strip()
+    if url and "://" not in url:
+        url = "https://" + url
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("Jira URL must be an http(s) URL such as https://your-site.atlassian.net")
+    netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
+    path = PASTED_SUFFIX_RE.sub("", parts.path.rstrip("/")).rstrip("/")
+    return urlunsplit((parts.scheme, netloc, path, "", ""))
+
+
+def jql_quote(value):
+    """A JQL string literal: user values never change the query's shape."""
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class _TokenAuth(requests.auth.AuthBase):
+    """Sets the Authorization header; its repr never shows the token."""
+
+    def __init__(self, header_value):
+        self._header_value = header_value
+
+    def __call__(self, request):
+        request.headers["Authorization"] = self._header_value
+        return request
+
+    def __repr__(self):
+        return "<_TokenAuth (hidden)>"
+
+
+class JiraClient:
+    """Talks to one Jira site on behalf of one account."""
+
+    def __init__(self, base_url, username, token, deployment="cloud", timeout=(5, 30),
+                 session=None):
+        if deployment not in DEPLOYMENTS:
+            raise ValueError("deployment must be 'cloud' or 'datacenter'")
+        self.base_url = normalize_base_url(base_url)
+        self.username = username
+        self.deployment = deployment
+        self.api = DEPLOYMENTS[deployment]
+        self.timeout = timeout
+        self.session = session or requests.Session()
+        if deployment == "cloud":
+            pair = base64.b64encode(f"{username}:{token}".encode("utf-8")).decode("ascii")
+            self._auth = _TokenAuth(f"Basic {pair}")
+        else:
+            self._auth = _TokenAuth(f"Bearer {token}")
+
+    def __repr__(self):
+        return f"<JiraClient {self.deployment} {self.base_url} as {self.username!r}>"
+
+    # ---- HTTP --------------------------------------------------------------------------
+
+    def _url(self, path):
+        if path.startswith(("http://", "https://")):
+            return path
+        return self.base_url + (path if path.startswith("/rest/") else self.api + path)
+
+    def _send(self, method, path, context=None, expected=(200,), **kwargs):
+        """Send one request; return the response or raise the matching JiraError."""
+        url = self._url(path)
+        headers = {"Accept": "application/json", **kwargs.pop("headers", {})}
+        started = time.monotonic()
+        try:
+            response = self.session.request(method, url, headers=headers, auth=self._auth,
+                                            timeout=self.timeout, **kwargs)
+        except requests.Timeout as exc:
+            log.warning("jira %s %s timed out", method, path)
+            raise JiraTransientError(f"Timed out after {self.timeout} s ({type(exc).__name__})",
+                                     context=context) from None
+        except requests.RequestException as exc:
+            log.warning("jira %s %s failed: %s", method, path, type(exc).__name__)
+            raise JiraTransientError(f"Could not connect to {self.base_url} ({type(exc).__name__})",
+                                     context=context) from None
+        log.info("jira %s %s -> %s in %.0f ms", method, path, response.status_code,
+                 (time.monotonic() - started) * 1000)
+        if response.status_code not in expected:
+            body = "" if kwargs.get("stream") else response.text[:MAX_ERROR_BODY]
+            response.close()
+            raise error_from_response(response.status_code, response.headers, body, context)
+        return response
+
+    def _json(self, method, path, context=None, expected=(200,), **kwargs):
+        response = self._send(method, path, context, expected, **kwargs)
+        try:
+            return response.json()
+        except (ValueError, RecursionError):
+            raise JiraError("Jira answered with a body that is not JSON (is the Jira URL right?)",
+                            status=response.status_code, context=context) from None
+
+    def _pages(self, path, items_keys, params=None, page_size=50, context=None):
+        """Yield items from a startAt/maxResults/total paged GET."""
+        start = 0
+        for _ in range(MAX_PAGES):
+            data = self._json("GET", path, context,
+                              params={**(params or {}), "startAt": start, "maxResults": page_size})
+            items = next((data[k] for k in items_keys if isinstance(data.get(k), list)), [])
+            yield from items
+            start += len(items)
+            total = data.get("total")
+            if not items or data.get("isLast") or (total is not None and start >= total):
+                return
+
+    # ---- reading configuration ---------------------------------------------------------
+
+    def server_info(self):
+        return self._json("GET", "/serverInfo")
+
+    def myself(self):
+        return self._json("GET", "/myself")
+
+    def project(self, project_key):
+        return self._json("GET", f"/project/{project_key}", {"project_key": project_key})
+
+    def issue_types(self, project_key):
+        """Issue types the account can create in the project (empty: no Create permission)."""
+        return list(self._pages(f"/issue/createmeta/{project_key}/issuetypes",
+                                ("issueTypes", "values"), context={"project_key": project_key}))
+
+    def create_fields(self, project_key, issue_type_id):
+        """Fields on the create screen of that issue type, with schema and allowedValues."""
+        return list(self._pages(f"/issue/createmeta/{project_key}/issuetypes/{issue_type_id}",
+                                ("fields", "results", "values"),
+                                context={"project_key": project_key}))
+
+    def fields(self):
+        return self._json("GET", "/field")
+
+    def attachment_settings(self):
+        return self._json("GET", "/attachment/meta")
+
+    # ---- issues ------------------------------------------------------------------------
+
+    def new_issue_fields(self, project_key, issue_type, summary, description="", labels=(),
+                         extra=None):
+        """The ``fields`` of a new issue, with the description in this deployment's format.
+
+        ``issue_type`` is an id ("10002") or a name ("Task"); ids survive renames and
+        translation. ``extra`` holds already-shaped custom field values (see fields.py).
+        """
+        fields = {
+            "project": {"key": project_key},
+            "issuetype": {"id": issue_type} if str(issue_type).isdigit() else {"name": issue_type},
+            "summary": summary,
+        }
+        if description and description.strip():
+            fields["description"] = (text_to_adf(description) if self.deployment == "cloud"
+                                     else text_to_wiki(description))
+        if labels:
+            fields["labels"] = list(labels)
+        fields.update(extra or {})
+        return fields
+
+    def create_issue(self, fields):
+        """Create an issue; return Jira's ``{"id", "key", "self"}``."""
+        project_key = (fields.get("project") or {}).get("key")
+        context = {"project_key": project_key}
+        try:
+            return self._json("POST", "/issue", context, expected=(201,), json={"fields": fields})
+        except JiraInvalidError as exc:
+            if "issuetype" in exc.errors and project_key:
+                exc.context["valid_issue_types"] = self._valid_issue_type_names(project_key)
+            raise
+
+    def _valid_issue_type_names(self, project_key):
+        """Best effort, for the error message: the types the project does accept."""
+        try:
+            return [f"{t.get('name')} ({t.get('id')})" for t in self.issue_types(project_key)]
+        except JiraError:
+            return []
+
+    def upload_attachment(self, issue_id_or_key, path, filename=None, mime_type=None):
+        """Upload the file at ``path``, streamed from disk; return Jira's attachment list."""
+        body = MultipartFile(path, filename, mime_type)
+        headers = {"X-Atlassian-Token": "no-check", "Content-Type": body.content_type}
+        return self._json("POST", f"/issue/{issue_id_or_key}/attachments", headers=headers,
+                          data=body)
+
+    def issue(self, issue_id_or_key, fields=("summary", "status", "updated", "resolution")):
+        return self._json("GET", f"/issue/{issue_id_or_key}", params={"fields": ",".join(fields)})
+
+    def search(self, jql, fields=("summary", "status", "updated", "resolution"),
+               page_size=100, reconcile_issues=()):
+        """Yield every issue matching ``jql``, following the pages Jira hands out.
+
+        Cloud uses the enhanced search (``/search/jql``, ``nextPageToken``); Data Center has
+        only the classic ``/search`` with ``startAt``.
+        """
+        if self.deployment != "cloud":
+            body = {"jql": jql, "fields": list(fields), "maxResults": page_size}
+            for _ in range(MAX_PAGES):
+                data = self._json("POST", "/search", json=body)
+                issues = data.get("issues") or []
+                yield from issues
+                body["startAt"] = body.get("startAt", 0) + len(issues)
+                if not issues or body["startAt"] >= data.get("total", 0):
+                    return
+            return
+        body = {"jql": jql, "fields": list(fields), "maxResults": page_size}
+        if reconcile_issues:
+            body["reconcileIssues"] = [int(i) for i in reconcile_issues]
+        for _ in range(MAX_PAGES):
+            data = self._json("POST", "/search/jql", json=body)
+            yield from data.get("issues") or []
+            token = data.get("nextPageToken")
+            if not token or data.get("isLast", True):
+                return
+            body["nextPageToken"] = token
+
+    def find_issue_by_reference(self, project_key, reference,
+                                fields=("summary", "status", "updated", "labels")):
+        """The issue created earlier for portal request ``reference``, or None.
+
+        Every issue the portal creates carries the label ``portal-ref-<reference>``; a retried
+        delivery calls this first so an interrupted create never yields a second issue.
+        """
+        jql = (f"project = {jql_quote(project_key)} AND "
+               f"labels = {jql_quote(reference_label(reference))}")
+        for issue in self.search(jql, fields=fields, page_size=1):
+            return issue
+        return None
+
+    def comments(self, issue_id_or_key, page_size=100):
+        """Yield every comment of the issue, oldest first."""
+        yield from self._pages(f"/issue/{issue_id_or_key}/comment", ("comments",),
+                               params={"orderBy": "created"}, page_size=page_size)
+
+    def download_attachment(self, attachment_id, fileobj, chunk_size=64 * 1024):
+        """Stream attachment content into ``fileobj``; return the number of bytes written.
+
+        Jira answers with a 303 to a media host. The redirect is followed by hand so the
+        credentials go only to the Jira site itself, never to another host.
+        """
+        response = self._send("GET", f"/attachment/content/{attachment_id}",
+                              expected=(200,) + REDIRECTS, allow_redirects=False, stream=True)
+        for _ in range(5):
+            if response.status_code not in REDIRECTS:
+                break
+            target = urljoin(response.url, response.headers.get("Location", ""))
+            response.close()
+            if _origin(target) == _origin(self.base_url):
+                response = self._send("GET", target, expected=(200,) + REDIRECTS,
+                                      allow_redirects=False, stream=True)
+            else:
+                response = self._fetch_foreign(target, stream=True)
+        if response.status_code != 200:
+            response.close()
+            raise JiraError("Too many redirects while downloading the attachment")
+        written = 0
+        with response:
+            for block in response.iter_content(chunk_size):
+                fileobj.write(block)
+                written += len(block)
+        return written
+
+    def _fetch_foreign(self, url, **kwargs):
+        """GET a URL on another host: no credentials at all."""
+        try:
+            response = self.session.get(url, timeout=self.timeout, allow_redirects=False,
+                                        auth=None, **kwargs)
+        except requests.RequestException as exc:
+            raise JiraTransientError(f"Attachment download failed ({type(exc).__name__})") from None
+        if response.status_code >= 400:
+            raise error_from_response(response.status_code, response.headers, "", None)
+        return response
+
+
+def _origin(url):
+    parts = urlsplit(url)
+    return (parts.scheme, parts.hostname, parts.port)

@@ -1,0 +1,227 @@
+"""Exceptions for Jira failures, one class per kind of failure.
+
+Each carries what the delivery job needs to decide (``transient``) and what an admin needs to
+fix the settings (``message(lang)``), following the troubleshooting table of the product docs.
+Nothing here ever holds the API token: messages are built from the response body and the
+context the client passes in (project key, issue type), never from request headers.
+"""
+import json
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+
+MAX_BODY_CHARS = 300
+
+
+class JiraError(Exception):
+    """Base class. ``status`` is the HTTP status (None without a response)."""
+
+    transient = False
+    default_status = None
+
+    def __init__(self, detail="", status=None, error_messages=(), errors=None, context=None):
+        self.detail = _truncate(detail)
+        self.status = status if status is not None else self.default_status
+        self.error_messages = [_truncate(m) for m in error_messages]
+        self.errors = {k: _truncate(v) for k, v in (errors or {}).items()}
+        self.context = dict(context or {})
+        super().__init__(self.detail or self.__class__.__name__)
+
+    def __repr__(self):
+        return f"{self.__class__.__name__}(status={self.status!r}, detail={self.detail!r})"
+
+    def jira_text(self):
+        """What Jira itself said, joined on one line."""
+        parts = list(self.error_messages)
+        parts += [f"{field}: {msg}" for field, msg in self.errors.items()]
+        if not parts and self.detail:
+            parts.append(self.detail)
+        return "; ".join(parts)
+
+    def message(self, lang="en"):
+        """A readable sentence saying what went wrong and what to fix."""
+        lang = lang if lang in ("en", "tr") else "en"
+        text = self._advice(lang)
+        said = self.jira_text()
+        if said:
+            text += (" Jira said: " if lang == "en" else " Jira yanıtı: ") + said
+        return text
+
+    def _advice(self, lang):
+        return {"en": "Jira returned an unexpected error.",
+                "tr": "Jira beklenmeyen bir hata döndürdü."}[lang]
+
+
+class JiraAuthError(JiraError):
+    """401: Jira did not accept the username and API token."""
+
+    default_status = 401
+
+    def _advice(self, lang):
+        return {
+            "en": "Jira rejected the credentials (401). Check the username (the Atlassian account "
+                  "e-mail) and the API token: it may be mistyped, expired or revoked.",
+            "tr": "Jira kimlik bilgilerini reddetti (401). Kullanıcı adını (Atlassian hesabının "
+                  "e-posta adresi) ve API token'ı kontrol edin: hatalı yazılmış, süresi dolmuş "
+                  "veya iptal edilmiş olabilir.",
+        }[lang]
+
+
+class JiraForbiddenError(JiraError):
+    """403: the account is known but lacks a permission."""
+
+    default_status = 403
+
+    def _advice(self, lang):
+        project = self.context.get("project_key", "")
+        return {
+            "en": f"The Jira account lacks permission for this action (403). Give it Browse, "
+                  f"Create issues and Create attachments permissions in project {project}.",
+            "tr": f"Jira hesabının bu işlem için yetkisi yok (403). {project} projesinde Browse, "
+                  f"Create issues ve Create attachments yetkilerini verin.",
+        }[lang]
+
+
+class JiraNotFoundError(JiraError):
+    """404: the project or issue does not exist or is invisible to the account."""
+
+    default_status = 404
+
+    def _advice(self, lang):
+        project = self.context.get("project_key")
+        if project:
+            return {
+                "en": f"Project '{project}' was not found (404). Check the project key, and that "
+                      f"the Jira account has permission to see the project.",
+                "tr": f"'{project}' projesi bulunamadı (404). Proje anahtarını ve Jira hesabının "
+                      f"projeyi görme yetkisi olduğunu kontrol edin.",
+            }[lang]
+        return {
+            "en": "Jira could not find it (404): check the Jira URL, or the issue was deleted "
+                  "or is not visible to the Jira account.",
+            "tr": "Jira kaydı bulamadı (404): Jira URL'sini kontrol edin; kayıt silinmiş veya "
+                  "Jira hesabına görünmüyor olabilir.",
+        }[lang]
+
+
+class JiraInvalidError(JiraError):
+    """400: Jira refused the request; ``errors`` maps field ids to messages."""
+
+    default_status = 400
+
+    def _advice(self, lang):
+        if "issuetype" in self.errors:
+            valid = ", ".join(self.context.get("valid_issue_types", []))
+            project = self.context.get("project_key", "")
+            if lang == "tr":
+                hint = f" Geçerli tipler: {valid}." if valid else ""
+                return f"Issue type {project} projesi için geçerli değil (400).{hint}"
+            hint = f" Valid types: {valid}." if valid else ""
+            return f"The issue type is not valid for project {project} (400).{hint}"
+        if "project" in self.errors:
+            return {
+                "en": "Jira does not know the project (400). Check the project key, and that the "
+                      "Jira account has permission to see and create issues in it.",
+                "tr": "Jira projeyi tanımıyor (400). Proje anahtarını ve Jira hesabının projeyi "
+                      "görme ve issue açma yetkisini kontrol edin.",
+            }[lang]
+        return {
+            "en": "Jira refused the request (400). Check the custom field IDs, labels and "
+                  "required fields of the issue type.",
+            "tr": "Jira isteği reddetti (400). Custom field ID'lerini, etiketleri ve issue "
+                  "tipinin zorunlu alanlarını kontrol edin.",
+        }[lang]
+
+
+class JiraRateLimitedError(JiraError):
+    """429: too many requests; retry after ``retry_after`` seconds."""
+
+    transient = True
+    default_status = 429
+
+    def __init__(self, *args, retry_after=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.retry_after = retry_after
+
+    def _advice(self, lang):
+        wait = f"{self.retry_after:g}" if self.retry_after is not None else "?"
+        return {"en": f"Jira is rate limiting requests (429); retrying after {wait} s.",
+                "tr": f"Jira istekleri sınırlıyor (429); {wait} sn sonra yeniden denenecek."}[lang]
+
+
+class JiraTransientError(JiraError):
+    """5xx, timeout or connection failure: worth retrying later."""
+
+    transient = True
+
+    def __init__(self, *args, retry_after=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.retry_after = retry_after
+
+    def _advice(self, lang):
+        status = f" ({self.status})" if self.status else ""
+        return {
+            "en": f"Jira is unreachable or failing{status}; the request will be retried. "
+                  f"If it persists, check the Jira URL and Jira's status page.",
+            "tr": f"Jira'ya ulaşılamıyor veya hata veriyor{status}; istek yeniden denenecek. "
+                  f"Sürerse Jira URL'sini ve Jira'nın durum sayfasını kontrol edin.",
+        }[lang]
+
+
+def _truncate(text):
+    text = " ".join(str(text).split())
+    return text if len(text) <= MAX_BODY_CHARS else text[:MAX_BODY_CHARS] + "…"
+
+
+def parse_retry_after(value):
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+def error_from_response(status, headers, body, context=None):
+    """Build the right JiraError for a failed response; ``body`` is text, JSON or not."""
+    messages, errors, detail = _parse_body(body)
+    kwargs = dict(status=status, error_messages=messages, errors=errors, context=context)
+    retry_after = parse_retry_after(headers.get("Retry-After"))
+    if status == 401:
+        return JiraAuthError(detail, **kwargs)
+    if status == 403:
+        return JiraForbiddenError(detail, **kwargs)
+    if status == 404:
+        return JiraNotFoundError(detail, **kwargs)
+    if status == 429:
+        return JiraRateLimitedError(detail, retry_after=retry_after, **kwargs)
+    if status >= 500 or status == 408:
+        return JiraTransientError(detail, retry_after=retry_after, **kwargs)
+    if status in (400, 409, 410, 413, 415, 422):
+        return JiraInvalidError(detail, **kwargs)
+    return JiraError(detail, **kwargs)
+
+
+def _parse_body(body):
+    """(errorMessages, errors, detail) from an ErrorCollection, plain text or an HTML page."""
+    try:
+        data = json.loads(body) if body else None
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        messages = [str(m) for m in data.get("errorMessages") or [] if m]
+        errors = data.get("errors") if isinstance(data.get("errors"), dict) else {}
+        detail = data.get("message") or ""
+        return messages, {str(k): str(v) for k, v in errors.items()}, str(detail)
+    text = body or ""
+    if "<html" in text[:500].lower():
+        text = "(HTML error page)"
+    return [], {}, text
