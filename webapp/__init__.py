@@ -1,1 +1,105 @@
 """The support-requests portal: create_app() builds the Flask application."""
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from flask import Flask, request, session
+from flask_login import current_user
+
+from .config import Config
+from .extensions import babel, csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_class=Config, overrides=None):
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("INSTANCE_PATH", str(ROOT / "instance")),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_object(config_class)
+    app.config.update(overrides or {})
+    os.makedirs(app.instance_path, exist_ok=True)
+    _fill_local_defaults(app)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+    from . import queue
+    queue.init_app(app)
+
+    from . import auth, admin, cli, errors, main, support, htmx, templating
+    app.register_blueprint(main.bp)
+    app.register_blueprint(auth.bp, url_prefix="/auth")
+    app.register_blueprint(support.bp, url_prefix="/requests")
+    app.register_blueprint(admin.bp, url_prefix="/admin")
+    errors.init_app(app)
+    htmx.init_app(app)
+    templating.init_app(app)
+    cli.init_app(app)
+    _start_embedded_scheduler(app)
+    return app
+
+
+def _fill_local_defaults(app):
+    """On a developer machine nothing needs setting: keep generated keys and the
+    SQLite database in the instance folder. Production sets them in the environment."""
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(app, "secret_key", lambda: secrets.token_hex(32))
+    if not app.config.get("ENCRYPTION_KEYS"):
+        key = _instance_secret(app, "encryption_key", lambda: Fernet.generate_key().decode())
+        app.config["ENCRYPTION_KEYS"] = [key]
+    uri = app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not uri:
+        uri = "sqlite:///" + os.path.join(app.instance_path, "portal.db")
+    elif uri.startswith(("postgres://", "postgresql://")):
+        uri = "postgresql+psycopg://" + uri.split("://", 1)[1]  # the driver we ship
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+
+
+def _instance_secret(app, name, make):
+    path = Path(app.instance_path) / name
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(make())
+    return path.read_text().strip()
+
+
+def _start_embedded_scheduler(app):
+    """Without Redis, the web process runs the periodic jobs itself, from its first
+    request on (so CLI commands and tests start no threads)."""
+    from .queue import InProcessQueue
+    from .periodic import LocalClaims, start_scheduler
+
+    queue = app.extensions["queue"]
+    if not isinstance(queue, InProcessQueue) or not app.config.get("RUN_SCHEDULER", True):
+        return
+    started = []
+
+    @app.before_request
+    def start_once():
+        if not started:
+            started.append(start_scheduler(app, queue, LocalClaims()))
+
+
+def select_locale():
+    languages = ["en", "tr"]
+    if current_user and current_user.is_authenticated and current_user.language in languages:
+        return current_user.language
+    if session.get("language") in languages:
+        return session["language"]
+    return request.accept_languages.best_match(languages) or "en"
+
+
+def select_timezone():
+    if current_user and current_user.is_authenticated and current_user.timezone:
+        return current_user.timezone
+    return None

@@ -1,0 +1,15 @@
+from flask import Blueprint, abort
+from flask_login import current_user, login_required
+
+bp = Blueprint("admin", __name__)
+
+
+@bp.before_request
+@login_required
+def require_admin():
+    """Every admin page: anonymous visitors log in first, users get 403."""
+    if not current_user.is_admin:
+        abort(403)
+
+
+from . import routes  # noqa: E402,F401

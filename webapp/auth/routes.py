@@ -1,0 +1,86 @@
+"""Log in and log out."""
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from . import bp, throttle
+from .forms import LoginForm
+from ..extensions import db, login_manager
+from ..models import User, utcnow
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = _l("Please log in to continue.")
+login_manager.login_message_category = "info"
+
+# Checked against when the e-mail is unknown, so both paths take the same time.
+_DUMMY_HASH = generate_password_hash("not the password of anyone")
+
+
+@login_manager.user_loader
+def load_user(user_id):
+    return db.session.get(User, int(user_id))
+
+
+def safe_next(target):
+    """A local path to return to after log-in, or None (no open redirects)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target:
+        return None
+    return target
+
+
+def admin_required(view):
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+    return wrapped
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Show the log-in form and check it, throttling repeated failures."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        email = User.normalize_email(form.email.data)
+        address = request.remote_addr or "unknown"
+        locked = throttle.minutes_locked(email, address)
+        if locked:
+            form.password.errors.append(_(
+                "Too many failed attempts. Try again in %(minutes)d minutes.", minutes=locked))
+            return render_template("auth/login.html", form=form), 429
+        user = db.session.scalar(select(User).where(User.email == email))
+        if user is None:
+            User(password_hash=_DUMMY_HASH).check_password(form.password.data)
+        if user is None or not user.check_password(form.password.data) or not user.active:
+            throttle.record_failure(email, address)
+            form.password.errors.append(_("The e-mail or password is not correct."))
+            return render_template("auth/login.html", form=form), 200
+        throttle.clear_failures(email)
+        user.last_login_at = utcnow()
+        db.session.commit()
+        login_user(user, remember=form.remember.data)
+        return redirect(safe_next(request.args.get("next")) or url_for("main.index"), code=303)
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    """Log out (a POST, so another site can't log a user out)."""
+    logout_user()
+    flash(_("You have been logged out."), "info")
+    return redirect(url_for("auth.login"), code=303)

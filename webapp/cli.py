@@ -1,0 +1,92 @@
+"""Command-line tasks: `flask users ...` and `flask demo`."""
+import os
+import secrets
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from .extensions import db
+from .models import User
+
+users = AppGroup("users", help="Manage portal accounts.")
+
+
+def create_user(email, password, name=None, admin=False):
+    email = User.normalize_email(email)
+    user = User(email=email, display_name=name or email.split("@")[0],
+                role="admin" if admin else "user")
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--admin", is_flag=True, help="Give the account the admin role.")
+@click.option("--name", help="Display name (default: the part of the e-mail before @).")
+def create_user_command(email, password, admin, name):
+    """Create an account."""
+    if "@" not in email:
+        raise click.BadParameter("must be an e-mail address", param_hint="EMAIL")
+    if len(password) < 8:
+        raise click.BadParameter("must be at least 8 characters", param_hint="--password")
+    if db.session.scalar(select(User).where(User.email == User.normalize_email(email))):
+        raise click.ClickException(f"An account for {email} already exists.")
+    user = create_user(email, password, name, admin)
+    click.echo(f"Created {user.role} {user.email} ({user.display_name}).")
+
+
+@users.command("list")
+def list_users_command():
+    """List accounts."""
+    for user in db.session.scalars(select(User).order_by(User.email)):
+        state = "" if user.active else "  (disabled)"
+        click.echo(f"{user.email:40} {user.role:6} {user.display_name}{state}")
+
+
+@users.command("password")
+@click.argument("email")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def set_password_command(email, password):
+    """Set an account's password."""
+    user = db.session.scalar(select(User).where(User.email == User.normalize_email(email)))
+    if user is None:
+        raise click.ClickException(f"No account for {email}.")
+    user.set_password(password)
+    db.session.commit()
+    click.echo(f"Password changed for {user.email}.")
+
+
+@click.command("demo")
+def demo_command():
+    """Create a demo admin and user on first run, and print how to log in."""
+    credentials = Path(current_app.instance_path) / "demo-credentials.txt"
+    if not db.session.scalar(select(func.count()).select_from(User)):
+        accounts = [
+            ("admin", os.environ.get("DEMO_ADMIN_EMAIL", "admin@example.com"),
+             os.environ.get("DEMO_ADMIN_PASSWORD") or secrets.token_urlsafe(9), True),
+            ("user", os.environ.get("DEMO_USER_EMAIL", "user@example.com"),
+             os.environ.get("DEMO_USER_PASSWORD") or secrets.token_urlsafe(9), False),
+        ]
+        lines = []
+        for role, email, password, admin in accounts:
+            create_user(email, password, name=f"Demo {role.title()}", admin=admin)
+            lines.append(f"  {role:6} {email:28} password: {password}")
+        credentials.touch(mode=0o600)
+        credentials.write_text("\n".join(lines) + "\n")
+    if credentials.exists():
+        click.echo("Log in with one of the demo accounts:")
+        click.echo(credentials.read_text().rstrip())
+        click.echo(f"(kept in {credentials}; change with `flask users password EMAIL`)")
+    else:
+        click.echo("Log in with an account you created (`flask users list`).")
+
+
+def init_app(app):
+    app.cli.add_command(users)
+    app.cli.add_command(demo_command)

@@ -1,0 +1,54 @@
+"""Deployment settings, all from the environment (documented in README.md)."""
+import os
+
+
+def _bool(name, default=False):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _list(name, default=""):
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+class Config:
+    # Both may be left unset on a developer machine: create_app() then keeps a
+    # generated value in the instance folder. Production sets them.
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    ENCRYPTION_KEYS = _list("ENCRYPTION_KEYS")  # Fernet keys, newest first
+
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # default: SQLite in instance/
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL")  # unset: jobs run in-process
+    RQ_QUEUE = os.environ.get("RQ_QUEUE", "portal")
+
+    HEARTBEAT_SECONDS = int(os.environ.get("HEARTBEAT_SECONDS", "60"))
+    RUN_SCHEDULER = True  # embedded mode: the web process runs periodic jobs
+
+    LANGUAGES = ["en", "tr"]
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = os.environ.get("PORTAL_TIMEZONE", "Europe/Istanbul")
+
+    LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
+    LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", "15"))
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE")
+    REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE")
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session instead; long forms must not expire
+
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "25")) * 1024 * 1024
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    ENCRYPTION_KEYS = ["mO5tHI2c0H7GcmjUkgn1bu_zZO12eWgQKq6uQo6JeQo="]
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    REDIS_URL = None
+    RUN_SCHEDULER = False
+    WTF_CSRF_ENABLED = False
+    LOGIN_MAX_FAILURES = 3

@@ -1,0 +1,303 @@
+"""The data model of the whole portal."""
+import secrets
+from datetime import datetime, timezone
+
+from flask_login import UserMixin
+from sqlalchemy import DDL, Index, UniqueConstraint, event
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+
+def utcnow():
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(db.TypeDecorator):
+    """Timezone-aware UTC datetimes on every database (SQLite drops the zone)."""
+
+    impl = db.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(timezone.utc)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    ROLES = ("admin", "user")
+
+    id = db.Column(db.Integer, primary_key=True)
+    email = db.Column(db.String(254), nullable=False, unique=True)
+    display_name = db.Column(db.String(120), nullable=False)
+    password_hash = db.Column(db.String(256), nullable=False)
+    role = db.Column(db.String(16), nullable=False, default="user")
+    language = db.Column(db.String(8))  # None: follow the browser
+    timezone = db.Column(db.String(64))  # None: the portal's default
+    active = db.Column(db.Boolean, nullable=False, default=True)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    last_login_at = db.Column(UTCDateTime)
+
+    @property
+    def is_admin(self):
+        return self.role == "admin"
+
+    @property
+    def is_active(self):
+        return self.active
+
+    def set_password(self, password):
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password):
+        return check_password_hash(self.password_hash, password)
+
+    @staticmethod
+    def normalize_email(email):
+        return (email or "").strip().lower()
+
+    def __repr__(self):
+        return f"<User {self.email} {self.role}>"
+
+
+class LoginFailure(db.Model):
+    """One failed log-in; recent rows per e-mail or address throttle further tries."""
+
+    __tablename__ = "login_failures"
+    id = db.Column(db.Integer, primary_key=True)
+    email = db.Column(db.String(254), nullable=False)
+    remote_addr = db.Column(db.String(64), nullable=False)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    __table_args__ = (
+        Index("ix_login_failures_email_created", "email", "created_at"),
+        Index("ix_login_failures_addr_created", "remote_addr", "created_at"),
+    )
+
+
+class JiraSettings(db.Model):
+    """The single row behind the admin's Jira Config screen."""
+
+    __tablename__ = "jira_settings"
+    id = db.Column(db.Integer, primary_key=True)
+    enabled = db.Column(db.Boolean, nullable=False, default=False)  # Active / Passive
+    deployment = db.Column(db.String(16), nullable=False, default="cloud")  # cloud | datacenter
+    base_url = db.Column(db.String(500), nullable=False, default="")
+    description = db.Column(db.Text, nullable=False, default="")  # admin note, never sent
+    username = db.Column(db.String(254), nullable=False, default="")
+    api_token_encrypted = db.Column(db.Text)  # Fernet token, see webapp.crypto
+    api_token_last4 = db.Column(db.String(4))
+    project_key = db.Column(db.String(32), nullable=False, default="")
+    issue_type = db.Column(db.String(100), nullable=False, default="")
+    issue_type_id = db.Column(db.String(32))  # resolved by "Save and Test"
+    category_field_id = db.Column(db.String(40))
+    product_field_id = db.Column(db.String(40))
+    endpoint_field_id = db.Column(db.String(40))
+    field_schemas = db.Column(db.JSON, nullable=False, default=dict)  # as Jira reported them
+    webhook_secret_encrypted = db.Column(db.Text)
+    paused_reason = db.Column(db.Text)  # set after a 401: no calls until settings change
+    version = db.Column(db.Integer, nullable=False, default=1)  # bumped on every change
+    updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    updated_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+
+    @classmethod
+    def get(cls):
+        """The settings row, created empty (passive) on first use."""
+        settings = db.session.get(cls, 1)
+        if settings is None:
+            settings = cls(id=1)
+            db.session.add(settings)
+            db.session.flush()
+        return settings
+
+
+class Label(db.Model):
+    __tablename__ = "labels"
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(255), nullable=False, unique=True)
+    position = db.Column(db.Integer, nullable=False, default=0)
+    # Added to every issue (the seed's "Label List"); otherwise offered in the form only.
+    applies_to_all = db.Column(db.Boolean, nullable=False, default=False)
+    active = db.Column(db.Boolean, nullable=False, default=True)
+
+
+class Category(db.Model):
+    __tablename__ = "categories"
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(120), nullable=False)
+    position = db.Column(db.Integer, nullable=False, default=0)
+    active = db.Column(db.Boolean, nullable=False, default=True)  # removed ones stay on old requests
+
+
+class ApiProduct(db.Model):
+    __tablename__ = "api_products"
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(200), nullable=False)
+    position = db.Column(db.Integer, nullable=False, default=0)
+    published = db.Column(db.Boolean, nullable=False, default=True)
+    endpoints = db.relationship(
+        "ApiEndpoint", back_populates="product", order_by="ApiEndpoint.position",
+        cascade="all, delete-orphan",
+    )
+
+
+class ApiEndpoint(db.Model):
+    __tablename__ = "api_endpoints"
+    id = db.Column(db.Integer, primary_key=True)
+    product_id = db.Column(db.Integer, db.ForeignKey("api_products.id"), nullable=False, index=True)
+    method = db.Column(db.String(10))
+    path = db.Column(db.String(500), nullable=False)
+    position = db.Column(db.Integer, nullable=False, default=0)
+    active = db.Column(db.Boolean, nullable=False, default=True)
+    product = db.relationship("ApiProduct", back_populates="endpoints")
+
+
+def new_reference():
+    """A short, unambiguous portal reference such as PR-7K3M9QXA, sent to Jira as a label."""
+    alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+    return "PR-" + "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+class SupportRequest(db.Model):
+    __tablename__ = "support_requests"
+    STATES = ("local", "queued", "sending", "sent", "failed")
+
+    id = db.Column(db.Integer, primary_key=True)
+    reference = db.Column(db.String(16), nullable=False, unique=True, default=new_reference)
+    reporter_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    label = db.Column(db.String(255), nullable=False)
+    summary = db.Column(db.String(255), nullable=False)
+    description = db.Column(db.Text, nullable=False)
+    category_id = db.Column(db.Integer, db.ForeignKey("categories.id"))
+    product_id = db.Column(db.Integer, db.ForeignKey("api_products.id"))
+    endpoint_id = db.Column(db.Integer, db.ForeignKey("api_endpoints.id"))
+
+    delivery_state = db.Column(db.String(16), nullable=False, default="queued")
+    last_error = db.Column(db.Text)
+    attempts = db.Column(db.Integer, nullable=False, default=0)
+    next_attempt_at = db.Column(UTCDateTime)
+    delivered_at = db.Column(UTCDateTime)
+
+    jira_issue_id = db.Column(db.String(32))
+    jira_key = db.Column(db.String(32))
+    jira_status = db.Column(db.String(100))
+    jira_status_category = db.Column(db.String(32))  # new | indeterminate | done
+    jira_updated_at = db.Column(UTCDateTime)
+    last_synced_at = db.Column(UTCDateTime)
+
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    reporter = db.relationship("User")
+    category = db.relationship("Category")
+    product = db.relationship("ApiProduct")
+    endpoint = db.relationship("ApiEndpoint")
+    attachments = db.relationship(
+        "Attachment", back_populates="request", order_by="Attachment.id",
+        cascade="all, delete-orphan",
+    )
+    comments = db.relationship(
+        "JiraComment", back_populates="request", order_by="JiraComment.created_at",
+        cascade="all, delete-orphan",
+    )
+
+    __table_args__ = (
+        Index("ix_support_requests_reporter_updated", "reporter_id", "updated_at"),
+        Index("ix_support_requests_updated", "updated_at"),
+        Index("ix_support_requests_state", "delivery_state", "next_attempt_at"),
+        Index("ix_support_requests_jira_issue_id", "jira_issue_id"),
+        # Substring search as you type: trigram indexes on PostgreSQL (see below).
+        Index("ix_support_requests_summary_trgm", "summary",
+              postgresql_using="gin", postgresql_ops={"summary": "gin_trgm_ops"}),
+        Index("ix_support_requests_jira_key_trgm", "jira_key",
+              postgresql_using="gin", postgresql_ops={"jira_key": "gin_trgm_ops"}),
+        Index("ix_support_requests_reference_trgm", "reference",
+              postgresql_using="gin", postgresql_ops={"reference": "gin_trgm_ops"}),
+    )
+
+    @property
+    def display_key(self):
+        return self.jira_key or self.reference
+
+
+# pg_trgm lives in "public" so that every schema on the search path can use it.
+event.listen(
+    db.metadata, "before_create",
+    DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public").execute_if(dialect="postgresql"),
+)
+
+
+class Attachment(db.Model):
+    __tablename__ = "attachments"
+    id = db.Column(db.Integer, primary_key=True)
+    request_id = db.Column(
+        db.Integer, db.ForeignKey("support_requests.id"), nullable=False, index=True,
+    )
+    source = db.Column(db.String(8), nullable=False, default="portal")  # portal | jira
+    original_name = db.Column(db.String(255), nullable=False)
+    content_type = db.Column(db.String(255), nullable=False)
+    size = db.Column(db.BigInteger, nullable=False)
+    sha256 = db.Column(db.String(64))
+    stored_name = db.Column(db.String(64), unique=True)  # random; None until a Jira file is fetched
+    jira_attachment_id = db.Column(db.String(32))
+    uploaded_at = db.Column(UTCDateTime)  # when Jira confirmed it
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    request = db.relationship("SupportRequest", back_populates="attachments")
+
+
+class JiraComment(db.Model):
+    """A support-team comment copied from Jira; shown only while public."""
+
+    __tablename__ = "jira_comments"
+    id = db.Column(db.Integer, primary_key=True)
+    request_id = db.Column(
+        db.Integer, db.ForeignKey("support_requests.id"), nullable=False, index=True,
+    )
+    jira_comment_id = db.Column(db.String(32), nullable=False)
+    author_name = db.Column(db.String(255), nullable=False, default="")
+    body_html = db.Column(db.Text, nullable=False, default="")  # rendered by the allow-list
+    public = db.Column(db.Boolean, nullable=False, default=True)
+    created_at = db.Column(UTCDateTime, nullable=False)
+    updated_at = db.Column(UTCDateTime)
+    request = db.relationship("SupportRequest", back_populates="comments")
+    __table_args__ = (UniqueConstraint("request_id", "jira_comment_id"),)
+
+
+class StatusChange(db.Model):
+    """The history of a request's Jira status, as the portal saw it change."""
+
+    __tablename__ = "status_changes"
+    id = db.Column(db.Integer, primary_key=True)
+    request_id = db.Column(
+        db.Integer, db.ForeignKey("support_requests.id"), nullable=False, index=True,
+    )
+    from_status = db.Column(db.String(100))
+    to_status = db.Column(db.String(100), nullable=False)
+    changed_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class AuditLog(db.Model):
+    """Who changed which setting when; details never hold secrets."""
+
+    __tablename__ = "audit_log"
+    id = db.Column(db.Integer, primary_key=True)
+    actor_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    action = db.Column(db.String(64), nullable=False)
+    details = db.Column(db.JSON, nullable=False, default=dict)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+    actor = db.relationship("User")
+
+
+class AppState(db.Model):
+    """Small named values shared by every process: heartbeats, sync cursors."""
+
+    __tablename__ = "app_state"
+    key = db.Column(db.String(64), primary_key=True)
+    value = db.Column(db.Text, nullable=False, default="")
+    updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)

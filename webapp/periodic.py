@@ -1,0 +1,66 @@
+"""Periodic jobs. Every worker (or the embedded web process) runs a small scheduler
+thread; a claim per job and interval makes sure only one of them enqueues each run."""
+import logging
+import threading
+import time
+
+from . import jobs
+
+log = logging.getLogger(__name__)
+
+
+def periodic_jobs(app):
+    """(name, job function, interval in seconds) for every periodic job."""
+    return [
+        ("heartbeat", jobs.heartbeat, app.config["HEARTBEAT_SECONDS"]),
+    ]
+
+
+class LocalClaims:
+    """Claims for a single process: the embedded default."""
+
+    def __init__(self):
+        self._next_due = {}
+
+    def claim(self, name, interval):
+        now = time.monotonic()
+        if self._next_due.get(name, 0) > now:
+            return False
+        self._next_due[name] = now + interval
+        return True
+
+
+class RedisClaims:
+    """Claims shared by every worker: the first to set the key runs this interval."""
+
+    def __init__(self, redis):
+        self.redis = redis
+
+    def claim(self, name, interval):
+        return bool(self.redis.set(f"portal:periodic:{name}", "1", nx=True, ex=max(1, int(interval))))
+
+
+def enqueue_due(app, queue, claims):
+    """Enqueue each periodic job whose interval has passed; returns their names."""
+    due = []
+    for name, func, interval in periodic_jobs(app):
+        if claims.claim(name, interval):
+            queue.enqueue(func)
+            due.append(name)
+    return due
+
+
+def start_scheduler(app, queue, claims, tick=1.0):
+    """Start the scheduler thread; returns an Event that stops it when set."""
+    stop = threading.Event()
+
+    def run():
+        while not stop.is_set():
+            try:
+                enqueue_due(app, queue, claims)
+            except Exception:  # Redis briefly away: try again next tick
+                log.exception("periodic scheduler tick failed")
+            stop.wait(tick)
+
+    threading.Thread(target=run, name="portal-scheduler", daemon=True).start()
+    return stop

@@ -1,0 +1,106 @@
+"""One small job-queue interface with two backends: RQ on Redis (production) and a
+background thread in this process (the embedded default, when REDIS_URL is unset).
+Both run the same job functions from webapp.jobs."""
+import heapq
+import itertools
+import logging
+import threading
+import time
+from datetime import timedelta
+
+from flask import current_app
+
+log = logging.getLogger(__name__)
+
+
+class InProcessQueue:
+    """Runs jobs one at a time on a daemon thread, each inside an app context."""
+
+    mode = "in-process"
+
+    def __init__(self, app):
+        self.app = app
+        self._heap = []  # (due, seq, func, args)
+        self._seq = itertools.count()
+        self._cond = threading.Condition()
+        self._running = 0
+        self._thread = None
+
+    def enqueue(self, func, *args, delay=0, job_id=None):
+        with self._cond:
+            heapq.heappush(self._heap, (time.monotonic() + delay, next(self._seq), func, args))
+            self._start()
+            self._cond.notify_all()
+        return job_id
+
+    def _start(self):
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._work, name="portal-jobs", daemon=True)
+            self._thread.start()
+
+    def _work(self):
+        while True:
+            with self._cond:
+                while not self._heap or self._heap[0][0] > time.monotonic():
+                    timeout = self._heap[0][0] - time.monotonic() if self._heap else None
+                    self._cond.wait(timeout)
+                _, _, func, args = heapq.heappop(self._heap)
+                self._running += 1
+            try:
+                with self.app.app_context():
+                    func(*args)
+            except Exception:
+                log.exception("job %s failed", func.__name__)
+            finally:
+                with self._cond:
+                    self._running -= 1
+                    self._cond.notify_all()
+
+    def join(self, timeout=10):
+        """Wait until every job that is due has run (for tests and CLI commands)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._running or (self._heap and self._heap[0][0] <= time.monotonic()):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cond.wait(min(remaining, 0.05))
+        return True
+
+
+class RQQueue:
+    """Enqueues onto an RQ queue; `python worker.py` runs the jobs."""
+
+    mode = "rq"
+
+    def __init__(self, redis_url, name):
+        from redis import Redis
+        from rq import Queue
+
+        self.redis = Redis.from_url(redis_url)
+        self.queue = Queue(name, connection=self.redis)
+
+    def enqueue(self, func, *args, delay=0, job_id=None):
+        options = {"job_id": job_id, "job_timeout": 600, "result_ttl": 0, "failure_ttl": 7 * 86400}
+        if delay:
+            job = self.queue.enqueue_in(timedelta(seconds=delay), func, *args, **options)
+        else:
+            job = self.queue.enqueue(func, *args, **options)
+        return job.id
+
+
+def init_app(app):
+    if app.config.get("REDIS_URL"):
+        queue = RQQueue(app.config["REDIS_URL"], app.config["RQ_QUEUE"])
+    else:
+        queue = InProcessQueue(app)
+    app.extensions["queue"] = queue
+
+
+def get_queue():
+    return current_app.extensions["queue"]
+
+
+def enqueue(func, *args, **options):
+    """Enqueue a job function from webapp.jobs on this app's queue."""
+    return get_queue().enqueue(func, *args, **options)

@@ -1,0 +1,33 @@
+"""RQ worker entry point: `python worker.py` (needs REDIS_URL).
+
+Runs the jobs from webapp.jobs, with RQ's scheduler for delayed jobs and the
+portal's periodic-job scheduler thread."""
+import os
+import sys
+
+from rq import Worker
+
+from webapp import create_app
+from webapp.extensions import db
+from webapp.periodic import RedisClaims, start_scheduler
+
+
+def main(argv):
+    app = create_app()
+    queue = app.extensions["queue"]
+    if queue.mode != "rq":
+        sys.exit("worker.py needs REDIS_URL; without it the web process runs the jobs itself.")
+    app.app_context().push()
+
+    def dispose_engine_in_child():
+        # A forked work horse must not share the parent's database connections.
+        db.engine.dispose(close=False)
+
+    os.register_at_fork(after_in_child=dispose_engine_in_child)
+    start_scheduler(app, queue, RedisClaims(queue.redis))
+    worker = Worker([queue.queue], connection=queue.redis)
+    worker.work(with_scheduler=True, burst="--burst" in argv)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
