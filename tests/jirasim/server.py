@@ -1,0 +1,231 @@
+"""JiraSimulator: a real HTTP server on loopback speaking a stateful subset of Jira Cloud.
+
+Start it in-process (``JiraSimulator().start()``, or the ``jira_sim`` fixture) or standalone
+(``python -m tests.jirasim``). Every /rest/api request is checked against the official OpenAPI
+spec; problems land in ``spec_violations`` for the tests to assert on.
+"""
+import base64
+import json
+import re
+import secrets
+import socket
+import threading
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from . import api
+from .control import ControlMixin
+from .faults import Faults, error_reply
+from .spec import validate_request
+from .state import demo_state
+from .webhooks import Webhooks
+
+ANONYMOUS_OK = {"/serverInfo", "/search/jql"}
+ROUTES = [
+    ("GET", "/serverInfo", "/serverInfo", api.server_info),
+    ("GET", "/myself", "/myself", api.myself),
+    ("GET", "/project/(?P<key>[^/]+)", "/project/{projectIdOrKey}", api.get_project),
+    ("GET", "/issue/createmeta/(?P<key>[^/]+)/issuetypes",
+     "/issue/createmeta/{projectIdOrKey}/issuetypes", api.createmeta_types),
+    ("GET", "/issue/createmeta/(?P<key>[^/]+)/issuetypes/(?P<type_id>[^/]+)",
+     "/issue/createmeta/{projectIdOrKey}/issuetypes/{issueTypeId}", api.createmeta_fields),
+    ("GET", "/field", "/field", api.fields),
+    ("GET", "/attachment/meta", "/attachment/meta", api.attachment_meta),
+    ("POST", "/issue", "/issue", api.create_issue),
+    ("GET", "/issue/(?P<key>[^/]+)", "/issue/{issueIdOrKey}", api.get_issue),
+    ("GET", "/issue/(?P<key>[^/]+)/comment", "/issue/{issueIdOrKey}/comment", api.get_comments),
+    ("POST", "/issue/(?P<key>[^/]+)/attachments", "/issue/{issueIdOrKey}/attachments",
+     api.add_attachments),
+    ("GET|POST", "/search/jql", "/search/jql", api.search_jql),
+    ("GET|POST", "/search", "/search", api.search_classic),
+    ("GET", "/attachment/content/(?P<attachment_id>[^/]+)", "/attachment/content/{id}",
+     api.attachment_content),
+]
+COMPILED = [(re.compile(f"^(?:{m})$"), re.compile(f"^/rest/api/(?P<version>[23]){p}$"), t, h)
+            for m, p, t, h in ROUTES]
+
+
+class Request:
+    """What a handler needs: parsed query, headers, raw body, account, API version."""
+
+    def __init__(self, method, path, query, headers, body, base):
+        self.method, self.path, self.query = method, path, query
+        self.headers, self.body, self.base = headers, body, base
+        self.account, self.version = None, 3
+
+
+class JiraSimulator(ControlMixin):
+    def __init__(self, state=None, host="127.0.0.1", port=0, validate=True, page_cap=100):
+        self.state = state or demo_state()
+        self.host, self.port = host, port
+        self.validate = validate
+        self.page_cap = page_cap
+        self.calls = Counter()
+        self.spec_violations = []
+        self.media_requests = []
+        self.faults = Faults()
+        self.webhooks = Webhooks()
+        self._server = None
+        self._media_tokens = {}
+
+    @property
+    def url(self):
+        return f"http://{self.host}:{self.port}"
+
+    def start(self):
+        handler = type("Handler", (_Handler,), {"sim": self})
+        self._server = ThreadingHTTPServer((self.host, self.port), handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, name="jirasim", daemon=True,
+                         kwargs={"poll_interval": 0.05}).start()
+        return self
+
+    def stop(self):
+        self.faults.clear()
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def go_down(self):
+        """Jira unreachable: the port refuses connections until ``come_up()``."""
+        self.stop()
+
+    def come_up(self):
+        if self._server is None:
+            self.start()
+
+    def media_url(self, attachment):
+        """Where attachment downloads redirect: another host name, like Jira's media service."""
+        token = secrets.token_urlsafe(8)
+        self._media_tokens[token] = attachment["id"]
+        return f"http://localhost:{self.port}/_media/{attachment['id']}?token={token}"
+
+    # ---- one request ------------------------------------------------------------------
+
+    def handle(self, request):
+        """→ (status, body, headers) or None to drop the connection."""
+        route = self._route(request)
+        label = f"{request.method} {route[1] if route else request.path}"
+        self.calls[label] += 1
+        if self.validate:
+            problems = validate_request(request.method, request.path, request.query,
+                                        dict(request.headers.items()), request.body)
+            self.spec_violations.extend(f"{label}: {p}" for p in problems)
+        lost_reply = False
+        for rule in self.faults.pick(request.method, request.path):
+            if rule["kind"] == "latency":
+                self.faults.sleep(rule["seconds"])
+            elif rule["kind"] in ("error", "rate_limit"):
+                return error_reply(rule)
+            elif rule["kind"] == "timeout":
+                self.faults.sleep(rule["seconds"])
+                return None
+            elif rule["kind"] == "drop":
+                return None
+            elif rule["kind"] == "lost_reply":
+                lost_reply = True
+        if route is None:
+            return 404, {"message": f"null for uri: {request.base}{request.path}",
+                         "status-code": 404}, {}
+        params, template, handler = route
+        request.version = int(params.pop("version"))
+        denied = self._authenticate(request, template)
+        if denied:
+            return denied
+        with self.state.lock:
+            reply = handler(self, request, **params)
+        if lost_reply:
+            return 500, {"errorMessages": ["Internal server error"], "errors": {}}, {}
+        return reply
+
+    def _route(self, request):
+        for method_re, path_re, template, handler in COMPILED:
+            match = path_re.match(request.path)
+            if match and method_re.match(request.method):
+                version = match.group("version")
+                return match.groupdict(), f"/rest/api/{version}{template}", handler
+        return None
+
+    def _authenticate(self, request, template):
+        """Set ``request.account``; answer 401 (plain text, as Jira does) on bad credentials."""
+        header = request.headers.get("Authorization", "")
+        scheme, _, value = header.partition(" ")
+        account = None
+        if scheme.lower() == "basic":
+            try:
+                email, _, token = base64.b64decode(value).decode("utf-8").partition(":")
+            except (ValueError, UnicodeDecodeError):
+                email, token = "", None
+            candidate = self.state.accounts.get(email)
+            if candidate and secrets.compare_digest(candidate["token"], token or ""):
+                account = candidate
+        elif scheme.lower() == "bearer" and request.version == 2:
+            email = self.state.pats.get(value)
+            account = self.state.accounts.get(email) if email else None
+        if account is None and (header or not template.endswith(tuple(ANONYMOUS_OK))):
+            return 401, ("Client must be authenticated to access this resource." if not header else
+                         "Basic authentication with passwords is deprecated. For more "
+                         "information, see: https://developer.atlassian.com/cloud/confluence/"
+                         "deprecation-notice-basic-auth/"), {"WWW-Authenticate": 'Basic realm="protected-area"'}
+        request.account = account
+        return None
+
+    def serve_media(self, request):
+        """The media host: no credentials needed or wanted (the token in the URL is enough)."""
+        self.media_requests.append({"path": request.path,
+                                    "authorization": "Authorization" in request.headers})
+        token = request.query.get("token", [""])[0]
+        attachment = self.state.attachments.get(self._media_tokens.get(token, ""))
+        if attachment is None:
+            return 404, "Not found", {}
+        return 200, attachment["data"], {"Content-Type": attachment["mimeType"]}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    sim = None
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):  # keep test output quiet
+        pass
+
+    def _serve(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        parts = urlsplit(self.path)
+        host = self.headers.get("Host") or f"{self.sim.host}:{self.sim.port}"
+        request = Request(self.command, parts.path, parse_qs(parts.query, keep_blank_values=True),
+                          self.headers, body, f"http://{host}")
+        if parts.path.startswith("/_sim/"):
+            reply = self.sim.control(request)
+        elif parts.path.startswith("/_media/"):
+            reply = self.sim.serve_media(request)
+        else:
+            reply = self.sim.handle(request)
+        if reply is None:
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        self._send(*reply)
+
+    do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+    def _send(self, status, body, headers):
+        if isinstance(body, (dict, list)):
+            data, ctype = json.dumps(body).encode("utf-8"), "application/json;charset=UTF-8"
+        elif isinstance(body, str):
+            data, ctype = body.encode("utf-8"), "text/plain;charset=UTF-8"
+        else:
+            data, ctype = body, "application/octet-stream"
+        self.send_response(status)
+        headers = {"Content-Type": ctype, **headers}
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
