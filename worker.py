@@ -5,7 +5,8 @@ portal's periodic-job scheduler thread."""
 import os
 import sys
 
-from rq import Worker
+from redis import Redis
+from rq import Queue, Worker
 
 from webapp import create_app
 from webapp.extensions import db
@@ -24,8 +25,11 @@ def main(argv):
         db.engine.dispose(close=False)
 
     os.register_at_fork(after_in_child=dispose_engine_in_child)
-    start_scheduler(app, queue, RedisClaims(queue.redis))
-    worker = Worker([queue.queue], connection=queue.redis)
+    start_scheduler(app, queue, RedisClaims(queue.redis, queue.queue.name))
+    # The worker gets a connection pool of its own: RQ sets the long socket timeout its
+    # blocking dequeue needs on new connections only, and the scheduler's are already made.
+    connection = Redis.from_url(app.config["REDIS_URL"])
+    worker = Worker([Queue(queue.queue.name, connection=connection)], connection=connection)
     worker.work(with_scheduler=True, burst="--burst" in argv)
 
 

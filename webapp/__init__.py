@@ -82,12 +82,10 @@ def _start_embedded_scheduler(app):
     queue = app.extensions["queue"]
     if not isinstance(queue, InProcessQueue) or not app.config.get("RUN_SCHEDULER", True):
         return
-    started = []
-
     @app.before_request
     def start_once():
-        if not started:
-            started.append(start_scheduler(app, queue, LocalClaims()))
+        if "scheduler" not in app.extensions:
+            app.extensions["scheduler"] = start_scheduler(app, queue, LocalClaims())
 
 
 def select_locale():

@@ -33,11 +33,13 @@ class LocalClaims:
 class RedisClaims:
     """Claims shared by every worker: the first to set the key runs this interval."""
 
-    def __init__(self, redis):
+    def __init__(self, redis, namespace):
         self.redis = redis
+        self.namespace = namespace  # the queue name: portals sharing a Redis keep apart
 
     def claim(self, name, interval):
-        return bool(self.redis.set(f"portal:periodic:{name}", "1", nx=True, ex=max(1, int(interval))))
+        key = f"portal:periodic:{self.namespace}:{name}"
+        return bool(self.redis.set(key, "1", nx=True, ex=max(1, int(interval))))
 
 
 def enqueue_due(app, queue, claims):

@@ -1,4 +1,5 @@
 """Template helpers shared by every page."""
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 DELIVERY_STATE_NAMES = {
@@ -17,3 +18,4 @@ def delivery_state_name(state):
 def init_app(app):
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["delivery_state_name"] = delivery_state_name
+    app.jinja_env.globals["get_locale"] = get_locale

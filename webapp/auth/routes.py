@@ -74,7 +74,7 @@ def login():
         user.last_login_at = utcnow()
         db.session.commit()
         login_user(user, remember=form.remember.data)
-        return redirect(safe_next(request.args.get("next")) or url_for("main.index"), code=303)
+        return redirect(safe_next(request.args.get("next")) or url_for("support.list_requests"), code=303)
     return render_template("auth/login.html", form=form)
 
 

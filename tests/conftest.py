@@ -1,0 +1,197 @@
+"""Shared fixtures. The database and job runner come from the environment:
+
+TEST_DATABASE_URL  PostgreSQL URL; each run gets a fresh schema (default: a SQLite file)
+TEST_REDIS_URL     Redis for the RQ tests (default redis://127.0.0.1:6379/15)
+TEST_JOBS          rq | in-process: the job runner of the app fixture (default in-process)
+CI=true            a test skipped for a missing service fails the run
+"""
+import os
+import secrets
+import tempfile
+import uuid
+
+import pytest
+
+_TMP = tempfile.mkdtemp(prefix="portal-tests-")
+os.environ["INSTANCE_PATH"] = os.path.join(_TMP, "instance")  # never the developer's instance/
+
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from webapp import create_app  # noqa: E402
+from webapp.cli import create_user  # noqa: E402
+from webapp.config import TestConfig  # noqa: E402
+from webapp.extensions import db  # noqa: E402
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PASSWORD = "correct horse battery"
+
+
+def need_service(reason):
+    """Skip for a missing service, except in CI where it is a failure."""
+    if IN_CI:
+        pytest.fail(f"CI must run every test, but {reason}")
+    pytest.skip(reason)
+
+
+def _postgres_schema_url(url):
+    """A URL for a fresh schema of its own, so that runs never collide."""
+    schema = f"test_{os.getpid()}_{secrets.token_hex(3)}"
+    engine = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    full = make_url(url).set(drivername="postgresql+psycopg")
+    full = full.update_query_dict({"options": f"-csearch_path={schema},public"})
+    return full.render_as_string(hide_password=False), schema
+
+
+def _drop_schema(url, schema):
+    engine = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
+def _empty_database():
+    """(url, cleanup) for an empty database of the kind under test."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return "sqlite:///" + os.path.join(_TMP, f"{uuid.uuid4().hex}.db"), lambda: None
+    schema_url, schema = _postgres_schema_url(url)
+    return schema_url, lambda: _drop_schema(url, schema)
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    url, cleanup = _empty_database()
+    yield url
+    cleanup()
+
+
+@pytest.fixture
+def empty_database_url():
+    """A database of its own with no tables, for migration tests."""
+    url, cleanup = _empty_database()
+    yield url
+    cleanup()
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    from redis import Redis
+    try:
+        Redis.from_url(url, socket_connect_timeout=1).ping()
+    except Exception as exc:
+        need_service(f"Redis is not reachable at {url} ({type(exc).__name__})")
+    return url
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url):
+    app = create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+
+
+def _jobs_overrides(request):
+    if os.environ.get("TEST_JOBS", "in-process") != "rq":
+        return {}
+    url = request.getfixturevalue("redis_url")
+    return {"REDIS_URL": url, "RQ_QUEUE": f"test-{uuid.uuid4().hex[:8]}"}
+
+
+@pytest.fixture
+def app_factory(request, database_url, _schema):
+    """Build apps on the test database; rows are wiped after each test."""
+    made = []
+
+    def make(**overrides):
+        config = {"SQLALCHEMY_DATABASE_URI": database_url, **_jobs_overrides(request), **overrides}
+        app = create_app(TestConfig, config)
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        if "scheduler" in app.extensions:
+            app.extensions["scheduler"].set()
+    if made:
+        on_test_db = [a for a in made if a.config["SQLALCHEMY_DATABASE_URI"] == database_url]
+        with (on_test_db or [make()])[0].app_context():
+            _wipe()
+        for app in made:
+            with app.app_context():
+                db.engine.dispose()
+
+
+def _wipe():
+    db.session.remove()
+    tables = list(reversed(db.metadata.sorted_tables))
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def app(app_factory):
+    app = app_factory()
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app):
+    counter = iter(range(1, 10_000))
+
+    def make(email=None, admin=False, name=None, password=PASSWORD, language=None):
+        user = create_user(email or f"user{next(counter)}@example.com", password, name, admin)
+        if language:
+            user.language = language
+            db.session.commit()
+        return user
+
+    return make
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, email, password=PASSWORD, **kwargs):
+        return self.client.post("/auth/login", data={"email": email, "password": password}, **kwargs)
+
+    def logout(self):
+        return self.client.post("/auth/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """In CI a skip hides a missing service or tool: fail the run instead."""
+    if not IN_CI:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped and session.exitstatus == 0:
+        reporter.write_line(f"CI: {len(skipped)} test(s) skipped; every test must run in CI.", red=True)
+        session.exitstatus = 1
