@@ -198,7 +198,9 @@ class _Handler(BaseHTTPRequestHandler):
         host = self.headers.get("Host") or f"{self.sim.host}:{self.sim.port}"
         request = Request(self.command, parts.path, parse_qs(parts.query, keep_blank_values=True),
                           self.headers, body, f"http://{host}")
-        if parts.path.startswith("/_sim/"):
+        if self.server is not self.sim._server:
+            reply = None  # went down while this keep-alive connection was open
+        elif parts.path.startswith("/_sim/"):
             reply = self.sim.control(request)
         elif parts.path.startswith("/_media/"):
             reply = self.sim.serve_media(request)

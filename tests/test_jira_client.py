@@ -1,0 +1,149 @@
+"""The Jira client against the simulator, end to end over HTTP.
+
+Every request is checked against Atlassian's OpenAPI spec by the ``jira_sim`` fixture.
+"""
+import io
+
+import pytest
+
+from tests.jirasim import PORTAL_EMAIL, PORTAL_PAT
+from tests.jirasim.fixtures import jira_client, jira_sim, jira_sim_server  # noqa: F401
+from webapp.jira import JiraClient, adf_to_text, reference_label, shape_field_value
+
+
+def test_connection_checks(jira_client):
+    assert jira_client.server_info()["deploymentType"] == "Cloud"
+    assert jira_client.myself()["emailAddress"] == PORTAL_EMAIL
+    project = jira_client.project("SUP")
+    assert (project["key"], project["projectTypeKey"]) == ("SUP", "software")
+    assert jira_client.project("HELP")["projectTypeKey"] == "service_desk"
+    assert [t["name"] for t in jira_client.issue_types("SUP")] == ["Task", "Bug"]
+    fields = {f["fieldId"]: f for f in jira_client.create_fields("SUP", "10002")}
+    assert fields["customfield_10050"]["allowedValues"][0]["value"] == "Billing"
+    assert "customfield_10060" not in fields
+    assert any(f["id"] == "customfield_10060" for f in jira_client.fields())
+    assert jira_client.attachment_settings()["enabled"] is True
+
+
+def test_create_metadata_is_paged(jira_client, jira_sim):
+    fields = list(jira_client._pages("/issue/createmeta/SUP/issuetypes/10002", ("fields",),
+                                     page_size=2))
+    assert len(fields) == 12
+    assert jira_sim.calls["GET /rest/api/3/issue/createmeta/{projectIdOrKey}/issuetypes/{issueTypeId}"] == 6
+
+
+def _portal_fields(client, reference="r1", **overrides):
+    meta = {f["fieldId"]: f["schema"] for f in client.create_fields("SUP", "10002")}
+    extra = {
+        "customfield_10050": shape_field_value(meta["customfield_10050"], "Payments"),
+        "customfield_10051": shape_field_value(meta["customfield_10051"], "Payments API"),
+        "customfield_10052": shape_field_value(meta["customfield_10052"], "/payments/v1"),
+        "customfield_10053": shape_field_value(meta["customfield_10053"], "Details\nhere"),
+        "customfield_10055": shape_field_value(meta["customfield_10055"], ["Web", "iOS"]),
+        **overrides,
+    }
+    return client.new_issue_fields(
+        "SUP", "10002", "Cannot get a token",
+        "Hello,\nthe token call fails.\n\nSee https://api.example.com/docs now.",
+        labels=["api-portal", reference_label(reference)], extra=extra)
+
+
+def test_create_and_read_issue(jira_client):
+    created = jira_client.create_issue(_portal_fields(jira_client))
+    assert created["key"] == "SUP-1" and created["id"].isdigit()
+    issue = jira_client.issue(created["key"], fields=("summary", "status", "labels", "description",
+                                                      "customfield_10050"))
+    assert issue["fields"]["status"]["statusCategory"]["key"] == "new"
+    assert issue["fields"]["customfield_10050"] == {"value": "Payments"}
+    assert "portal-ref-r1" in issue["fields"]["labels"]
+    assert "https://api.example.com/docs" in adf_to_text(issue["fields"]["description"])
+
+
+def test_find_issue_by_reference_prevents_duplicates(jira_client, jira_sim):
+    assert jira_client.find_issue_by_reference("SUP", "r-42") is None
+    jira_sim.fault("lost_reply", path="/rest/api/3/issue", method="POST", times=1)
+    with pytest.raises(Exception) as failed:
+        jira_client.create_issue(_portal_fields(jira_client, "r-42"))
+    assert failed.value.transient
+    found = jira_client.find_issue_by_reference("SUP", "r-42")
+    assert found["key"] == "SUP-1"
+    assert len(jira_sim.state.issues) == 1
+
+
+def test_upload_and_download_attachment(jira_client, jira_sim, tmp_path):
+    key = jira_client.create_issue(_portal_fields(jira_client))["key"]
+    path = tmp_path / "log.txt"
+    path.write_bytes(b"line\n" * 50_000)
+    uploaded = jira_client.upload_attachment(key, str(path), filename="server log.txt")
+    assert uploaded[0]["filename"] == "server log.txt" and uploaded[0]["size"] == 250_000
+    out = io.BytesIO()
+    assert jira_client.download_attachment(uploaded[0]["id"], out) == 250_000
+    assert out.getvalue() == path.read_bytes()
+    # Jira's 303 goes to another host: the credentials must not follow it.
+    assert jira_sim.media_requests == [{"path": f"/_media/{uploaded[0]['id']}",
+                                        "authorization": False}]
+
+
+def test_search_pages_with_next_page_token(jira_client, jira_sim):
+    for n in range(7):
+        jira_client.create_issue(_portal_fields(jira_client, f"p{n}"))
+    issues = list(jira_client.search('project = "SUP" ORDER BY updated ASC', page_size=3))
+    assert [i["key"] for i in issues] == [f"SUP-{n}" for n in range(1, 8)]
+    assert jira_sim.calls["POST /rest/api/3/search/jql"] == 3
+
+
+def test_search_updated_since(jira_client, jira_sim):
+    for n in range(3):
+        jira_client.create_issue(_portal_fields(jira_client, f"u{n}"))
+    jira_sim.set_updated("SUP-1", minutes_ago=30)
+    jira_sim.set_updated("SUP-2", minutes_ago=3)
+    recent = jira_client.search("project = SUP AND updated >= -10m ORDER BY updated ASC")
+    assert [i["key"] for i in recent] == ["SUP-2", "SUP-3"]
+    by_id = jira_client.search("id in (10001, 10003)")
+    assert sorted(i["key"] for i in by_id) == ["SUP-1", "SUP-3"]
+
+
+def test_status_changes_show_in_search(jira_client, jira_sim):
+    key = jira_client.create_issue(_portal_fields(jira_client))["key"]
+    jira_sim.set_status(key, "Done")
+    (issue,) = jira_client.search(f"key in ({key})")
+    assert issue["fields"]["status"]["statusCategory"]["key"] == "done"
+    assert issue["fields"]["resolution"]["name"] == "Done"
+
+
+def test_comments_carry_visibility_and_jsd_public(jira_client, jira_sim):
+    key = jira_client.create_issue(_portal_fields(jira_client))["key"]
+    jira_sim.add_comment(key, "We are on it.")
+    jira_sim.add_comment(key, "Internal note", internal=True)
+    jira_sim.add_comment(key, "Admins only", visibility={"type": "role", "value": "Administrators"})
+    for n in range(3):
+        jira_sim.add_comment(key, f"more {n}")
+    comments = list(jira_client.comments(key, page_size=2))
+    assert len(comments) == 6
+    public = [c for c in comments if "visibility" not in c and c["jsdPublic"]]
+    assert [adf_to_text(c["body"]) for c in public][:1] == ["We are on it."]
+    assert comments[1]["jsdPublic"] is False
+    assert comments[2]["visibility"]["value"] == "Administrators"
+    assert "emailAddress" not in comments[0]["author"]
+
+
+def test_moved_issue_keeps_id(jira_client, jira_sim):
+    created = jira_client.create_issue(_portal_fields(jira_client))
+    new_key = jira_sim.move_issue(created["key"], "HELP")
+    assert jira_client.issue(created["id"])["key"] == new_key
+
+
+def test_data_center_uses_bearer_v2_and_wiki(jira_sim):
+    client = JiraClient(jira_sim.url + "/browse/SUP-1", "", PORTAL_PAT, deployment="datacenter",
+                        timeout=(2, 2))
+    assert client.myself()["displayName"] == "Portal Bot"
+    meta = {f["fieldId"]: f["schema"] for f in client.create_fields("SUP", "10002")}
+    fields = client.new_issue_fields("SUP", "Task", "DC issue", "Line *one*\nline two",
+                                     labels=["dc"], extra={"customfield_10053": shape_field_value(
+                                         meta["customfield_10053"], "notes", "datacenter")})
+    created = client.create_issue(fields)
+    assert created["self"].startswith(jira_sim.url + "/rest/api/2/")
+    issue = client.issue(created["key"], fields=("description", "customfield_10053"))
+    assert issue["fields"]["description"] == "Line \\*one\\*\nline two"
+    assert [i["key"] for i in client.search("project = SUP")] == [created["key"]]
+    assert jira_sim.calls["POST /rest/api/2/search"] == 1
