@@ -23,6 +23,7 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 SPEC_PATH = Path(__file__).resolve().parents[3] / "shared/jira-openapi/jira-platform-v3.openapi.json"
 SPEC_HOST = "https://your-domain.atlassian.net"
+JIRA_DATETIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:?\d\d)$")
 
 
 def spec_path():
@@ -34,7 +35,15 @@ def spec_path():
 def load_spec():
     with open(spec_path(), encoding="utf-8") as fh:
         data = json.load(fh)
-    return OpenAPI.from_dict(data, config=Config(spec_validator_cls=None))
+    config = Config(spec_validator_cls=None,
+                    extra_format_validators={"date-time": is_jira_datetime})
+    return OpenAPI.from_dict(data, config=config)
+
+
+def is_jira_datetime(value):
+    """Jira writes offsets without a colon (``+0000``), as the spec's own examples show;
+    strict RFC 3339 would refuse every timestamp Jira sends."""
+    return not isinstance(value, str) or bool(JIRA_DATETIME_RE.match(value))
 
 
 @functools.lru_cache(maxsize=1)
