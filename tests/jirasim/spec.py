@@ -16,6 +16,7 @@ import os
 import re
 import warnings
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from openapi_core import Config, OpenAPI
 from openapi_core.datatypes import RequestParameters
@@ -135,3 +136,15 @@ def _describe(error):
         else:
             text += f" — {detail}"[:400]
     return text
+
+
+def validate_prepared(prepared):
+    """Errors for a ``requests.PreparedRequest`` (e.g. from ``responses.calls``)."""
+    parts = urlsplit(prepared.url)
+    body = prepared.body
+    if body is not None and not isinstance(body, (bytes, str)):
+        body = None  # a streamed upload: only multipart, whose body is not checked anyway
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    return validate_request(prepared.method, parts.path, parse_qs(parts.query),
+                            dict(prepared.headers), body)
