@@ -8,7 +8,14 @@ import pytest
 
 from tests.jirasim import PORTAL_EMAIL, PORTAL_PAT
 from tests.jirasim.fixtures import jira_client, jira_sim, jira_sim_server  # noqa: F401
-from webapp.jira import JiraClient, adf_to_text, reference_label, shape_field_value
+from webapp.jira import (
+    JiraClient,
+    adf_to_text,
+    author_name,
+    is_public_comment,
+    reference_label,
+    shape_field_value,
+)
 
 
 def test_connection_checks(jira_client):
@@ -120,8 +127,9 @@ def test_comments_carry_visibility_and_jsd_public(jira_client, jira_sim):
         jira_sim.add_comment(key, f"more {n}")
     comments = list(jira_client.comments(key, page_size=2))
     assert len(comments) == 6
-    public = [c for c in comments if "visibility" not in c and c["jsdPublic"]]
-    assert [adf_to_text(c["body"]) for c in public][:1] == ["We are on it."]
+    public = [c for c in comments if is_public_comment(c)]
+    assert [adf_to_text(c["body"]) for c in public] == ["We are on it.", "more 0", "more 1", "more 2"]
+    assert author_name(public[0]) == "Mia Agent"
     assert comments[1]["jsdPublic"] is False
     assert comments[2]["visibility"]["value"] == "Administrators"
     assert "emailAddress" not in comments[0]["author"]

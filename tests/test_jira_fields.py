@@ -1,7 +1,15 @@
 """Custom field values shaped by schema.custom, and labels made valid for Jira."""
 import pytest
 
-from webapp.jira import field_type, make_label, reference_label, shape_field_value, text_to_adf
+from webapp.jira import (
+    field_type,
+    is_public_comment,
+    make_label,
+    reference_label,
+    shape_field_value,
+    text_to_adf,
+)
+from webapp.jira.upload import MultipartFile
 
 CUSTOM = "com.atlassian.jira.plugin.system.customfieldtypes:"
 
@@ -47,3 +55,31 @@ def test_make_label(label, expected):
 
 def test_reference_label():
     assert reference_label("abc 123") == "portal-ref-abc-123"
+
+
+@pytest.mark.parametrize("comment, public", [
+    ({"jsdPublic": True}, True),
+    ({}, True),
+    ({"jsdPublic": False}, False),
+    ({"jsdPublic": True, "visibility": {"type": "role", "value": "Administrators"}}, False),
+    ({"properties": [{"key": "sd.public.comment", "value": {"internal": True}}]}, False),
+    ({"properties": [{"key": "sd.public.comment", "value": {"internal": False}}]}, True),
+])
+def test_is_public_comment(comment, public):
+    assert is_public_comment(comment) is public
+
+
+def test_multipart_body_streams_in_blocks(tmp_path):
+    path = tmp_path / "big.bin"
+    path.write_bytes(b"\0" * (300 * 1024))
+    body = MultipartFile(str(path), "big file.bin")
+    blocks = []
+    while True:
+        block = body.read(8192)
+        if not block:
+            break
+        blocks.append(block)
+    data = b"".join(blocks)
+    assert len(data) == len(body) and max(map(len, blocks)) == 8192
+    assert b'name="file"; filename="big file.bin"' in data
+    assert data.endswith(f"--{body.boundary}--\r\n".encode())

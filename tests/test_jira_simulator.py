@@ -13,7 +13,7 @@ import requests
 
 from tests.jirasim import PORTAL_EMAIL, PORTAL_TOKEN, validate_response
 from tests.jirasim.fixtures import jira_client, jira_sim, jira_sim_server  # noqa: F401
-from webapp.jira import text_to_adf
+from webapp.jira import text_to_adf, verify_signature
 
 AUTH = (PORTAL_EMAIL, PORTAL_TOKEN)
 ISSUE = {"fields": {"project": {"key": "SUP"}, "issuetype": {"id": "10002"},
@@ -200,6 +200,11 @@ def test_signed_webhooks(jira_sim):
     for headers, body in _Receiver.received:
         expected = hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
         assert headers["X-Hub-Signature"] == f"sha256={expected}"
+        assert verify_signature("s3cret", body, headers["X-Hub-Signature"])
+        assert not verify_signature("other", body, headers["X-Hub-Signature"])
+        assert not verify_signature("s3cret", body + b" ", headers["X-Hub-Signature"])
+        assert not verify_signature("s3cret", body, "sha1=" + expected)
+        assert not verify_signature("s3cret", body, None)
         assert headers["X-Atlassian-Webhook-Identifier"]
     status_change = json.loads(_Receiver.received[1][1])
     assert status_change["changelog"]["items"][0]["toString"] == "Done"

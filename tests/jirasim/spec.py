@@ -11,6 +11,7 @@ The simulator calls ``validate_request`` for every request it receives, so end-t
 check the client for free (see ``JiraSimulator.spec_violations``).
 """
 import functools
+import gzip
 import json
 import os
 import re
@@ -22,20 +23,28 @@ from openapi_core import Config, OpenAPI
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-SPEC_PATH = Path(__file__).resolve().parents[3] / "shared/jira-openapi/jira-platform-v3.openapi.json"
+# Atlassian's spec, unmodified, gzipped (provenance: docs/jira-simulator.md).
+SPEC_PATH = Path(__file__).with_name("jira-platform-v3.openapi.json.gz")
 SPEC_HOST = "https://your-domain.atlassian.net"
 JIRA_DATETIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:?\d\d)$")
 
 
 def spec_path():
-    """The spec file: next to the checkout (``/work/shared``), or $JIRA_OPENAPI_SPEC."""
+    """The vendored spec, or another copy named by $JIRA_OPENAPI_SPEC (.json or .json.gz)."""
     return Path(os.environ.get("JIRA_OPENAPI_SPEC", SPEC_PATH))
 
 
 @functools.lru_cache(maxsize=1)
+def spec_document():
+    path = spec_path()
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+@functools.lru_cache(maxsize=1)
 def load_spec():
-    with open(spec_path(), encoding="utf-8") as fh:
-        data = json.load(fh)
+    data = spec_document()
     config = Config(spec_validator_cls=None,
                     extra_format_validators={"date-time": is_jira_datetime})
     return OpenAPI.from_dict(data, config=config)
@@ -45,12 +54,6 @@ def is_jira_datetime(value):
     """Jira writes offsets without a colon (``+0000``), as the spec's own examples show;
     strict RFC 3339 would refuse every timestamp Jira sends."""
     return not isinstance(value, str) or bool(JIRA_DATETIME_RE.match(value))
-
-
-@functools.lru_cache(maxsize=1)
-def spec_document():
-    with open(spec_path(), encoding="utf-8") as fh:
-        return json.load(fh)
 
 
 class SpecRequest:
