@@ -1,0 +1,47 @@
+# The two set-up commands are `make run` and `make test`; everything else is a piece of them.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+FLASK  := $(BIN)/flask --app app
+
+.PHONY: install translations run worker simulator test browser clean
+
+$(BIN)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	touch $@
+
+install: $(BIN)/.installed translations
+
+translations: $(BIN)/.installed
+	$(BIN)/pybabel -q compile -d webapp/translations
+
+# The portal on its embedded defaults: SQLite in instance/, jobs in-process, no Redis.
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) demo
+	@echo "Serving on http://127.0.0.1:$(PORT)  (Ctrl+C stops it)"
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+# An RQ worker, for when REDIS_URL is set.
+worker: install
+	$(BIN)/python worker.py
+
+# The Jira Cloud simulator on http://127.0.0.1:8089, for trying the portal without Jira.
+simulator: install
+	$(BIN)/python -m tests.jirasim --port 8089
+
+test: install browser
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The browser tests drive Debian's Chromium; install it when missing and we may.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	  else echo "Chromium is missing (sudo apt-get install chromium); browser tests will be skipped."; fi; }
+
+clean:
+	rm -rf $(VENV) .pytest_cache
