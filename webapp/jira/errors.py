@@ -109,6 +109,11 @@ class JiraInvalidError(JiraError):
     default_status = 400
 
     def _advice(self, lang):
+        if self.status == 413:
+            return {"en": "Jira refused the attachment as too large (413). Lower the portal's "
+                          "upload limit below Jira's attachment size limit.",
+                    "tr": "Jira eki çok büyük olduğu için reddetti (413). Portalın yükleme "
+                          "sınırını Jira'nın ek boyutu sınırının altına indirin."}[lang]
         if "issuetype" in self.errors:
             valid = ", ".join(self.context.get("valid_issue_types", []))
             project = self.context.get("project_key", "")
