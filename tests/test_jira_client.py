@@ -12,6 +12,8 @@ from webapp.jira import (
     JiraClient,
     adf_to_text,
     author_name,
+    body_html,
+    body_text,
     is_public_comment,
     reference_label,
     shape_field_value,
@@ -130,6 +132,7 @@ def test_comments_carry_visibility_and_jsd_public(jira_client, jira_sim):
     public = [c for c in comments if is_public_comment(c)]
     assert [adf_to_text(c["body"]) for c in public] == ["We are on it.", "more 0", "more 1", "more 2"]
     assert author_name(public[0]) == "Mia Agent"
+    assert body_html(public[0]) == "<p>We are on it.</p>"
     assert comments[1]["jsdPublic"] is False
     assert comments[2]["visibility"]["value"] == "Administrators"
     assert "emailAddress" not in comments[0]["author"]
@@ -155,3 +158,7 @@ def test_data_center_uses_bearer_v2_and_wiki(jira_sim):
     assert issue["fields"]["description"] == "Line \\*one\\*\nline two"
     assert [i["key"] for i in client.search("project = SUP")] == [created["key"]]
     assert jira_sim.calls["POST /rest/api/2/search"] == 1
+    jira_sim.add_comment(created["key"], "Thanks,\nwe <b>fixed</b> it.")
+    (comment,) = client.comments(created["key"])
+    assert body_html(comment) == "<p>Thanks,<br>we &lt;b&gt;fixed&lt;/b&gt; it.</p>"
+    assert body_text(comment) == "Thanks,\nwe <b>fixed</b> it."

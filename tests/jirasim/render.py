@@ -3,6 +3,8 @@
 Only properties present in the official spec's schemas are emitted (several have
 ``additionalProperties: false``); the response-validation test holds us to that.
 """
+from webapp.jira.adf import adf_to_text
+
 from .state import CATEGORIES, jira_time
 
 AVATARS = {size: f"https://avatar.example/{size}" for size in ("16x16", "24x24", "32x32", "48x48")}
@@ -58,10 +60,18 @@ def create_field(fd, required):
     return data
 
 
+def body(value, version):
+    """Rich text as the API version speaks it: ADF on v3, plain/wiki text on v2."""
+    if version == 2 and isinstance(value, dict):
+        return adf_to_text(value)
+    return value
+
+
 def comment(base, state, issue, c, version=3):
     author = user(base, state.accounts[c["author"]], with_email=False)
     data = {"self": f"{base}/rest/api/{version}/issue/{issue['id']}/comment/{c['id']}",
-            "id": c["id"], "author": author, "updateAuthor": author, "body": c["body"],
+            "id": c["id"], "author": author, "updateAuthor": author,
+            "body": body(c["body"], version),
             "created": jira_time(c["created"]), "updated": jira_time(c["updated"]),
             "jsdPublic": c["jsdPublic"]}
     if c["visibility"]:
@@ -97,6 +107,8 @@ def issue(base, state, iss, wanted, version=3):
                     "startAt": 0},
     }
     values.setdefault("labels", [])
+    if "description" in values:
+        values["description"] = body(values["description"], version)
     if "*all" in wanted or "*navigable" in wanted:
         chosen = values
     else:

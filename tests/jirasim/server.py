@@ -109,7 +109,8 @@ class JiraSimulator(ControlMixin):
         """→ (status, body, headers) or None to drop the connection."""
         route = self._route(request)
         label = f"{request.method} {route[1] if route else request.path}"
-        self.calls[label] += 1
+        with self.state.lock:
+            self.calls[label] += 1
         if self.validate:
             problems = validate_request(request.method, request.path, request.query,
                                         dict(request.headers.items()), request.body)

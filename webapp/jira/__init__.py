@@ -1,7 +1,7 @@
 """Jira client package: no Flask in here, so jobs, the CLI and tests build it directly."""
 from .adf import adf_to_html, adf_to_text, safe_href, text_to_adf, text_to_wiki
 from .client import JiraClient, jql_quote, normalize_base_url
-from .comments import author_name, is_public_comment
+from .comments import author_name, body_html, body_text, is_public_comment
 from .errors import (
     JiraAuthError,
     JiraError,
@@ -18,7 +18,7 @@ from .webhooks import verify_signature
 __all__ = [
     "JiraClient", "normalize_base_url", "jql_quote",
     "text_to_adf", "text_to_wiki", "adf_to_html", "adf_to_text", "safe_href",
-    "is_public_comment", "author_name", "verify_signature",
+    "is_public_comment", "author_name", "body_html", "body_text", "verify_signature",
     "shape_field_value", "field_type", "make_label", "reference_label",
     "JiraError", "JiraAuthError", "JiraForbiddenError", "JiraNotFoundError",
     "JiraInvalidError", "JiraRateLimitedError", "JiraTransientError", "parse_retry_after",

@@ -5,6 +5,9 @@ Show one only when it has no visibility restriction (role or group) and is not a
 Service Management note: ``jsdPublic`` false, or the ``sd.public.comment`` property saying
 ``internal: true`` (present when comments are read with ``expand=properties``).
 """
+from html import escape
+
+from .adf import adf_to_html, adf_to_text
 
 
 def is_public_comment(comment):
@@ -21,3 +24,17 @@ def is_public_comment(comment):
 def author_name(comment):
     """The author's display name; never the e-mail address."""
     return ((comment.get("author") or {}).get("displayName")) or "Support"
+
+
+def body_html(comment):
+    """Safe HTML of the comment body: ADF on Cloud, plain/wiki text on Data Center."""
+    value = comment.get("body")
+    if isinstance(value, dict):
+        return adf_to_html(value)
+    paragraphs = str(value or "").replace("\r\n", "\n").split("\n\n")
+    return "".join("<p>" + escape(p).replace("\n", "<br>") + "</p>" for p in paragraphs if p.strip())
+
+
+def body_text(comment):
+    value = comment.get("body")
+    return adf_to_text(value) if isinstance(value, dict) else str(value or "")
