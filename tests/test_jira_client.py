@@ -82,11 +82,12 @@ def test_find_issue_by_reference_prevents_duplicates(jira_client, jira_sim):
 def test_upload_and_download_attachment(jira_client, jira_sim, tmp_path):
     key = jira_client.create_issue(_portal_fields(jira_client))["key"]
     path = tmp_path / "log.txt"
-    path.write_bytes(b"line\n" * 50_000)
-    uploaded = jira_client.upload_attachment(key, str(path), filename="server log.txt")
-    assert uploaded[0]["filename"] == "server log.txt" and uploaded[0]["size"] == 250_000
+    path.write_bytes(bytes(range(256)) * 1000 + b"\r\n\r\n")
+    uploaded = jira_client.upload_attachment(key, str(path), filename="sunucu günlüğü.txt")
+    assert uploaded[0]["filename"] == "sunucu günlüğü.txt" and uploaded[0]["size"] == 256_004
+    assert uploaded[0]["mimeType"] == "text/plain"
     out = io.BytesIO()
-    assert jira_client.download_attachment(uploaded[0]["id"], out) == 250_000
+    assert jira_client.download_attachment(uploaded[0]["id"], out) == 256_004
     assert out.getvalue() == path.read_bytes()
     # Jira's 303 goes to another host: the credentials must not follow it.
     assert jira_sim.media_requests == [{"path": f"/_media/{uploaded[0]['id']}",

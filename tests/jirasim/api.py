@@ -221,14 +221,26 @@ def add_attachments(sim, req, key):
 
 
 def _multipart_files(req):
-    """[(filename, mime, bytes)] of the parts named ``file``."""
-    head = f"Content-Type: {req.headers.get('Content-Type', '')}\r\n\r\n".encode()
-    message = email.parser.BytesParser().parsebytes(head + (req.body or b""))
+    """[(filename, mime, bytes)] of the parts named ``file``.
+
+    Parsed as latin-1 text so every byte survives: clients send raw UTF-8 file names, as
+    browsers do, which the bytes parser of the email package would mangle.
+    """
+    head = f"Content-Type: {req.headers.get('Content-Type', '')}\r\n\r\n"
+    message = email.parser.Parser().parsestr(head + (req.body or b"").decode("latin-1"))
     if not message.is_multipart():
         return []
-    return [(part.get_filename() or "file", part.get_content_type(), part.get_payload(decode=True))
+    return [(_utf8(part.get_filename()) or "file", part.get_content_type(),
+             part.get_payload().encode("latin-1"))
             for part in message.get_payload()
             if part.get_param("name", header="content-disposition") == "file"]
+
+
+def _utf8(name):
+    try:
+        return name.encode("latin-1").decode("utf-8") if name else name
+    except UnicodeError:
+        return name
 
 
 def attachment_content(sim, req, attachment_id):

@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 URL_RE = re.compile(r"""(?:https?://|mailto:)[^\s<>"']+""")
 TRAILING_PUNCT = ".,;:!?)]}'\""
 SAFE_SCHEMES = ("http", "https", "mailto")
+WIKI_SPECIAL_RE = re.compile(r"([\\{}\[\]|*_^~+!?#-])")
 MAX_DEPTH = 40
 MAX_NODES = 20_000
 MEDIA_PLACEHOLDER = "[attachment]"
@@ -45,7 +46,7 @@ def text_to_wiki(text):
         for line in block.split("\n"):
             pieces = []
             for chunk, is_url in _split_urls(line):
-                pieces.append(chunk if is_url else re.sub(r"([\\{}\[\]|*_^~+!?#-])", r"\\\1", chunk))
+                pieces.append(chunk if is_url else WIKI_SPECIAL_RE.sub(r"\\\1", chunk))
             lines.append("".join(pieces))
         out.append("\n".join(lines))
     return "\n\n".join(out)

@@ -8,7 +8,7 @@ import base64
 import logging
 import re
 import time
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import requests
 
@@ -113,7 +113,10 @@ class JiraClient:
         log.info("jira %s %s -> %s in %.0f ms", method, path, response.status_code,
                  (time.monotonic() - started) * 1000)
         if response.status_code not in expected:
-            body = "" if kwargs.get("stream") else response.text[:MAX_ERROR_BODY]
+            if kwargs.get("stream"):
+                body = next(response.iter_content(MAX_ERROR_BODY), b"").decode("utf-8", "replace")
+            else:
+                body = response.text[:MAX_ERROR_BODY]
             response.close()
             raise error_from_response(response.status_code, response.headers, body, context)
         return response
@@ -148,17 +151,17 @@ class JiraClient:
         return self._json("GET", "/myself")
 
     def project(self, project_key):
-        return self._json("GET", f"/project/{project_key}", {"project_key": project_key})
+        return self._json("GET", f"/project/{_seg(project_key)}", {"project_key": project_key})
 
     def issue_types(self, project_key):
         """Issue types the account can create in the project (empty: no Create permission)."""
-        return list(self._pages(f"/issue/createmeta/{project_key}/issuetypes",
+        return list(self._pages(f"/issue/createmeta/{_seg(project_key)}/issuetypes",
                                 ("issueTypes", "values"), context={"project_key": project_key}))
 
     def create_fields(self, project_key, issue_type_id):
         """Fields on the create screen of that issue type, with schema and allowedValues."""
-        return list(self._pages(f"/issue/createmeta/{project_key}/issuetypes/{issue_type_id}",
-                                ("fields", "results", "values"),
+        path = f"/issue/createmeta/{_seg(project_key)}/issuetypes/{_seg(issue_type_id)}"
+        return list(self._pages(path, ("fields", "results", "values"),
                                 context={"project_key": project_key}))
 
     def fields(self):
@@ -211,11 +214,12 @@ class JiraClient:
         """Upload the file at ``path``, streamed from disk; return Jira's attachment list."""
         body = MultipartFile(path, filename, mime_type)
         headers = {"X-Atlassian-Token": "no-check", "Content-Type": body.content_type}
-        return self._json("POST", f"/issue/{issue_id_or_key}/attachments", headers=headers,
+        return self._json("POST", f"/issue/{_seg(issue_id_or_key)}/attachments", headers=headers,
                           data=body)
 
     def issue(self, issue_id_or_key, fields=("summary", "status", "updated", "resolution")):
-        return self._json("GET", f"/issue/{issue_id_or_key}", params={"fields": ",".join(fields)})
+        return self._json("GET", f"/issue/{_seg(issue_id_or_key)}",
+                          params={"fields": ",".join(fields)})
 
     def search(self, jql, fields=("summary", "status", "updated", "resolution"),
                page_size=100, reconcile_issues=()):
@@ -260,7 +264,7 @@ class JiraClient:
 
     def comments(self, issue_id_or_key, page_size=100):
         """Yield every comment of the issue, oldest first."""
-        yield from self._pages(f"/issue/{issue_id_or_key}/comment", ("comments",),
+        yield from self._pages(f"/issue/{_seg(issue_id_or_key)}/comment", ("comments",),
                                params={"orderBy": "created"}, page_size=page_size)
 
     def download_attachment(self, attachment_id, fileobj, chunk_size=64 * 1024):
@@ -269,7 +273,7 @@ class JiraClient:
         Jira answers with a 303 to a media host. The redirect is followed by hand so the
         credentials go only to the Jira site itself, never to another host.
         """
-        response = self._send("GET", f"/attachment/content/{attachment_id}",
+        response = self._send("GET", f"/attachment/content/{_seg(attachment_id)}",
                               expected=(200,) + REDIRECTS, allow_redirects=False, stream=True)
         for _ in range(5):
             if response.status_code not in REDIRECTS:
@@ -301,6 +305,11 @@ class JiraClient:
         if response.status_code >= 400:
             raise error_from_response(response.status_code, response.headers, "", None)
         return response
+
+
+def _seg(value):
+    """One URL path segment: admin input like a project key can't change the path."""
+    return quote(str(value), safe="")
 
 
 def _origin(url):

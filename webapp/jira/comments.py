@@ -32,7 +32,8 @@ def body_html(comment):
     if isinstance(value, dict):
         return adf_to_html(value)
     paragraphs = str(value or "").replace("\r\n", "\n").split("\n\n")
-    return "".join("<p>" + escape(p).replace("\n", "<br>") + "</p>" for p in paragraphs if p.strip())
+    return "".join(f"<p>{escape(p).replace(chr(10), '<br>')}</p>"
+                   for p in paragraphs if p.strip())
 
 
 def body_text(comment):

@@ -18,7 +18,7 @@ class MultipartFile:
         filename = filename or os.path.basename(path)
         mime_type = mime_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
         self.boundary = uuid.uuid4().hex
-        quoted = filename.replace("\\", "\\\\").replace('"', '\\"').replace("\r", " ").replace("\n", " ")
+        quoted = " ".join(filename.replace("\\", "\\\\").replace('"', '\\"').splitlines())
         self._head = (
             f"--{self.boundary}\r\n"
             f'Content-Disposition: form-data; name="{field}"; filename="{quoted}"\r\n'
