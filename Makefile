@@ -22,8 +22,8 @@ translations: $(BIN)/.installed
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo
-	@echo "Serving on http://127.0.0.1:$(PORT)  (Ctrl+C stops it)"
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	@echo "Open http://127.0.0.1:$(PORT) and log in as above (Ctrl+C stops the portal)."
+	@$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 # An RQ worker, for when REDIS_URL is set.
 worker: install
