@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from tests.jirasim import PORTAL_EMAIL, PORTAL_PAT
+from tests.jirasim import PORTAL_EMAIL, PORTAL_PAT, PORTAL_TOKEN
 from tests.jirasim.fixtures import jira_client, jira_sim, jira_sim_server  # noqa: F401
 from webapp.jira import (
     JiraClient,
@@ -14,6 +14,7 @@ from webapp.jira import (
     author_name,
     body_html,
     body_text,
+    check_connection,
     is_public_comment,
     reference_label,
     shape_field_value,
@@ -163,3 +164,29 @@ def test_data_center_uses_bearer_v2_and_wiki(jira_sim):
     (comment,) = client.comments(created["key"])
     assert body_html(comment) == "<p>Thanks,<br>we &lt;b&gt;fixed&lt;/b&gt; it.</p>"
     assert body_text(comment) == "Thanks,\nwe <b>fixed</b> it."
+
+
+def test_check_connection_reports_each_step(jira_client):
+    report = check_connection(jira_client, "SUP", "Task",
+                              ["customfield_10050", "customfield_10051", "customfield_10060"])
+    assert [(s.name, s.ok) for s in report.steps] == [
+        ("server", True), ("myself", True), ("project", True), ("issue_type", True),
+        ("customfield_10050", True), ("customfield_10051", True), ("customfield_10060", False),
+        ("attachments", True)]
+    assert not report.ok and report.issue_type_id == "10002"
+    assert report.field_schemas["customfield_10050"]["custom"].endswith(":select")
+    assert report.upload_limit == 10 * 1024 * 1024
+
+
+@pytest.mark.parametrize("token, project, issue_type, last, text", [
+    ("bad", "SUP", "Task", "error", "API token"),
+    (PORTAL_TOKEN, "NOPE", "Task", "error", "'NOPE' was not found"),
+    (PORTAL_TOKEN, "SUP", "Story", "issue_type", "Valid types: Task (10002), Bug (10004)"),
+])
+def test_check_connection_stops_at_the_first_failure(jira_sim, token, project, issue_type,
+                                                     last, text):
+    client = JiraClient(jira_sim.url, PORTAL_EMAIL, token, timeout=(2, 2))
+    report = check_connection(client, project, issue_type, lang="en")
+    assert report.steps[-1].name == last and not report.steps[-1].ok
+    assert text in report.steps[-1].message
+    assert check_connection(client, project, issue_type, lang="tr").steps[-1].message

@@ -62,6 +62,11 @@ def createmeta_types(sim, req, key):
     return _page(req, [render.issue_type(req.base, t) for t in types], "issueTypes")
 
 
+def _items_name(req, cloud_name):
+    """Cloud names the list per resource; Data Center (v2) always calls it ``values``."""
+    return cloud_name if req.version == 3 else "values"
+
+
 def createmeta_fields(sim, req, key, type_id):
     project = sim.state.find_project(key, req.account)
     issue_type = project and sim.state.issue_type(project, type_id)
@@ -75,6 +80,7 @@ def createmeta_fields(sim, req, key, type_id):
 
 
 def _page(req, items, name):
+    name = _items_name(req, name)
     max_results = _int(req, "maxResults", 50)
     if max_results > 200:
         return error(400, ["The maxResults parameter must be at most 200."])
@@ -197,7 +203,9 @@ def get_comments(sim, req, key):
     comments = sorted(issue["comments"], key=lambda c: c["created"],
                       reverse=req.query.get("orderBy", [""])[0] == "-created")
     start, size = _int(req, "startAt", 0), _int(req, "maxResults", 100, 100)
-    return ok({"comments": [render.comment(req.base, sim.state, issue, c, req.version)
+    with_properties = "properties" in req.query.get("expand", [""])[0]
+    return ok({"comments": [render.comment(req.base, sim.state, issue, c, req.version,
+                                           with_properties)
                             for c in comments[start:start + size]],
                "startAt": start, "maxResults": size, "total": len(comments)})
 

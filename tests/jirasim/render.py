@@ -67,7 +67,7 @@ def body(value, version):
     return value
 
 
-def comment(base, state, issue, c, version=3):
+def comment(base, state, issue, c, version=3, with_properties=False):
     author = user(base, state.accounts[c["author"]], with_email=False)
     data = {"self": f"{base}/rest/api/{version}/issue/{issue['id']}/comment/{c['id']}",
             "id": c["id"], "author": author, "updateAuthor": author,
@@ -76,6 +76,8 @@ def comment(base, state, issue, c, version=3):
             "jsdPublic": c["jsdPublic"]}
     if c["visibility"]:
         data["visibility"] = c["visibility"]
+    if with_properties:
+        data["properties"] = c["properties"]
     return data
 
 

@@ -1,5 +1,6 @@
 """Jira client package: no Flask in here, so jobs, the CLI and tests build it directly."""
 from .adf import adf_to_html, adf_to_text, safe_href, text_to_adf, text_to_wiki
+from .check import ConnectionReport, check_connection
 from .client import JiraClient, jql_quote, normalize_base_url
 from .comments import author_name, body_html, body_text, is_public_comment
 from .errors import (
@@ -16,7 +17,7 @@ from .fields import field_type, make_label, reference_label, shape_field_value
 from .webhooks import verify_signature
 
 __all__ = [
-    "JiraClient", "normalize_base_url", "jql_quote",
+    "JiraClient", "normalize_base_url", "jql_quote", "check_connection", "ConnectionReport",
     "text_to_adf", "text_to_wiki", "adf_to_html", "adf_to_text", "safe_href",
     "is_public_comment", "author_name", "body_html", "body_text", "verify_signature",
     "shape_field_value", "field_type", "make_label", "reference_label",
