@@ -27,11 +27,15 @@ def ok(body, status=200, headers=None):
     return status, body, headers or {}
 
 
-def _int(req, name, default, maximum=None):
+def _number(value, default):
     try:
-        value = int(req.query.get(name, [default])[0])
-    except ValueError:
-        value = default
+        return int(value) if value not in (None, "") else default
+    except (TypeError, ValueError):
+        return default
+
+
+def _int(req, name, default, maximum=None):
+    value = _number(req.query.get(name, [default])[0], default)
     return min(value, maximum) if maximum else value
 
 
@@ -131,7 +135,7 @@ def search_jql(sim, req):
         params = {k: v[0] for k, v in req.query.items()}
         params["fields"] = params["fields"].split(",") if params.get("fields") else None
     wanted = params.get("fields") or ["id"]
-    size = max(1, min(int(params.get("maxResults") or 50), sim.page_cap))
+    size = max(1, min(_number(params.get("maxResults"), 50), sim.page_cap))
     offset = _decode_token(params.get("nextPageToken"))
     if req.account is None:  # anonymous search answers 200 with nothing, as on Jira Cloud
         return ok({"issues": [], "isLast": True})
@@ -153,7 +157,7 @@ def search_classic(sim, req):
         return error(410, [SEARCH_REMOVED])
     params = json.loads(req.body or b"{}") if req.method == "POST" else \
         {k: v[0] for k, v in req.query.items()}
-    start, size = int(params.get("startAt") or 0), int(params.get("maxResults") or 50)
+    start, size = _number(params.get("startAt"), 0), _number(params.get("maxResults"), 50)
     try:
         found = _run_jql(sim, req, params.get("jql") or "")
     except jql.JqlError as exc:

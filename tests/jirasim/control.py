@@ -28,6 +28,7 @@ class ControlMixin:
         self.calls.clear()
         self.spec_violations.clear()
         self.media_requests.clear()
+        self.crashes.clear()
 
     def _issue(self, key):
         issue = self.state.issues.get(self.state.keys.get(str(key), str(key)))

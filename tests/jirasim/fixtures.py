@@ -26,8 +26,10 @@ def jira_sim(jira_sim_server):
     sim.reset()
     yield sim
     sim.faults.clear()
-    violations = list(sim.spec_violations)
+    violations, crashes = list(sim.spec_violations), list(sim.crashes)
     sim.spec_violations.clear()
+    sim.crashes.clear()
+    assert not crashes, "the simulator crashed:\n" + "\n".join(crashes)
     assert not violations, "requests that break the Jira OpenAPI spec:\n" + "\n".join(violations)
 
 

@@ -10,6 +10,7 @@ import re
 import secrets
 import socket
 import threading
+import traceback
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -64,6 +65,7 @@ class JiraSimulator(ControlMixin):
         self.calls = Counter()
         self.spec_violations = []
         self.media_requests = []
+        self.crashes = []         # tracebacks of simulator bugs; the fixture fails on any
         self.faults = Faults()
         self.webhooks = Webhooks()
         self._server = None
@@ -199,14 +201,11 @@ class _Handler(BaseHTTPRequestHandler):
         host = self.headers.get("Host") or f"{self.sim.host}:{self.sim.port}"
         request = Request(self.command, parts.path, parse_qs(parts.query, keep_blank_values=True),
                           self.headers, body, f"http://{host}")
-        if self.server is not self.sim._server:
-            reply = None  # went down while this keep-alive connection was open
-        elif parts.path.startswith("/_sim/"):
-            reply = self.sim.control(request)
-        elif parts.path.startswith("/_media/"):
-            reply = self.sim.serve_media(request)
-        else:
-            reply = self.sim.handle(request)
+        try:
+            reply = self._dispatch(parts.path, request)
+        except Exception:  # a simulator bug: answer 500 and make the test fail
+            self.sim.crashes.append(traceback.format_exc())
+            reply = 500, {"errorMessages": ["Simulator crashed"], "errors": {}}, {}
         if reply is None:
             self.close_connection = True
             try:
@@ -217,6 +216,15 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(*reply)
 
     do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+    def _dispatch(self, path, request):
+        if self.server is not self.sim._server:
+            return None  # went down while this keep-alive connection was open
+        if path.startswith("/_sim/"):
+            return self.sim.control(request)
+        if path.startswith("/_media/"):
+            return self.sim.serve_media(request)
+        return self.sim.handle(request)
 
     def _send(self, status, body, headers):
         if isinstance(body, (dict, list)):
