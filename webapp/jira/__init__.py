@@ -1,7 +1,7 @@
 """Jira client package: no Flask in here, so jobs, the CLI and tests build it directly."""
 from .adf import adf_to_html, adf_to_text, safe_href, text_to_adf, text_to_wiki
 from .check import ConnectionReport, check_connection
-from .client import JiraClient, jql_quote, normalize_base_url
+from .client import JiraClient
 from .comments import author_name, body_html, body_text, is_public_comment
 from .errors import (
     JiraAuthError,
@@ -14,6 +14,7 @@ from .errors import (
     parse_retry_after,
 )
 from .fields import field_type, make_label, reference_label, shape_field_value
+from .urls import jql_quote, normalize_base_url
 from .webhooks import verify_signature
 
 __all__ = [

@@ -6,9 +6,8 @@ plain dicts out, and every failure raised as a ``JiraError`` subclass from ``err
 """
 import base64
 import logging
-import re
 import time
-from urllib.parse import quote, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin
 
 import requests
 
@@ -16,39 +15,14 @@ from .adf import text_to_adf, text_to_wiki
 from .errors import JiraError, JiraInvalidError, JiraTransientError, error_from_response
 from .fields import reference_label
 from .upload import MultipartFile
+from .urls import jql_quote, normalize_base_url, origin, path_segment
 
 log = logging.getLogger(__name__)
 
 DEPLOYMENTS = {"cloud": "/rest/api/3", "datacenter": "/rest/api/2"}
-# A pasted URL often carries the page the admin was on: cut it at the first such segment.
-PASTED_SUFFIX_RE = re.compile(
-    r"/(rest|browse|secure|projects|plugins|servicedesk|"
-    r"jira/(software|servicedesk|core|projects|your-work|dashboards|for-you))(/.*)?$", re.I)
 MAX_ERROR_BODY = 10_000
 MAX_PAGES = 1000
 REDIRECTS = (301, 302, 303, 307, 308)
-
-
-def normalize_base_url(url):
-    """``https://x.atlassian.net/browse/SUP-1/`` → ``https://x.atlassian.net``.
-
-    Drops credentials, query, fragment, trailing slashes and pasted ``/rest/...`` or
-    ``/browse/...`` paths, keeping a Data Center context path such as ``/jira-prod``.
-    """
-    url = (url or "").strip()
-    if url and "://" not in url:
-        url = "https://" + url
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("Jira URL must be an http(s) URL such as https://your-site.atlassian.net")
-    netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
-    path = PASTED_SUFFIX_RE.sub("", parts.path.rstrip("/")).rstrip("/")
-    return urlunsplit((parts.scheme, netloc, path, "", ""))
-
-
-def jql_quote(value):
-    """A JQL string literal: user values never change the query's shape."""
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 class _TokenAuth(requests.auth.AuthBase):
@@ -151,16 +125,16 @@ class JiraClient:
         return self._json("GET", "/myself")
 
     def project(self, project_key):
-        return self._json("GET", f"/project/{_seg(project_key)}", {"project_key": project_key})
+        return self._json("GET", f"/project/{path_segment(project_key)}", {"project_key": project_key})
 
     def issue_types(self, project_key):
         """Issue types the account can create in the project (empty: no Create permission)."""
-        return list(self._pages(f"/issue/createmeta/{_seg(project_key)}/issuetypes",
+        return list(self._pages(f"/issue/createmeta/{path_segment(project_key)}/issuetypes",
                                 ("issueTypes", "values"), context={"project_key": project_key}))
 
     def create_fields(self, project_key, issue_type_id):
         """Fields on the create screen of that issue type, with schema and allowedValues."""
-        path = f"/issue/createmeta/{_seg(project_key)}/issuetypes/{_seg(issue_type_id)}"
+        path = f"/issue/createmeta/{path_segment(project_key)}/issuetypes/{path_segment(issue_type_id)}"
         return list(self._pages(path, ("fields", "results", "values"),
                                 context={"project_key": project_key}))
 
@@ -214,11 +188,11 @@ class JiraClient:
         """Upload the file at ``path``, streamed from disk; return Jira's attachment list."""
         body = MultipartFile(path, filename, mime_type)
         headers = {"X-Atlassian-Token": "no-check", "Content-Type": body.content_type}
-        return self._json("POST", f"/issue/{_seg(issue_id_or_key)}/attachments", headers=headers,
+        return self._json("POST", f"/issue/{path_segment(issue_id_or_key)}/attachments", headers=headers,
                           data=body)
 
     def issue(self, issue_id_or_key, fields=("summary", "status", "updated", "resolution")):
-        return self._json("GET", f"/issue/{_seg(issue_id_or_key)}",
+        return self._json("GET", f"/issue/{path_segment(issue_id_or_key)}",
                           params={"fields": ",".join(fields)})
 
     def search(self, jql, fields=("summary", "status", "updated", "resolution"),
@@ -264,7 +238,7 @@ class JiraClient:
 
     def comments(self, issue_id_or_key, page_size=100):
         """Yield every comment of the issue, oldest first."""
-        yield from self._pages(f"/issue/{_seg(issue_id_or_key)}/comment", ("comments",),
+        yield from self._pages(f"/issue/{path_segment(issue_id_or_key)}/comment", ("comments",),
                                params={"orderBy": "created"}, page_size=page_size)
 
     def download_attachment(self, attachment_id, fileobj, chunk_size=64 * 1024):
@@ -273,14 +247,14 @@ class JiraClient:
         Jira answers with a 303 to a media host. The redirect is followed by hand so the
         credentials go only to the Jira site itself, never to another host.
         """
-        response = self._send("GET", f"/attachment/content/{_seg(attachment_id)}",
+        response = self._send("GET", f"/attachment/content/{path_segment(attachment_id)}",
                               expected=(200,) + REDIRECTS, allow_redirects=False, stream=True)
         for _ in range(5):
             if response.status_code not in REDIRECTS:
                 break
             target = urljoin(response.url, response.headers.get("Location", ""))
             response.close()
-            if _origin(target) == _origin(self.base_url):
+            if origin(target) == origin(self.base_url):
                 response = self._send("GET", target, expected=(200,) + REDIRECTS,
                                       allow_redirects=False, stream=True)
             else:
@@ -306,12 +280,3 @@ class JiraClient:
             raise error_from_response(response.status_code, response.headers, "", None)
         return response
 
-
-def _seg(value):
-    """One URL path segment: admin input like a project key can't change the path."""
-    return quote(str(value), safe="")
-
-
-def _origin(url):
-    parts = urlsplit(url)
-    return (parts.scheme, parts.hostname, parts.port)
