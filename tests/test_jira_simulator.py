@@ -170,31 +170,35 @@ def test_control_over_http_and_call_counts(jira_sim):
 
 class _Receiver(BaseHTTPRequestHandler):
     received = []
+    statuses = []   # answers to give, in order; then 204
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.received.append((dict(self.headers), body))
-        self.send_response(204)
+        self.send_response(self.statuses.pop(0) if self.statuses else 204)
         self.end_headers()
 
     def log_message(self, *args):
         pass
 
 
-def test_signed_webhooks(jira_sim):
+@pytest.fixture
+def hook_url():
+    """A tiny receiver for webhooks; what it got is in ``_Receiver.received``."""
     receiver = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
-    _Receiver.received = []
-    try:
-        jira_sim.register_webhook(f"http://127.0.0.1:{receiver.server_address[1]}/hooks/jira",
-                                  "s3cret")
-        key = call(jira_sim, "POST", "/rest/api/3/issue", json=ISSUE).json()["key"]
-        jira_sim.set_status(key, "Done")
-        jira_sim.add_comment(key, "Fixed.")
-        jira_sim.flush_webhooks()
-    finally:
-        receiver.shutdown()
-        receiver.server_close()
+    _Receiver.received, _Receiver.statuses = [], []
+    yield f"http://127.0.0.1:{receiver.server_address[1]}/hooks/jira"
+    receiver.shutdown()
+    receiver.server_close()
+
+
+def test_signed_webhooks(jira_sim, hook_url):
+    jira_sim.register_webhook(hook_url, "s3cret")
+    key = call(jira_sim, "POST", "/rest/api/3/issue", json=ISSUE).json()["key"]
+    jira_sim.set_status(key, "Done")
+    jira_sim.add_comment(key, "Fixed.")
+    jira_sim.flush_webhooks()
     events = [json.loads(body)["webhookEvent"] for _, body in _Receiver.received]
     assert events == ["jira:issue_created", "jira:issue_updated", "comment_created"]
     for headers, body in _Receiver.received:
@@ -209,3 +213,14 @@ def test_signed_webhooks(jira_sim):
     status_change = json.loads(_Receiver.received[1][1])
     assert status_change["changelog"]["items"][0]["toString"] == "Done"
     assert [d["status"] for d in jira_sim.webhooks.deliveries] == [204, 204, 204]
+
+
+def test_failed_webhook_deliveries_are_retried(jira_sim, hook_url):
+    _Receiver.statuses = [503, 500]
+    jira_sim.register_webhook(hook_url, "s")
+    call(jira_sim, "POST", "/rest/api/3/issue", json=ISSUE)
+    jira_sim.flush_webhooks()
+    assert [d["status"] for d in jira_sim.webhooks.deliveries] == [503, 500, 204]
+    headers = [h for h, _ in _Receiver.received]
+    assert [h.get("X-Atlassian-Webhook-Retry") for h in headers] == [None, "1", "2"]
+    assert len({h["X-Atlassian-Webhook-Identifier"] for h in headers}) == 1

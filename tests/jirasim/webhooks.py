@@ -2,7 +2,10 @@
 
 ``X-Hub-Signature: sha256=<hex HMAC-SHA256 of the raw body>``, plus
 ``X-Atlassian-Webhook-Identifier``. Deliveries run on one background thread so a slow
-receiver never blocks the simulated REST API; ``flush()`` waits for them in tests.
+receiver never blocks the simulated REST API; ``flush()`` waits for them in tests. Like Jira,
+a delivery answered with 408, 409, 425, 429 or 5xx (or not answered) is retried, with
+``X-Atlassian-Webhook-Retry: <n>`` and the same identifier (Jira keeps at it for about 30
+minutes; here ``max_retries`` times, ``retry_delay`` seconds apart).
 """
 import hashlib
 import hmac
@@ -14,6 +17,8 @@ import urllib.error
 import urllib.request
 import uuid
 
+RETRY_STATUSES = {408, 409, 425, 429}
+
 
 def sign(secret, body):
     """The X-Hub-Signature header value for ``body`` (bytes)."""
@@ -21,7 +26,8 @@ def sign(secret, body):
 
 
 class Webhooks:
-    def __init__(self):
+    def __init__(self, max_retries=2, retry_delay=0.1):
+        self.max_retries, self.retry_delay = max_retries, retry_delay
         self.registered = []      # {"url", "secret", "events"}
         self.deliveries = []      # {"url", "event", "status", "identifier"}
         self._queue = queue.Queue()
@@ -42,7 +48,7 @@ class Webhooks:
                            **payload}).encode("utf-8")
         for hook in self.registered:
             if hook["events"] is None or event in hook["events"]:
-                self._queue.put((hook, event, body))
+                self._queue.put((hook, event, body, str(uuid.uuid4()), 0))
 
     def flush(self, timeout=5.0):
         """Wait until every queued delivery was attempted."""
@@ -52,14 +58,15 @@ class Webhooks:
 
     def _run(self):
         while True:
-            hook, event, body = self._queue.get()
-            identifier = str(uuid.uuid4())
-            request = urllib.request.Request(hook["url"], data=body, method="POST", headers={
-                "Content-Type": "application/json; charset=utf-8",
-                "X-Hub-Signature": sign(hook["secret"], body),
-                "X-Atlassian-Webhook-Identifier": identifier,
-                "User-Agent": "Atlassian Webhook HTTP Client",
-            })
+            hook, event, body, identifier, attempt = self._queue.get()
+            headers = {"Content-Type": "application/json; charset=utf-8",
+                       "X-Hub-Signature": sign(hook["secret"], body),
+                       "X-Atlassian-Webhook-Identifier": identifier,
+                       "User-Agent": "Atlassian Webhook HTTP Client"}
+            if attempt:
+                headers["X-Atlassian-Webhook-Retry"] = str(attempt)
+            request = urllib.request.Request(hook["url"], data=body, method="POST",
+                                             headers=headers)
             try:
                 with urllib.request.urlopen(request, timeout=5) as response:
                     status = response.status
@@ -68,5 +75,9 @@ class Webhooks:
             except OSError:
                 status = None
             self.deliveries.append({"url": hook["url"], "event": event, "status": status,
-                                    "identifier": identifier})
+                                    "identifier": identifier, "attempt": attempt})
+            if (status is None or status >= 500 or status in RETRY_STATUSES) \
+                    and attempt < self.max_retries:
+                time.sleep(self.retry_delay)
+                self._queue.put((hook, event, body, identifier, attempt + 1))
             self._queue.task_done()
