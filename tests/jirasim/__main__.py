@@ -18,7 +18,7 @@ def main():
     print(f"Jira simulator at {sim.url}")
     print(f"  Cloud:       username {PORTAL_EMAIL}  API token {PORTAL_TOKEN}  project SUP or HELP")
     print(f"  Data Center: personal access token {PORTAL_PAT}")
-    print(f"  Control API: POST {sim.url}/_sim/<action>, GET {sim.url}/_sim/calls")
+    print(f"  Control API: POST {sim.url}/_sim/<action>, GET {sim.url}/_sim/calls", flush=True)
     try:
         while True:
             time.sleep(3600)
