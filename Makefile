@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app app
 
-.PHONY: install translations run worker simulator test browser clean
+.PHONY: install translations messages run worker simulator test browser clean
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,12 @@ install: $(BIN)/.installed translations
 
 translations: $(BIN)/.installed
 	$(BIN)/pybabel -q compile -d webapp/translations
+
+# After changing interface strings: collect them into the catalogs, then translate the new
+# entries in webapp/translations/tr/LC_MESSAGES/messages.po.
+messages: $(BIN)/.installed
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l --no-location --sort-output -o webapp/translations/messages.pot webapp templates
+	$(BIN)/pybabel -q update -i webapp/translations/messages.pot -d webapp/translations --no-fuzzy-matching
 
 # The portal on its embedded defaults: SQLite in instance/, jobs in-process, no Redis.
 run: install

@@ -22,16 +22,11 @@ from webapp import create_app  # noqa: E402
 from webapp.cli import create_user  # noqa: E402
 from webapp.config import TestConfig  # noqa: E402
 from webapp.extensions import db  # noqa: E402
+from tests.support import IN_CI, PASSWORD, need_service  # noqa: E402
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
-PASSWORD = "correct horse battery"
+# jira_sim, jira_client: the Jira simulator; browser, live_server: Chromium and a real server
+pytest_plugins = ["tests.jirasim.fixtures", "tests.browser"]
 
-
-def need_service(reason):
-    """Skip for a missing service, except in CI where it is a failure."""
-    if IN_CI:
-        pytest.fail(f"CI must run every test, but {reason}")
-    pytest.skip(reason)
 
 
 def _postgres_schema_url(url):
@@ -184,6 +179,14 @@ class Auth:
 @pytest.fixture
 def auth(client):
     return Auth(client)
+
+
+@pytest.fixture
+def admin(make_user, auth):
+    """A logged-in admin; requests go through the `client` fixture."""
+    user = make_user(email="admin@example.com", admin=True, name="Ada Admin")
+    auth.login(user.email)
+    return user
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -7,7 +7,6 @@ import io
 import pytest
 
 from tests.jirasim import PORTAL_EMAIL, PORTAL_PAT, PORTAL_TOKEN
-from tests.jirasim.fixtures import jira_client, jira_sim, jira_sim_server  # noqa: F401
 from webapp.jira import (
     JiraClient,
     adf_to_text,
@@ -168,19 +167,21 @@ def test_data_center_uses_bearer_v2_and_wiki(jira_sim):
 
 def test_check_connection_reports_each_step(jira_client):
     report = check_connection(jira_client, "SUP", "Task",
-                              ["customfield_10050", "customfield_10051", "customfield_10060"])
+                              ["customfield_10050", "customfield_10051", "customfield_10060"],
+                              labels=["bug", "portal"])
     assert [(s.name, s.ok) for s in report.steps] == [
         ("server", True), ("myself", True), ("project", True), ("issue_type", True),
         ("customfield_10050", True), ("customfield_10051", True), ("customfield_10060", False),
-        ("attachments", True)]
+        ("labels", True), ("attachments", True)]
+    assert "options: Billing, Payments, Other" in report.steps[4].message
     assert not report.ok and report.issue_type_id == "10002"
     assert report.field_schemas["customfield_10050"]["custom"].endswith(":select")
     assert report.upload_limit == 10 * 1024 * 1024
 
 
 @pytest.mark.parametrize("token, project, issue_type, last, text", [
-    ("bad", "SUP", "Task", "error", "API token"),
-    (PORTAL_TOKEN, "NOPE", "Task", "error", "'NOPE' was not found"),
+    ("bad", "SUP", "Task", "myself", "API token"),
+    (PORTAL_TOKEN, "NOPE", "Task", "project", "'NOPE' was not found"),
     (PORTAL_TOKEN, "SUP", "Story", "issue_type", "Valid types: Task (10002), Bug (10004)"),
 ])
 def test_check_connection_stops_at_the_first_failure(jira_sim, token, project, issue_type,

@@ -6,7 +6,6 @@ import time
 import pytest
 
 from tests.jirasim import PORTAL_EMAIL, PORTAL_TOKEN
-from tests.jirasim.fixtures import jira_client, jira_sim, jira_sim_server  # noqa: F401
 from webapp.jira import (
     JiraAuthError,
     JiraClient,

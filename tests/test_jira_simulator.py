@@ -12,7 +12,6 @@ import pytest
 import requests
 
 from tests.jirasim import PORTAL_EMAIL, PORTAL_TOKEN, validate_response
-from tests.jirasim.fixtures import jira_client, jira_sim, jira_sim_server  # noqa: F401
 from webapp.jira import text_to_adf, verify_signature
 
 AUTH = (PORTAL_EMAIL, PORTAL_TOKEN)

@@ -87,6 +87,25 @@ def demo_command():
         click.echo("Log in with an account you created (`flask users list`).")
 
 
+keys = AppGroup("keys", help="Manage the encryption of stored secrets.")
+
+
+@keys.command("rotate")
+def rotate_keys_command():
+    """Re-encrypt stored secrets with the first key of ENCRYPTION_KEYS.
+
+    To rotate: put a new key in front of ENCRYPTION_KEYS everywhere, run this, then drop
+    the old key."""
+    from .crypto import SecretUnreadable
+    from .integration import rotate_token_encryption
+    try:
+        count = rotate_token_encryption()
+    except SecretUnreadable as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"Re-encrypted {count} stored secret(s) with the newest key.")
+
+
 def init_app(app):
     app.cli.add_command(users)
+    app.cli.add_command(keys)
     app.cli.add_command(demo_command)

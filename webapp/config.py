@@ -27,6 +27,11 @@ class Config:
     HEARTBEAT_SECONDS = int(os.environ.get("HEARTBEAT_SECONDS", "60"))
     RUN_SCHEDULER = True  # embedded mode: the web process runs periodic jobs
 
+    # http:// Jira URLs only where the operator allows it (an intranet Data Center).
+    JIRA_ALLOW_HTTP = _bool("JIRA_ALLOW_HTTP")
+    # Timeouts of the admin's "Save and Test" (connect, read): a dead Jira answers in seconds.
+    JIRA_TEST_TIMEOUT = (3, 6)
+
     LANGUAGES = ["en", "tr"]
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = os.environ.get("PORTAL_TIMEZONE", "Europe/Istanbul")

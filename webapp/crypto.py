@@ -23,3 +23,13 @@ def decrypt(token):
         raise SecretUnreadable(
             "The stored secret cannot be decrypted with the configured ENCRYPTION_KEYS."
         ) from None
+
+
+def rotate(token):
+    """The same secret, encrypted with the newest key."""
+    try:
+        return _fernet().rotate(token.encode("ascii")).decode("ascii")
+    except InvalidToken:
+        raise SecretUnreadable(
+            "The stored secret cannot be decrypted with the configured ENCRYPTION_KEYS."
+        ) from None

@@ -140,7 +140,8 @@ class ApiProduct(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     name = db.Column(db.String(200), nullable=False)
     position = db.Column(db.Integer, nullable=False, default=0)
-    published = db.Column(db.Boolean, nullable=False, default=True)
+    published = db.Column(db.Boolean, nullable=False, default=True)  # offered in the form
+    active = db.Column(db.Boolean, nullable=False, default=True)  # removed ones stay on old requests
     endpoints = db.relationship(
         "ApiEndpoint", back_populates="product", order_by="ApiEndpoint.position",
         cascade="all, delete-orphan",
@@ -154,7 +155,7 @@ class ApiEndpoint(db.Model):
     method = db.Column(db.String(10))
     path = db.Column(db.String(500), nullable=False)
     position = db.Column(db.Integer, nullable=False, default=0)
-    active = db.Column(db.Boolean, nullable=False, default=True)
+    active = db.Column(db.Boolean, nullable=False, default=True)  # removed ones stay on old requests
     product = db.relationship("ApiProduct", back_populates="endpoints")
 
 

@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 from . import bp
 from ..extensions import db
 from ..jobs import last_heartbeat
-from ..models import JiraSettings, SupportRequest, User
+from ..integration import FIELD_NAMES
+from ..models import AuditLog, JiraSettings, SupportRequest, User
 
 
 @bp.get("/")
@@ -31,3 +32,11 @@ def overview():
         queue_mode=current_app.extensions["queue"].mode,
         users=users,
     )
+
+
+@bp.get("/audit")
+def audit_log():
+    """Who changed which setting, newest first."""
+    page = db.paginate(select(AuditLog).order_by(AuditLog.created_at.desc(), AuditLog.id.desc()),
+                       per_page=50, error_out=False)
+    return render_template("admin/audit.html", page=page, field_names=FIELD_NAMES)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: b63d6c33c69b
+Revision ID: bf401f12ff4e
 Revises: 
-Create Date: 2026-11-28 04:13:21.997478
+Create Date: 2026-11-28 04:27:17.916978
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'b63d6c33c69b'
+revision = 'bf401f12ff4e'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -26,6 +26,7 @@ def upgrade():
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('published', sa.Boolean(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_products'))
     )
     op.create_table('app_state',

@@ -1,0 +1,71 @@
+"""Browser-test fixtures: Debian's Chromium driven by Playwright against a real server.
+Screenshots land in tests/screenshots/ to be looked at."""
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.support import PASSWORD, need_service
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(__file__).parent / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        need_service(f"Chromium is not installed at {CHROMIUM} (make browser)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        ])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(app_factory):
+    app = app_factory()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield app, f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+class Page:
+    """A browser page that records console errors and takes named screenshots."""
+
+    def __init__(self, browser, base_url, **context_options):
+        self.context = browser.new_context(**context_options)
+        self.page = self.context.new_page()
+        self.base_url = base_url
+        self.errors = []
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("request", self._only_this_server)
+        SHOTS.mkdir(exist_ok=True)
+
+    def _only_this_server(self, request):
+        if not request.url.startswith((self.base_url, "data:")):
+            self.errors.append(f"request to another host: {request.url}")
+
+    def goto(self, path):
+        return self.page.goto(self.base_url + path)
+
+    def shot(self, name):
+        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+    def log_in(self, email):
+        self.goto("/auth/login")
+        self.page.fill("input[name=email]", email)
+        self.page.fill("input[name=password]", PASSWORD)
+        self.page.click("button[type=submit]")
+        self.page.wait_for_url("**/requests/")
+
+    def close(self):
+        self.context.close()

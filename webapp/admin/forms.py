@@ -1,0 +1,121 @@
+import re
+from urllib.parse import urlsplit
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, RadioField, SelectChoice, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from ..jira import normalize_base_url
+
+# The seed's `entity.validation.required`, in the user's language.
+REQUIRED = _l("This field is required.")
+
+
+def errors_text(*fields):
+    """The fields' error messages as one line, in the user's language."""
+    return " ".join(str(error) for field in fields for error in field.errors)
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _upper(value):
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def _custom_field_id(value):
+    """Accept `customfield_10070`, `10070` or `cf[10070]`; store `customfield_10070`."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    match = re.fullmatch(r"(?:customfield_|cf\[)?(\d+)\]?", value.strip(), re.IGNORECASE)
+    return f"customfield_{match.group(1)}" if match else value.strip()
+
+
+def custom_field_id(form, field):
+    if field.data and not re.fullmatch(r"customfield_\d+", field.data):
+        raise ValidationError(_l("Use the form customfield_10070 (the word customfield, an underscore and the number)."))
+
+
+class JiraSettingsForm(FlaskForm):
+    deployment = RadioField(_l("Deployment"), choices=[
+        SelectChoice("cloud", _l("Jira Cloud (API token)")),
+        SelectChoice("datacenter", _l("Jira Data Center / Server (personal access token)")),
+    ], default="cloud")
+    base_url = StringField(_l("Jira URL"), filters=[_strip],
+                           validators=[DataRequired(message=REQUIRED), Length(max=500)])
+    description = TextAreaField(_l("Description"), filters=[_strip], validators=[Length(max=5000)])
+    username = StringField(_l("Username"), filters=[_strip], validators=[Length(max=254)])
+    api_token = PasswordField(_l("API Token"), filters=[_strip], validators=[Length(max=2000)])
+    clear_token = BooleanField(_l("Remove the stored token"))
+    project_key = StringField(_l("Project Key"), filters=[_upper],
+                              validators=[DataRequired(message=REQUIRED), Length(max=255)])
+    issue_type = StringField(_l("Issue Type"), filters=[_strip],
+                             validators=[DataRequired(message=REQUIRED), Length(max=100)])
+    category_field_id = StringField(_l("Category Custom Field ID"), filters=[_custom_field_id],
+                                    validators=[Optional(), custom_field_id])
+    product_field_id = StringField(_l("API Product Custom Field ID"), filters=[_custom_field_id],
+                                   validators=[Optional(), custom_field_id])
+    endpoint_field_id = StringField(_l("API Product Endpoint Custom Field ID"),
+                                    filters=[_custom_field_id], validators=[Optional(), custom_field_id])
+
+    def __init__(self, *args, token_set=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.token_set = token_set
+
+    def validate_base_url(self, field):
+        parts = urlsplit(field.data if "://" in field.data else "https://" + field.data)
+        if parts.username or parts.password:
+            raise ValidationError(_l("Leave the user name and token out of the URL; they have fields of their own."))
+        try:
+            url = normalize_base_url(field.data)
+        except ValueError:
+            raise ValidationError(_l("Enter the address of your Jira site, like https://your-company.atlassian.net."))
+        if url.startswith("http://") and not current_app.config["JIRA_ALLOW_HTTP"]:
+            raise ValidationError(_l("Use https://. Plain http is allowed only when the operator sets JIRA_ALLOW_HTTP for an intranet Data Center."))
+        field.data = url
+
+    def validate_username(self, field):
+        if self.deployment.data == "cloud" and not field.data:
+            raise ValidationError(REQUIRED)
+
+    def validate_api_token(self, field):
+        if not field.data and (not self.token_set or self.clear_token.data):
+            raise ValidationError(REQUIRED)
+        if field.data and any(ch.isspace() for ch in field.data):
+            raise ValidationError(_l("A token has no spaces; paste it again."))
+
+    def validate_project_key(self, field):
+        if not re.fullmatch(r"[A-Z][A-Z0-9_]*", field.data):
+            raise ValidationError(_l("A project key starts with a letter and has only letters, digits and underscores, like SUP."))
+
+    def values(self):
+        return {name: getattr(self, name).data or ("" if name in ("description", "username") else None)
+                for name in ("deployment", "base_url", "description", "username", "project_key",
+                             "issue_type", "category_field_id", "product_field_id", "endpoint_field_id")}
+
+
+class LabelForm(FlaskForm):
+    name = StringField(_l("Label"), filters=[_strip], validators=[DataRequired(message=REQUIRED), Length(max=255)])
+
+
+class NameForm(FlaskForm):
+    name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(message=REQUIRED), Length(max=200)])
+
+
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
+class EndpointForm(FlaskForm):
+    method = StringField(_l("Method"), filters=[_upper], validators=[Optional()])
+    path = StringField(_l("Endpoint"), filters=[_strip], validators=[DataRequired(message=REQUIRED), Length(max=500)])
+
+    def validate_method(self, field):
+        if field.data and field.data not in HTTP_METHODS:
+            raise ValidationError(_l("Choose one of GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS."))
+
+    def validate_path(self, field):
+        if not field.data.startswith("/") or any(ch.isspace() for ch in field.data):
+            raise ValidationError(_l("An endpoint is a path that starts with /, like /payments/v1."))

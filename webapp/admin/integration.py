@@ -1,0 +1,143 @@
+"""The Jira Config screen: settings, the live Active/Passive switch, the label list and
+"Save and Test"."""
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from . import bp
+from .forms import JiraSettingsForm, LabelForm, errors_text
+from .. import audit, integration
+from ..crypto import SecretUnreadable
+from ..extensions import db
+from ..htmx import is_fragment_request
+from ..jira import check_connection, make_label
+from ..jira.check import ConnectionReport, Step
+from ..models import Label
+
+ADVICE = {
+    "myself": _l("Check the Username (the Atlassian account e-mail) and the API Token. Create a new token if it was revoked or expired, and make sure the account may use the project."),
+    "project": _l("Check the Project Key (Jira → Project settings → Details) and that the account may browse the project."),
+    "issue_type": _l("Enter one of the valid issue types listed above, exactly as Jira names it."),
+    "field": _l("Put the field on the project's create screen for this issue type in Jira, or clear its ID here."),
+    "server": _l("Check the Jira URL, and that this server can reach it (proxy, firewall)."),
+    "labels": _l("Add the Labels field to the create screen of this issue type in Jira, and make sure the workflow allows labels; or remove the list's labels."),
+    "attachments": _l("Ask a Jira administrator to enable attachments; requests are still created without their files."),
+}
+
+
+def _labels():
+    return db.session.scalars(select(Label).order_by(Label.position, Label.id)).all()
+
+
+def _page(form, row, report=None, status_error=None, code=200):
+    return render_template(
+        "admin/jira.html", form=form, row=row, report=report, labels=_labels(),
+        label_form=LabelForm(), status_error=status_error, advice=ADVICE,
+    ), code
+
+
+@bp.route("/jira", methods=["GET", "POST"])
+def jira_settings():
+    """Show and save the Jira settings; "Save and Test" also runs the checks."""
+    row = integration.settings()
+    form = JiraSettingsForm(obj=row if request.method == "GET" else None,
+                            token_set=integration.has_token(row))
+    if not form.validate_on_submit():
+        if form.errors:
+            flash(_("Some settings need attention; see the messages below."), "error")
+        return _page(form, row)
+    changed = integration.save(row, form.values(), token=form.api_token.data,
+                               clear_token=form.clear_token.data)
+    db.session.commit()
+    if request.form.get("action") != "test":
+        flash(_("Settings saved.") if changed else _("Nothing changed."), "success")
+        return redirect(url_for("admin.jira_settings"), code=303)
+    report = run_checks(row)
+    db.session.commit()
+    return _page(JiraSettingsForm(obj=row, token_set=integration.has_token(row)), row, report)
+
+
+def run_checks(row):
+    """Check the saved settings against Jira without creating anything there."""
+    language = str(get_locale() or "en")
+    try:
+        jira = integration.client(row, timeout=current_app.config["JIRA_TEST_TIMEOUT"])
+    except (SecretUnreadable, ValueError) as exc:
+        return ConnectionReport(steps=[Step("server", False, str(exc))])
+    field_ids = [row.category_field_id, row.product_field_id, row.endpoint_field_id]
+    report = check_connection(jira, row.project_key, row.issue_type, field_ids=field_ids,
+                              lang=language, labels=[label.name for label in _labels()])
+    if report.issue_type_id:
+        row.issue_type_id = report.issue_type_id
+    if report.field_schemas:
+        row.field_schemas = report.field_schemas
+    audit.record("jira.settings.tested", passed=report.ok)
+    return report
+
+
+@bp.post("/jira/status")
+def jira_status():
+    """The Active/Passive switch, flipped in place."""
+    row = integration.settings()
+    enabled = request.form.get("enabled") == "1"
+    missing = integration.set_enabled(row, enabled)
+    db.session.commit()
+    error = None
+    if missing:
+        error = _("Fill in these settings before activating: %(fields)s.",
+                  fields=", ".join(str(name) for name in missing))
+    if is_fragment_request():
+        return render_template("admin/_jira_status.html", row=row, status_error=error)
+    if error:
+        flash(error, "error")
+    else:
+        flash(_("The integration is now active.") if row.enabled else _("The integration is now passive."), "success")
+    return redirect(url_for("admin.jira_settings"), code=303)
+
+
+def _labels_response(error=None, notice=None):
+    if is_fragment_request():
+        return render_template("admin/_labels.html", labels=_labels(), label_form=LabelForm(),
+                               label_error=error, label_notice=notice)
+    if error or notice:
+        flash(error or notice, "error" if error else "info")
+    return redirect(url_for("admin.jira_settings") + "#labels", code=303)
+
+
+@bp.post("/jira/labels")
+def add_label():
+    """Add a label to the list; Jira labels cannot hold spaces, so they become dashes."""
+    form = LabelForm()
+    if not form.validate_on_submit():
+        return _labels_response(error=errors_text(form.name))
+    name, changed = make_label(form.name.data)
+    if db.session.scalar(select(Label).where(func.lower(Label.name) == name.lower())):
+        return _labels_response(error=_("“%(name)s” is already in the list.", name=name))
+    position = (db.session.scalar(select(func.max(Label.position))) or 0) + 1
+    db.session.add(Label(name=name, position=position))
+    audit.record("labels.added", label=name)
+    db.session.commit()
+    notice = _("Jira labels cannot contain spaces, so it was saved as “%(name)s”.", name=name) if changed else None
+    return _labels_response(notice=notice)
+
+
+@bp.post("/jira/labels/<int:label_id>/remove")
+def remove_label(label_id):
+    """Remove a label; requests filed with it keep it."""
+    label = db.get_or_404(Label, label_id)
+    db.session.delete(label)
+    audit.record("labels.removed", label=label.name)
+    db.session.commit()
+    return _labels_response()
+
+
+@bp.post("/jira/labels/<int:label_id>/every-issue")
+def toggle_label_for_every_issue(label_id):
+    """Choose whether a label is offered in the form or added to every issue."""
+    label = db.get_or_404(Label, label_id)
+    label.applies_to_all = request.form.get("applies_to_all") == "1"
+    audit.record("labels.changed", label=label.name, every_issue=label.applies_to_all)
+    db.session.commit()
+    return _labels_response()

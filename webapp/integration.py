@@ -1,0 +1,98 @@
+"""The Jira integration as the portal uses it: the settings row, whether it may be active,
+and a Jira client built from it. Read from the database every time, so a change made by an
+admin governs the very next request and job in every process."""
+from flask_babel import lazy_gettext as _l
+
+from . import audit, crypto
+from .extensions import db
+from .jira import JiraClient
+from .models import JiraSettings
+
+FIELD_NAMES = {
+    "enabled": _l("Jira Integration Status"),
+    "deployment": _l("Deployment"),
+    "base_url": _l("Jira URL"),
+    "description": _l("Description"),
+    "username": _l("Username"),
+    "api_token": _l("API Token"),
+    "project_key": _l("Project Key"),
+    "issue_type": _l("Issue Type"),
+    "category_field_id": _l("Category Custom Field ID"),
+    "product_field_id": _l("API Product Custom Field ID"),
+    "endpoint_field_id": _l("API Product Endpoint Custom Field ID"),
+}
+SETTINGS_FIELDS = ("deployment", "base_url", "description", "username", "project_key",
+                   "issue_type", "category_field_id", "product_field_id", "endpoint_field_id")
+
+
+def settings():
+    return JiraSettings.get()
+
+
+def has_token(row):
+    return bool(row.api_token_encrypted)
+
+
+def missing_for_activation(row):
+    """Names of the settings that must be filled before the integration may be active."""
+    missing = [name for name in ("base_url", "project_key", "issue_type") if not getattr(row, name)]
+    if row.deployment == "cloud" and not row.username:
+        missing.insert(1, "username")
+    if not has_token(row):
+        missing.append("api_token")
+    return [FIELD_NAMES[name] for name in missing]
+
+
+def save(row, values, token=None, clear_token=False):
+    """Apply the form's values; returns the names of the fields that changed.
+    The token is written only when a new one is given, and never into the audit log."""
+    changed = [name for name in SETTINGS_FIELDS if getattr(row, name) != values[name]]
+    for name in changed:
+        setattr(row, name, values[name])
+    if token:
+        row.api_token_encrypted = crypto.encrypt(token)
+        row.api_token_last4 = token[-4:]
+        changed.append("api_token")
+    elif clear_token and has_token(row):
+        row.api_token_encrypted = row.api_token_last4 = None
+        changed.append("api_token")
+        row.enabled = False  # cannot stay active without credentials
+    if changed:
+        row.version += 1
+        row.paused_reason = None  # new settings deserve a new try
+        audit.record("jira.settings.saved", fields=changed)
+    return changed
+
+
+def set_enabled(row, enabled):
+    """Flip the Active/Passive switch; returns the missing settings that refuse it."""
+    if enabled:
+        missing = missing_for_activation(row)
+        if missing:
+            return missing
+    if row.enabled != enabled:
+        row.enabled = enabled
+        row.version += 1
+        audit.record("jira.settings.enabled" if enabled else "jira.settings.disabled")
+    return []
+
+
+def client(row, timeout=(5, 30)):
+    """A JiraClient for these settings (the token decrypted only here)."""
+    token = crypto.decrypt(row.api_token_encrypted) if row.api_token_encrypted else ""
+    return JiraClient(row.base_url, row.username, token, deployment=row.deployment, timeout=timeout)
+
+
+def rotate_token_encryption():
+    """Re-encrypt stored secrets with the newest key in ENCRYPTION_KEYS."""
+    row = settings()
+    rotated = 0
+    for column in ("api_token_encrypted", "webhook_secret_encrypted"):
+        value = getattr(row, column)
+        if value:
+            setattr(row, column, crypto.rotate(value))
+            rotated += 1
+    if rotated:
+        audit.record("encryption.rotated", secrets=rotated)
+    db.session.commit()
+    return rotated
