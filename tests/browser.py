@@ -28,8 +28,14 @@ def browser():
 
 
 @pytest.fixture
-def live_server(app_factory):
-    app = app_factory()
+def live_app_overrides():
+    """Config for the live server's app; a test module may override this fixture."""
+    return {}
+
+
+@pytest.fixture
+def live_server(app_factory, live_app_overrides):
+    app = app_factory(**live_app_overrides)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

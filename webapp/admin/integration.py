@@ -56,7 +56,7 @@ def jira_settings():
         return redirect(url_for("admin.jira_settings"), code=303)
     report = run_checks(row)
     db.session.commit()
-    return _page(JiraSettingsForm(obj=row, token_set=integration.has_token(row)), row, report)
+    return _page(JiraSettingsForm(formdata=None, obj=row, token_set=integration.has_token(row)), row, report)
 
 
 def run_checks(row):
