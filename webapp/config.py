@@ -32,6 +32,27 @@ class Config:
     # Timeouts of the admin's "Save and Test" (connect, read): a dead Jira answers in seconds.
     JIRA_TEST_TIMEOUT = (3, 6)
 
+    # Attachments are stored here under random names (default: instance/attachments).
+    ATTACHMENTS_DIR = os.environ.get("ATTACHMENTS_DIR")
+
+    # Delivery to Jira (webapp/delivery.py).
+    SWEEP_SECONDS = int(os.environ.get("SWEEP_SECONDS", "30"))
+    DELIVERY_LEASE_SECONDS = int(os.environ.get("DELIVERY_LEASE_SECONDS", "900"))
+    DELIVERY_RETRY_BASE_SECONDS = float(os.environ.get("DELIVERY_RETRY_BASE_SECONDS", "5"))
+    DELIVERY_RETRY_MAX_SECONDS = float(os.environ.get("DELIVERY_RETRY_MAX_SECONDS", "600"))
+    DELIVERY_GIVE_UP_HOURS = float(os.environ.get("DELIVERY_GIVE_UP_HOURS", "24"))
+    # A create whose answer was lost may take this long to show up in Jira's search.
+    SEARCH_LAG_SECONDS = float(os.environ.get("SEARCH_LAG_SECONDS", "10"))
+    JIRA_TIMEOUT = (5, 30)  # connect, read: every call a worker makes
+
+    # Status and comment sync (webapp/sync.py).
+    SYNC_SECONDS = int(os.environ.get("SYNC_SECONDS", "60"))
+    RECONCILE_SECONDS = int(os.environ.get("RECONCILE_SECONDS", "3600"))
+    SYNC_OVERLAP_MINUTES = int(os.environ.get("SYNC_OVERLAP_MINUTES", "2"))
+
+    # The portal's own address, for links in Jira issues (default: from the request).
+    PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "").rstrip("/")
+
     LANGUAGES = ["en", "tr"]
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = os.environ.get("PORTAL_TIMEZONE", "Europe/Istanbul")

@@ -180,9 +180,11 @@ class SupportRequest(db.Model):
     endpoint_id = db.Column(db.Integer, db.ForeignKey("api_endpoints.id"))
 
     delivery_state = db.Column(db.String(16), nullable=False, default="queued")
-    last_error = db.Column(db.Text)
+    last_error = db.Column(db.JSON)  # {"en": ..., "tr": ...}: why the last attempt failed
     attempts = db.Column(db.Integer, nullable=False, default=0)
-    next_attempt_at = db.Column(UTCDateTime)
+    next_attempt_at = db.Column(UTCDateTime)  # a queued request is not retried before this
+    locked_until = db.Column(UTCDateTime)  # a worker's lease while it is sending
+    create_started_at = db.Column(UTCDateTime)  # a create call may have reached Jira
     delivered_at = db.Column(UTCDateTime)
 
     jira_issue_id = db.Column(db.String(32))
@@ -247,6 +249,7 @@ class Attachment(db.Model):
     sha256 = db.Column(db.String(64))
     stored_name = db.Column(db.String(64), unique=True)  # random; None until a Jira file is fetched
     jira_attachment_id = db.Column(db.String(32))
+    upload_started_at = db.Column(UTCDateTime)  # an upload may have reached Jira
     uploaded_at = db.Column(UTCDateTime)  # when Jira confirmed it
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     request = db.relationship("SupportRequest", back_populates="attachments")

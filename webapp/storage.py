@@ -1,0 +1,43 @@
+"""Attachment files on disk: random names under ATTACHMENTS_DIR, never under static/."""
+import hashlib
+import os
+import secrets
+from pathlib import Path
+
+from flask import current_app
+
+CHUNK = 64 * 1024
+
+
+def attachments_dir():
+    folder = current_app.config.get("ATTACHMENTS_DIR") or os.path.join(current_app.instance_path, "attachments")
+    os.makedirs(folder, exist_ok=True)
+    return Path(folder)
+
+
+def path_of(stored_name):
+    return attachments_dir() / stored_name
+
+
+def store_stream(stream, max_bytes=None):
+    """Copy a stream to a new random file; return (stored_name, size, sha256).
+    Raises ValueError (and keeps nothing) when it is larger than max_bytes."""
+    stored_name = secrets.token_hex(16)
+    target = path_of(stored_name)
+    digest, size = hashlib.sha256(), 0
+    try:
+        with open(target, "xb") as out:
+            while block := stream.read(CHUNK):
+                size += len(block)
+                if max_bytes is not None and size > max_bytes:
+                    raise ValueError("too large")
+                digest.update(block)
+                out.write(block)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return stored_name, size, digest.hexdigest()
+
+
+def remove(stored_name):
+    path_of(stored_name).unlink(missing_ok=True)
