@@ -8,6 +8,7 @@ CI=true            a test skipped for a missing service fails the run
 import os
 import secrets
 import tempfile
+import time
 import uuid
 
 import pytest
@@ -187,6 +188,49 @@ def admin(make_user, auth):
     user = make_user(email="admin@example.com", admin=True, name="Ada Admin")
     auth.login(user.email)
     return user
+
+
+@pytest.fixture
+def drain(app):
+    """Run queued jobs, delayed ones included, until none is left (either job runner)."""
+    def run(timeout=30):
+        queue = app.extensions["queue"]
+        if queue.mode == "in-process":
+            assert queue.join(timeout=timeout, delayed=True), "jobs still running"
+            return
+        from rq import SimpleWorker
+        deadline = time.monotonic() + timeout
+        while queue.queue.count or queue.queue.scheduled_job_registry.count:
+            assert time.monotonic() < deadline, "jobs still queued"
+            SimpleWorker([queue.queue], connection=queue.redis).work(burst=True, with_scheduler=True)
+            time.sleep(0.05)
+    return run
+
+
+@pytest.fixture
+def configure_jira(app, jira_sim):
+    """Point the integration at the simulator, active, with the demo custom fields."""
+    from tests.jirasim import PORTAL_EMAIL, PORTAL_TOKEN
+    from webapp import crypto
+    from webapp.models import JiraSettings
+
+    def configure(**changes):
+        row = JiraSettings.get()
+        values = dict(enabled=True, base_url=jira_sim.url, username=PORTAL_EMAIL, project_key="SUP",
+                      issue_type="Task", issue_type_id="10002", category_field_id="customfield_10050",
+                      product_field_id="customfield_10051", endpoint_field_id="customfield_10052",
+                      field_schemas={fid: jira_sim.state.fields[fid]["schema"]
+                                     for fid in ("customfield_10050", "customfield_10051", "customfield_10052")},
+                      paused_reason=None)
+        token = changes.pop("token", PORTAL_TOKEN)
+        values.update(changes)
+        for name, value in values.items():
+            setattr(row, name, value)
+        row.api_token_encrypted = crypto.encrypt(token)
+        row.api_token_last4 = token[-4:]
+        db.session.commit()
+        return row
+    return configure
 
 
 def pytest_sessionfinish(session, exitstatus):

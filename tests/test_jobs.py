@@ -178,11 +178,12 @@ def test_redis_claims_let_one_process_enqueue_per_interval(rq_app):
         redis.delete(f"portal:periodic:q1:{name}", f"portal:periodic:q2:{name}")
 
 
-def test_enqueue_due_puts_the_heartbeat_on_the_rq_queue(rq_app):
+def test_enqueue_due_puts_the_periodic_jobs_on_the_rq_queue(rq_app):
     queue = rq_app.extensions["queue"]
     with rq_app.app_context():
-        assert enqueue_due(rq_app, queue, LocalClaims()) == ["heartbeat"]
-    assert [job.func_name for job in queue.queue.jobs] == ["webapp.jobs.heartbeat"]
+        due = enqueue_due(rq_app, queue, LocalClaims())
+    assert due[:2] == ["heartbeat", "sweep"]
+    assert [job.func_name for job in queue.queue.jobs][:2] == ["webapp.jobs.heartbeat", "webapp.delivery.sweep"]
 
 
 def test_worker_refuses_to_start_without_redis(app):

@@ -41,6 +41,8 @@ class Config:
     DELIVERY_RETRY_BASE_SECONDS = float(os.environ.get("DELIVERY_RETRY_BASE_SECONDS", "5"))
     DELIVERY_RETRY_MAX_SECONDS = float(os.environ.get("DELIVERY_RETRY_MAX_SECONDS", "600"))
     DELIVERY_GIVE_UP_HOURS = float(os.environ.get("DELIVERY_GIVE_UP_HOURS", "24"))
+    # A queued request whose job has not run for this long is enqueued again by the sweep.
+    DELIVERY_STALE_SECONDS = int(os.environ.get("DELIVERY_STALE_SECONDS", "120"))
     # A create whose answer was lost may take this long to show up in Jira's search.
     SEARCH_LAG_SECONDS = float(os.environ.get("SEARCH_LAG_SECONDS", "10"))
     JIRA_TIMEOUT = (5, 30)  # connect, read: every call a worker makes

@@ -4,7 +4,7 @@ import logging
 import threading
 import time
 
-from . import jobs
+from . import delivery, jobs
 
 log = logging.getLogger(__name__)
 
@@ -13,6 +13,7 @@ def periodic_jobs(app):
     """(name, job function, interval in seconds) for every periodic job."""
     return [
         ("heartbeat", jobs.heartbeat, app.config["HEARTBEAT_SECONDS"]),
+        ("sweep", delivery.sweep, app.config["SWEEP_SECONDS"]),
     ]
 
 

@@ -56,11 +56,11 @@ class InProcessQueue:
                     self._running -= 1
                     self._cond.notify_all()
 
-    def join(self, timeout=10):
-        """Wait until every job that is due has run (for tests and CLI commands)."""
+    def join(self, timeout=10, delayed=False):
+        """Wait until every job that is due (with `delayed`, every job) has run."""
         deadline = time.monotonic() + timeout
         with self._cond:
-            while self._running or (self._heap and self._heap[0][0] <= time.monotonic()):
+            while self._running or (self._heap and (delayed or self._heap[0][0] <= time.monotonic())):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
