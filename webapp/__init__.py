@@ -36,11 +36,13 @@ def create_app(config_class=Config, overrides=None):
     from . import queue
     queue.init_app(app)
 
-    from . import auth, admin, cli, errors, main, support, htmx, templating
+    from . import auth, admin, cli, errors, hooks, main, support, htmx, templating
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp, url_prefix="/auth")
     app.register_blueprint(support.bp, url_prefix="/requests")
     app.register_blueprint(admin.bp, url_prefix="/admin")
+    app.register_blueprint(hooks.bp, url_prefix="/hooks")
+    csrf.exempt(hooks.bp)  # Jira cannot send a CSRF token; its HMAC signature is checked instead
     errors.init_app(app)
     htmx.init_app(app)
     templating.init_app(app)

@@ -106,6 +106,8 @@ def rotate_keys_command():
 
 
 def init_app(app):
+    from .sync.cli import jira
+    app.cli.add_command(jira)
     app.cli.add_command(users)
     app.cli.add_command(keys)
     app.cli.add_command(demo_command)

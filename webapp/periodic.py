@@ -4,7 +4,7 @@ import logging
 import threading
 import time
 
-from . import delivery, jobs
+from . import delivery, jobs, sync
 
 log = logging.getLogger(__name__)
 
@@ -14,6 +14,8 @@ def periodic_jobs(app):
     return [
         ("heartbeat", jobs.heartbeat, app.config["HEARTBEAT_SECONDS"]),
         ("sweep", delivery.sweep, app.config["SWEEP_SECONDS"]),
+        ("sync", sync.sync_changed, app.config["SYNC_SECONDS"]),
+        ("reconcile", sync.reconcile, app.config["RECONCILE_SECONDS"]),
     ]
 
 

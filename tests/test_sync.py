@@ -1,0 +1,408 @@
+"""Status and comment sync, the full reconcile and the one-issue refresh, against the simulator."""
+import subprocess
+import sys
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from tests.jirasim import PORTAL_EMAIL
+from tests.test_jobs import ROOT, worker_env
+from webapp import sync
+from webapp.extensions import db
+from webapp.models import AppState, JiraComment, JiraSettings, StatusChange, SupportRequest, utcnow
+from webapp.sync.state import CURSOR, read_cursor, take_lease, write_cursor
+
+
+@pytest.fixture
+def app(app_factory):
+    app = app_factory(SYNC_OVERLAP_MINUTES=2, JIRA_TIMEOUT=(2, 5))
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def jira_on(configure_jira, jira_sim):
+    """The integration active against the simulator."""
+    configure_jira()
+    return jira_sim
+
+
+@pytest.fixture
+def reporter(make_user):
+    return make_user(email="reporter@example.com")
+
+
+@pytest.fixture
+def track(jira_client, reporter):
+    """track(summary) → (request, issue): a Jira issue and the sent request tracking it."""
+    def make(summary="Cannot log in"):
+        issue = jira_client.create_issue(jira_client.new_issue_fields("SUP", "10002", summary))
+        request = SupportRequest(reporter_id=reporter.id, label="Bug", summary=summary,
+                                 description="...", delivery_state="sent",
+                                 jira_issue_id=issue["id"], jira_key=issue["key"],
+                                 jira_status="To Do", jira_status_category="new")
+        db.session.add(request)
+        db.session.commit()
+        return request, issue
+    return make
+
+
+def calls(sim):
+    return sum(sim.calls.values())
+
+
+def fresh(request):
+    db.session.expire_all()
+    return db.session.get(SupportRequest, request.id)
+
+
+def synced_once():
+    """A cursor as if the last sync started a moment ago."""
+    write_cursor(utcnow() - timedelta(seconds=5))
+    db.session.commit()
+
+
+# Status ---------------------------------------------------------------------------------------
+
+def test_a_status_change_appears_after_one_sync(jira_on, track):
+    request, issue = track()
+    synced_once()
+    before = fresh(request).updated_at
+    jira_on.set_status(issue["key"], "In Progress")
+    summary = sync.sync_changed()
+    request = fresh(request)
+    assert (request.jira_status, request.jira_status_category) == ("In Progress", "indeterminate")
+    assert request.jira_updated_at and request.last_synced_at and request.updated_at > before
+    change = db.session.scalar(select(StatusChange))
+    assert (change.kind, change.from_status, change.to_status) == ("status", "To Do", "In Progress")
+    assert summary.changed == [f"{request.reference} {issue['key']}: In Progress"]
+
+
+def test_an_unchanged_issue_keeps_updated_at_and_adds_no_history(jira_on, track):
+    request, _ = track()
+    synced_once()
+    sync.sync_changed()  # applies "To Do" (as stored) and the updated time
+    before = fresh(request).updated_at
+    sync.sync_changed()
+    request = fresh(request)
+    assert request.updated_at == before and request.last_synced_at > before
+    assert db.session.scalar(select(func.count()).select_from(StatusChange)) == 0
+
+
+def test_the_first_sync_is_a_full_reconcile_and_sets_the_cursor(jira_on, track):
+    request, issue = track()
+    jira_on.set_status(issue["key"], "Done")
+    assert read_cursor() is None
+    summary = sync.sync_changed()
+    assert summary.full and read_cursor() is not None
+    assert fresh(request).jira_status_category == "done"
+    assert "POST /rest/api/3/search/jql" in jira_on.calls
+
+
+def test_the_window_overlaps_the_last_sync_start(jira_on, track):
+    """An issue updated just before the last sync started (search lag) is still caught;
+    one updated long before is not even returned."""
+    caught, caught_issue = track("caught")
+    old, old_issue = track("old")
+    write_cursor(utcnow() - timedelta(minutes=1))
+    db.session.commit()
+    jira_on.set_status(caught_issue["key"], "In Progress")
+    jira_on.set_updated(caught_issue["key"], minutes_ago=2)
+    jira_on.set_status(old_issue["key"], "In Progress")
+    jira_on.set_updated(old_issue["key"], minutes_ago=30)
+    started = utcnow()
+    sync.sync_changed()
+    assert fresh(caught).jira_status == "In Progress"
+    assert fresh(old).jira_status == "To Do"
+    assert read_cursor() >= started - timedelta(seconds=1)
+
+
+# Costs ----------------------------------------------------------------------------------------
+
+def test_ten_thousand_tracked_ten_changed_costs_one_call(jira_on, reporter):
+    state = jira_on.state
+    with state.lock:
+        project = state.projects["SUP"]
+        account = state.accounts[PORTAL_EMAIL]
+        issues = [state.new_issue(project, project["issue_types"][0], {"summary": f"s{n}"}, account)
+                  for n in range(10_000)]
+        for issue in issues:
+            issue["updated"] -= timedelta(hours=2)
+    rows = [{"reference": f"PR-T{n:07d}", "reporter_id": reporter.id, "label": "Bug",
+             "summary": f"s{n}", "description": "...", "delivery_state": "sent",
+             "jira_issue_id": issue["id"], "jira_key": issue["key"], "jira_status": "To Do",
+             "jira_status_category": "new", "created_at": utcnow(), "updated_at": utcnow()}
+            for n, issue in enumerate(issues)]
+    db.session.execute(insert(SupportRequest), rows)
+    synced_once()
+    for issue in issues[::1000]:
+        jira_on.set_status(issue["key"], "Done")
+    jira_on.calls.clear()
+    summary = sync.sync_changed()
+    assert calls(jira_on) == 1 <= 2
+    assert len(summary.changed) == 10
+    done = db.session.scalar(select(func.count()).select_from(SupportRequest)
+                             .where(SupportRequest.jira_status_category == "done"))
+    assert done == 10
+
+
+def test_a_cycle_costs_one_call_per_page_of_changed_issues(jira_on, track, monkeypatch):
+    requests = [track(f"r{n}") for n in range(5)]
+    synced_once()
+    for _, issue in requests:
+        jira_on.set_status(issue["key"], "Done")
+    jira_on.calls.clear()
+    monkeypatch.setattr(sync, "BATCH", 2)
+    sync.sync_changed()
+    assert jira_on.calls["POST /rest/api/3/search/jql"] == 3  # ceil(5 / 2), nothing else
+    assert calls(jira_on) == 3
+
+
+def test_passive_paused_or_untracked_make_no_calls(configure_jira, jira_sim, track):
+    configure_jira(enabled=False)
+    track()
+    jira_sim.calls.clear()
+    assert sync.sync_changed() is None and sync.reconcile() is None
+    row = JiraSettings.get()
+    row.enabled, row.paused_reason = True, '{"en": "401"}'
+    db.session.commit()
+    assert sync.sync_changed() is None and sync.refresh_issue("10001") is None
+    row.paused_reason = None
+    db.session.execute(SupportRequest.__table__.update().values(jira_issue_id=None))
+    db.session.commit()
+    assert sync.sync_changed() is None
+    assert calls(jira_sim) == 0
+
+
+def test_a_401_pauses_the_sync(configure_jira, jira_sim, track):
+    track()
+    configure_jira(token="revoked-token")
+    synced_once()
+    assert sync.sync_changed() is None
+    assert JiraSettings.get().paused_reason
+    jira_sim.calls.clear()
+    assert sync.sync_changed() is None and calls(jira_sim) == 0
+
+
+def test_a_jira_outage_keeps_the_cursor_so_the_next_window_covers_it(jira_on, track):
+    request, issue = track()
+    synced_once()
+    cursor = read_cursor()
+    jira_on.set_status(issue["key"], "Done")
+    jira_on.go_down()
+    assert sync.sync_changed() is None
+    assert read_cursor() == cursor
+    jira_on.come_up()
+    sync.sync_changed()
+    assert fresh(request).jira_status == "Done"
+
+
+def test_overlapping_runs_do_not_both_sync(jira_on, track):
+    track()
+    synced_once()
+    lease = take_lease(60)
+    jira_on.calls.clear()
+    assert sync.sync_changed() is None and sync.reconcile() is None
+    assert calls(jira_on) == 0
+    lease.release()
+    assert sync.sync_changed() is not None
+    assert db.session.get(AppState, "sync:lease").value == ""
+
+
+# Comments -------------------------------------------------------------------------------------
+
+def test_only_public_comments_are_shown(jira_on, track):
+    request, issue = track()
+    synced_once()
+    public_id = jira_on.add_comment(issue["key"], "We are **on** it.\n\nhttps://status.example")
+    jira_on.add_comment(issue["key"], "internal note", internal=True)
+    jira_on.add_comment(issue["key"], "admins only", visibility={"type": "role", "value": "Administrators"})
+    sync.sync_changed()
+    comments = db.session.scalars(select(JiraComment).order_by(JiraComment.id)).all()
+    assert len(comments) == 3
+    shown = [c for c in comments if c.public]
+    assert [c.jira_comment_id for c in shown] == [public_id]
+    assert shown[0].author_name == "Mia Agent" and "We are" in shown[0].body_html
+    assert 'href="https://status.example"' in shown[0].body_html
+    hidden = [c for c in comments if not c.public]
+    assert all(c.body_html == "" and c.author_name == "" for c in hidden)
+    assert "internal note" not in str([c.body_html for c in comments])
+
+
+def test_removed_or_restricted_comments_are_hidden(jira_on, track):
+    request, issue = track()
+    synced_once()
+    first = jira_on.add_comment(issue["key"], "first")
+    second = jira_on.add_comment(issue["key"], "second")
+    sync.sync_changed()
+    assert all(c.public for c in fresh(request).comments)
+    before = fresh(request).updated_at
+    with jira_on.state.lock:
+        data = jira_on.state.issues[issue["id"]]
+        data["comments"] = [c for c in data["comments"] if c["id"] != first]
+        data["comments"][0]["visibility"] = {"type": "role", "value": "Administrators"}
+        data["updated"] = utcnow()
+    sync.sync_changed()
+    request = fresh(request)
+    assert {c.jira_comment_id: c.public for c in request.comments} == {first: False, second: False}
+    assert all(c.body_html == "" for c in request.comments)
+    assert request.updated_at > before
+
+
+def test_long_comment_lists_are_read_in_full(app, reporter):
+    """Search embeds only the first comments (20 on Cloud); then all of them are read."""
+    request = SupportRequest(reporter_id=reporter.id, label="x", summary="s", description="d",
+                             jira_issue_id="500", jira_key="SUP-500")
+    db.session.add(request)
+    db.session.commit()
+
+    def comment(n):
+        return {"id": str(n), "body": f"c{n}", "author": {"displayName": "Mia"},
+                "created": "2026-11-01T10:00:00.000+0000", "updated": "2026-11-01T10:00:00.000+0000"}
+
+    class Jira:
+        fetched = []
+
+        def comments(self, issue_id):
+            self.fetched.append(issue_id)
+            return [comment(n) for n in range(25)]
+
+    issue = {"id": "500", "key": "SUP-500", "fields": {
+        "status": {"name": "To Do", "statusCategory": {"key": "new"}},
+        "updated": "2026-11-01T10:00:00.000+0000",
+        "comment": {"comments": [comment(n) for n in range(20)], "total": 25}}}
+    sync._apply_page(Jira(), [issue], sync.Summary(), None)
+    assert Jira.fetched == ["500"]
+    assert len(fresh(request).comments) == 25
+
+
+# Reconcile: deleted and moved issues ----------------------------------------------------------
+
+def test_reconcile_marks_deleted_issues_and_follows_moved_ones(jira_on, track):
+    kept, kept_issue = track("kept")
+    gone, gone_issue = track("gone")
+    moved, moved_issue = track("moved")
+    jira_on.delete_issue(gone_issue["key"])
+    new_key = jira_on.move_issue(moved_issue["key"], "HELP")
+    jira_on.calls.clear()
+    summary = sync.reconcile()
+    assert summary.full and summary.checked == 3
+    # one search for the batch, then one GET to confirm the missing issue is really gone
+    assert jira_on.calls["POST /rest/api/3/search/jql"] == 1
+    assert jira_on.calls["GET /rest/api/3/issue/{issueIdOrKey}"] == 1
+    assert fresh(gone).jira_status_category == "deleted"
+    assert fresh(gone).jira_status == "To Do"  # the last status stays
+    assert fresh(moved).jira_key == new_key
+    assert fresh(kept).jira_status_category == "new"
+    history = {(c.request_id, c.kind, c.from_status, c.to_status)
+               for c in db.session.scalars(select(StatusChange))}
+    assert (gone.id, "deleted", "To Do", "deleted") in history
+    assert (moved.id, "moved", moved_issue["key"], new_key) in history
+    assert read_cursor() is not None
+    sync.reconcile()  # a second run adds no history
+    assert db.session.scalar(select(func.count()).select_from(StatusChange)) == 2
+
+
+def test_reconcile_asks_issue_by_issue_when_jira_refuses_the_batch(jira_on, track):
+    """Jira answers 400 for the whole `id in (...)` when one id no longer exists."""
+    request, issue = track()
+    gone, gone_issue = track("gone")
+    jira_on.set_status(issue["key"], "Done")
+    jira_on.delete_issue(gone_issue["key"])
+    jira_on.fault("error", path="/search/jql", status=400, times=1)
+    jira_on.calls.clear()
+    sync.reconcile()
+    assert jira_on.calls["GET /rest/api/3/issue/{issueIdOrKey}"] == 2
+    assert fresh(request).jira_status == "Done"
+    assert fresh(gone).jira_status_category == "deleted"
+
+
+def test_reconcile_searches_a_batch_of_ids_at_a_time(jira_on, track, monkeypatch):
+    for n in range(3):
+        track(f"r{n}")
+    jira_on.calls.clear()
+    monkeypatch.setattr(sync, "BATCH", 2)
+    sync.reconcile()
+    assert calls(jira_on) == jira_on.calls["POST /rest/api/3/search/jql"] == 2
+
+
+# The one-issue refresh (webhooks) -------------------------------------------------------------
+
+def test_refresh_issue_reads_one_issue_and_its_comments(jira_on, track):
+    request, issue = track()
+    jira_on.set_status(issue["key"], "In Progress")
+    jira_on.add_comment(issue["key"], "Looking")
+    jira_on.calls.clear()
+    sync.refresh_issue(issue["id"])
+    request = fresh(request)
+    assert request.jira_status == "In Progress" and len(request.comments) == 1
+    assert calls(jira_on) == 1  # GET issue with status, updated and comment
+    jira_on.delete_issue(issue["key"])
+    sync.refresh_issue(issue["id"])
+    assert fresh(request).jira_status_category == "deleted"
+
+
+def test_refresh_of_an_issue_not_ours_calls_nothing(jira_on, track):
+    track()
+    jira_on.calls.clear()
+    assert sync.refresh_issue("99999") is None
+    assert calls(jira_on) == 0
+
+
+def test_a_busy_refresh_comes_back_later(jira_on, track, monkeypatch):
+    request, issue = track()
+    later = []
+    monkeypatch.setattr(sync, "enqueue", lambda func, *args, delay=0: later.append((func, args, delay)))
+    lease = take_lease(60)
+    assert sync.refresh_issue(issue["id"]) is None
+    lease.release()
+    assert later == [(sync.refresh_issue, (issue["id"],), sync.BUSY_RETRY_SECONDS)]
+
+
+# By hand and on a worker ----------------------------------------------------------------------
+
+def test_flask_jira_sync_prints_what_changed(app, jira_on, track):
+    request, issue = track()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["jira", "sync", "--full"])
+    assert result.exit_code == 0, result.output
+    assert "Full reconcile: 1 tracked issue(s) checked" in result.output
+    jira_on.set_status(issue["key"], "Waiting for customer")
+    result = runner.invoke(args=["jira", "sync"])
+    assert result.exit_code == 0, result.output
+    assert "Sync: 1 tracked issue(s) checked, 1 changed." in result.output
+    assert f"{request.reference} {issue['key']}: Waiting for customer" in result.output
+
+
+def test_flask_jira_sync_says_when_nothing_ran(app):
+    result = app.test_cli_runner().invoke(args=["jira", "sync"])
+    assert result.exit_code == 1 and "Nothing was synced" in result.output
+
+
+def test_the_sync_runs_on_an_rq_worker(app_factory, redis_url, configure_jira, jira_sim, reporter,
+                                       jira_client):
+    rq_app = app_factory(REDIS_URL=redis_url, RQ_QUEUE=f"test-{uuid.uuid4().hex[:10]}")
+    with rq_app.app_context():
+        configure_jira()
+        issue = jira_client.create_issue(jira_client.new_issue_fields("SUP", "10002", "rq"))
+        jira_sim.set_status(issue["key"], "Done")
+        request = SupportRequest(reporter_id=reporter.id, label="Bug", summary="rq",
+                                 description="...", delivery_state="sent",
+                                 jira_issue_id=issue["id"], jira_key=issue["key"])
+        db.session.add(request)
+        db.session.commit()
+        queue = rq_app.extensions["queue"]
+        queue.enqueue(sync.sync_changed)
+        try:
+            result = subprocess.run([sys.executable, "worker.py", "--burst"], cwd=ROOT,
+                                    env=worker_env(rq_app), capture_output=True, text=True,
+                                    timeout=60)
+        finally:
+            queue.queue.empty()
+            for key in queue.redis.scan_iter(f"*{queue.queue.name}*"):
+                queue.redis.delete(key)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert fresh(request).jira_status == "Done"
+        assert db.session.get(AppState, CURSOR).value

@@ -1,0 +1,232 @@
+"""Jira's changes back into the portal: status and comment sync, reconcile, webhook refresh.
+
+- `sync_changed` (every SYNC_SECONDS): one JQL search for the project's issues updated since
+  the last sync started, plus an overlap. Its cost grows with the issues that changed, not
+  with the issues tracked: 1 call per page of 100 changed issues.
+- `reconcile` (every RECONCILE_SECONDS, and the first sync): every tracked issue, by `id in
+  (...)` batches of 100; notices issues deleted or moved to another project.
+- `refresh_issue` (enqueued by the webhook): one issue, right now.
+
+Each is a job: it takes ids or nothing and runs in an app context. All three hold one lease
+(`state.take_lease`), so overlapping runs never write the same rows twice.
+"""
+import json
+import logging
+import math
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .. import integration
+from ..crypto import SecretUnreadable
+from ..extensions import db
+from ..jira import JiraAuthError, JiraError, JiraInvalidError, JiraNotFoundError, jql_quote
+from ..models import SupportRequest, utcnow
+from ..queue import enqueue
+from .apply import apply_deleted, apply_issue, embedded_comments, is_unchanged, mark_synced
+from .state import read_cursor, take_lease, write_cursor
+
+log = logging.getLogger(__name__)
+
+FIELDS = ("status", "updated", "comment")  # comments inline: no extra call per issue
+BATCH = 100  # issues per search page and per `id in (...)` query
+LEASE_SECONDS = 300  # renewed after every page; a killed run frees the sync this soon
+BUSY_RETRY_SECONDS = 2  # a webhook refresh waits this long while another run holds the lease
+
+
+@dataclass
+class Summary:
+    """What a run did, for the CLI and the logs."""
+
+    checked: int = 0  # issues Jira returned (or confirmed gone) that the portal tracks
+    changed: list = field(default_factory=list)  # "PR-… SUP-1: In Progress" lines
+    full: bool = False
+
+    def note(self, request, what):
+        self.changed.append(f"{request.reference} {request.jira_key or '-'}: {what}")
+
+
+def sync_changed():
+    """The incremental sync. Returns a Summary, or None when it did not run."""
+    jira = _jira_if_allowed()
+    if jira is None:
+        return None
+    if read_cursor() is None:  # never synced: nothing to be incremental from
+        return reconcile()
+    return _locked(_sync_changed, jira)
+
+
+def reconcile():
+    """The full reconcile. Returns a Summary, or None when it did not run."""
+    jira = _jira_if_allowed()
+    if jira is None:
+        return None
+    return _locked(_reconcile, jira)
+
+
+def refresh_issue(issue_id):
+    """Re-read one issue and its comments (a webhook said it changed)."""
+    issue_id = str(issue_id)
+    if not _requests_for([issue_id]):
+        return None  # not an issue of ours
+    jira = _jira_if_allowed()
+    if jira is None:
+        return None
+    summary = _locked(_refresh_issue, jira, issue_id)
+    if summary is None:  # a sync or reconcile is running: come back in a moment
+        enqueue(refresh_issue, issue_id, delay=BUSY_RETRY_SECONDS)
+    return summary
+
+
+# The runs, each under the lease ------------------------------------------------------------
+
+def _sync_changed(jira, lease):
+    started = utcnow()
+    cursor = read_cursor()
+    overlap = current_app.config["SYNC_OVERLAP_MINUTES"]
+    # Relative minutes, not a date: JQL reads absolute dates in the Jira account's time zone.
+    minutes = max(1, math.ceil((started - cursor).total_seconds() / 60)) + overlap
+    project = jql_quote(integration.settings().project_key)
+    jql = f"project = {project} AND updated >= -{minutes}m ORDER BY updated ASC"
+    summary = Summary()
+    page = []
+    for issue in jira.search(jql, fields=FIELDS, page_size=BATCH):
+        page.append(issue)
+        if len(page) == BATCH:
+            _apply_page(jira, page, summary, lease)
+            page = []
+    _apply_page(jira, page, summary, lease)
+    write_cursor(started)
+    db.session.commit()
+    return summary
+
+
+def _reconcile(jira, lease):
+    started = utcnow()
+    summary = Summary(full=True)
+    ids = db.session.scalars(
+        select(SupportRequest.jira_issue_id).where(SupportRequest.jira_issue_id.isnot(None))
+        .distinct().order_by(SupportRequest.jira_issue_id)
+    ).all()
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start:start + BATCH]
+        found = _search_ids(jira, batch)
+        _apply_page(jira, found, summary, lease)
+        missing = set(batch) - {str(issue["id"]) for issue in found}
+        for issue_id in sorted(missing):
+            # Search is eventually consistent: ask for the issue itself before calling it gone.
+            _refresh_issue(jira, lease, issue_id, summary)
+    write_cursor(started)  # everything tracked is fresh as of the start
+    db.session.commit()
+    return summary
+
+
+def _refresh_issue(jira, lease, issue_id, summary=None):
+    summary = summary if summary is not None else Summary()
+    try:
+        issue = jira.issue(issue_id, fields=FIELDS)
+    except JiraNotFoundError:
+        for request in _requests_for([issue_id]):
+            summary.checked += 1
+            if apply_deleted(request):
+                summary.note(request, "removed from Jira")
+        db.session.commit()
+        return summary
+    _apply_page(jira, [issue], summary, lease, force=True)
+    return summary
+
+
+def _search_ids(jira, batch):
+    """The batch's issues, wherever they live now. Jira refuses the whole query (400) when
+    an id in it no longer exists: then none is returned, and each is asked for by itself."""
+    if not all(issue_id.isdigit() for issue_id in batch):
+        return []
+    try:
+        return list(jira.search(f"id in ({', '.join(batch)})", fields=FIELDS, page_size=BATCH))
+    except JiraInvalidError:
+        return []
+
+
+def _apply_page(jira, issues, summary, lease, force=False):
+    """Apply a page of issues to the requests tracking them; commit; renew the lease."""
+    by_issue = {}
+    for request in _requests_for([str(issue["id"]) for issue in issues]):
+        by_issue.setdefault(request.jira_issue_id, []).append(request)
+    for issue in issues:
+        requests = by_issue.get(str(issue["id"]), [])
+        summary.checked += len(requests)
+        if not requests or (not force and all(is_unchanged(r, issue) for r in requests)):
+            for request in requests:
+                mark_synced(request)
+            continue
+        comments, complete = embedded_comments(issue)
+        if not complete:
+            comments = list(jira.comments(issue["id"]))
+        for request in requests:
+            if apply_issue(request, issue, comments):
+                summary.note(request, request.jira_status or "")
+    db.session.commit()
+    if lease is not None:
+        lease.renew()
+
+
+# Helpers ------------------------------------------------------------------------------------
+
+def _requests_for(issue_ids):
+    if not issue_ids:
+        return []
+    return db.session.scalars(
+        select(SupportRequest).where(SupportRequest.jira_issue_id.in_(issue_ids))
+        .options(selectinload(SupportRequest.comments))
+    ).all()
+
+
+def _jira_if_allowed():
+    """A JiraClient when the sync may call Jira now, else None: passive, paused after a
+    401, unreadable token, or nothing tracked yet. None means no HTTP call at all."""
+    row = integration.settings()
+    if not row.enabled or row.paused_reason:
+        return None
+    tracked = db.session.scalar(
+        select(SupportRequest.id).where(SupportRequest.jira_issue_id.isnot(None)).limit(1))
+    if tracked is None:
+        return None
+    try:
+        return integration.client(row, timeout=current_app.config["JIRA_TIMEOUT"])
+    except (SecretUnreadable, ValueError) as exc:
+        log.warning("sync: cannot build a Jira client: %s", exc)
+        return None
+
+
+def _locked(run, jira, *args):
+    """Run `run(jira, lease, *args)` holding the sync lease; None when another run holds it."""
+    lease = take_lease(LEASE_SECONDS)
+    if lease is None:
+        log.info("sync: another run holds the lease; skipped %s", run.__name__)
+        return None
+    try:
+        summary = run(jira, lease, *args)
+    except JiraAuthError as exc:
+        _pause(exc)
+        return None
+    except JiraError as exc:  # the cursor stays: the next run's window covers this one's
+        log.warning("sync: %s failed: %s", run.__name__.lstrip("_"), exc)
+        return None
+    finally:
+        lease.release()
+    log.info("sync: %s checked %d, changed %d", run.__name__.lstrip("_"),
+             summary.checked, len(summary.changed))
+    return summary
+
+
+def _pause(exc):
+    """Jira refused the credentials: no more calls until an admin changes the settings
+    (the same pause, in the same shape, as delivery's)."""
+    db.session.rollback()
+    row = integration.settings()
+    row.paused_reason = json.dumps({"en": exc.message("en"), "tr": exc.message("tr")},
+                                   ensure_ascii=False)
+    db.session.commit()
+    log.warning("sync: Jira refused the credentials; calls paused")

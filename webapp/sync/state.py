@@ -1,0 +1,80 @@
+"""The sync's shared state in `app_state`: its cursor, and a lease so runs never overlap.
+
+Both live in the database, not in Redis, so they hold across every process that can run a
+sync: RQ workers, the embedded web process and `flask jira sync` on any machine.
+"""
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import AppState, utcnow
+
+CURSOR = "sync:cursor"  # when the last successful sync (or reconcile) started, UTC ISO
+LEASE = "sync:lease"    # until when a run holds the sync, UTC ISO; "" when free
+STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"  # one fixed width, so stored stamps compare as text
+
+
+def read_cursor():
+    value = db.session.scalar(select(AppState.value).where(AppState.key == CURSOR))
+    return datetime.fromisoformat(value) if value else None
+
+
+def write_cursor(started):
+    row = db.session.get(AppState, CURSOR) or AppState(key=CURSOR)
+    row.value = started.isoformat()
+    db.session.add(row)
+
+
+class Lease:
+    """The right to run the sync until `token` (a UTC stamp), renewed as the run goes on."""
+
+    def __init__(self, token, seconds):
+        self.token, self.seconds = token, seconds
+
+    def renew(self):
+        """Extend the lease (between pages of a long run)."""
+        renewed = _expiry(self.seconds)
+        db.session.execute(
+            update(AppState).where(AppState.key == LEASE, AppState.value == self.token)
+            .values(value=renewed).execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+        self.token = renewed
+
+    def release(self):
+        db.session.rollback()  # whatever failed must not be committed with the release
+        db.session.execute(
+            update(AppState).where(AppState.key == LEASE, AppState.value == self.token)
+            .values(value="").execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+
+
+def take_lease(seconds):
+    """A Lease when this run may sync now, else None (another run holds it).
+
+    One conditional UPDATE: of two runs racing for a free or lapsed lease, one wins."""
+    _ensure_row(LEASE)
+    token = _expiry(seconds)
+    taken = db.session.execute(
+        update(AppState).where(AppState.key == LEASE, AppState.value < utcnow().strftime(STAMP))
+        .values(value=token).execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return Lease(token, seconds) if taken == 1 else None
+
+
+def _expiry(seconds):
+    return (utcnow() + timedelta(seconds=seconds)).strftime(STAMP)
+
+
+def _ensure_row(key):
+    if db.session.get(AppState, key) is not None:
+        return
+    try:
+        db.session.add(AppState(key=key, value=""))
+        db.session.commit()
+    except IntegrityError:  # another process created it first
+        db.session.rollback()
