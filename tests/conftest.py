@@ -16,6 +16,8 @@ import pytest
 _TMP = tempfile.mkdtemp(prefix="portal-tests-")
 os.environ["INSTANCE_PATH"] = os.path.join(_TMP, "instance")  # never the developer's instance/
 
+from flask import has_app_context  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -99,6 +101,18 @@ def _jobs_overrides(request):
     return {"REDIS_URL": url, "RQ_QUEUE": f"test-{uuid.uuid4().hex[:8]}"}
 
 
+class FreshContextClient(FlaskClient):
+    """Each request gets its own app context, hence its own database session, as in a real
+    server; afterwards the test's session is expired so it reads what the request wrote."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        if has_app_context():
+            db.session.expire_all()
+        return response
+
+
 @pytest.fixture
 def app_factory(request, database_url, _schema):
     """Build apps on the test database; rows are wiped after each test."""
@@ -107,6 +121,7 @@ def app_factory(request, database_url, _schema):
     def make(**overrides):
         config = {"SQLALCHEMY_DATABASE_URI": database_url, **_jobs_overrides(request), **overrides}
         app = create_app(TestConfig, config)
+        app.test_client_class = FreshContextClient
         made.append(app)
         return app
 

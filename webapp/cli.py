@@ -87,6 +87,43 @@ def demo_command():
         click.echo("Log in with an account you created (`flask users list`).")
 
 
+deliveries = AppGroup("deliveries", help="Requests on their way to Jira.")
+
+
+@deliveries.command("list")
+@click.option("--state", type=click.Choice(["failed", "queued", "sending", "local", "sent"]),
+              help="Only requests in this delivery state (default: all but sent).")
+def list_deliveries_command(state):
+    """List requests by delivery state, with the reason of the last failure."""
+    from .models import SupportRequest
+    query = select(SupportRequest).order_by(SupportRequest.id)
+    query = query.where(SupportRequest.delivery_state == state) if state else \
+        query.where(SupportRequest.delivery_state != "sent")
+    for item in db.session.scalars(query):
+        reason = (item.last_error or {}).get("en", "")
+        click.echo(f"{item.id:>6} {item.display_key:14} {item.delivery_state:8} "
+                   f"attempts={item.attempts:<3} {item.summary[:40]}  {reason}".rstrip())
+
+
+@deliveries.command("send")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--all-failed", is_flag=True, help="Retry every failed request.")
+@click.option("--all-local", is_flag=True, help="Send every portal-only request to Jira.")
+def send_deliveries_command(ids, all_failed, all_local):
+    """Retry failed requests or send portal-only ones to Jira."""
+    from . import delivery, integration
+    from .models import SupportRequest
+    if not integration.settings().enabled:
+        raise click.ClickException("The integration is passive; activate it first.")
+    states = [name for name, flag in (("failed", all_failed), ("local", all_local)) if flag]
+    chosen = set(ids) | set(db.session.scalars(
+        select(SupportRequest.id).where(SupportRequest.delivery_state.in_(states))))
+    if not chosen:
+        raise click.ClickException("Name request ids, or use --all-failed / --all-local.")
+    count = delivery.requeue(sorted(chosen))
+    click.echo(f"Queued {count} request(s) for Jira.")
+
+
 keys = AppGroup("keys", help="Manage the encryption of stored secrets.")
 
 
@@ -110,4 +147,5 @@ def init_app(app):
     app.cli.add_command(jira)
     app.cli.add_command(users)
     app.cli.add_command(keys)
+    app.cli.add_command(deliveries)
     app.cli.add_command(demo_command)

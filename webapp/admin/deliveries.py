@@ -1,0 +1,70 @@
+"""Requests by delivery state, with the reason, Retry and Send to Jira."""
+import json
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from . import bp
+from .. import audit, delivery, integration
+from ..extensions import db
+from ..models import SupportRequest
+
+STATES = ("failed", "queued", "sending", "local")
+
+
+def localized(messages):
+    """Pick the user's language from a {"en": ..., "tr": ...} explanation."""
+    if not messages:
+        return ""
+    if isinstance(messages, str):
+        try:
+            messages = json.loads(messages)
+        except ValueError:
+            return messages
+    return messages.get(str(get_locale()), messages.get("en", ""))
+
+
+@bp.app_template_filter("localized")
+def localized_filter(messages):
+    return localized(messages)
+
+
+@bp.get("/deliveries")
+def deliveries():
+    """Requests not (yet) in Jira, one state at a time."""
+    state = request.args.get("state", "failed")
+    if state not in STATES:
+        state = "failed"
+    counts = dict(db.session.execute(
+        select(SupportRequest.delivery_state, func.count()).group_by(SupportRequest.delivery_state)).all())
+    page = db.paginate(
+        select(SupportRequest).where(SupportRequest.delivery_state == state)
+        .order_by(SupportRequest.created_at.desc(), SupportRequest.id.desc()),
+        per_page=100, error_out=False)
+    return render_template("admin/deliveries.html", state=state, states=STATES, counts=counts,
+                           page=page, settings=integration.settings())
+
+
+@bp.post("/deliveries/send")
+def send_deliveries():
+    """Retry failed requests, or send portal-only ones to Jira: those chosen, or all."""
+    everything = request.form.get("all")
+    if everything in ("failed", "local"):
+        ids = db.session.scalars(select(SupportRequest.id).where(SupportRequest.delivery_state == everything)).all()
+    else:
+        ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    back = url_for("admin.deliveries", state=request.form.get("state", "failed"))
+    settings = integration.settings()
+    if not settings.enabled:
+        flash(_("The integration is passive: activate it on the Jira Config screen first."), "error")
+        return redirect(back, code=303)
+    if not ids:
+        flash(_("Choose at least one request."), "error")
+        return redirect(back, code=303)
+    count = delivery.requeue(ids)
+    audit.record("deliveries.sent", count=count)
+    db.session.commit()
+    flash(_("%(count)d request(s) queued for Jira.", count=count), "success")
+    return redirect(back, code=303)
