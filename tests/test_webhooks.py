@@ -1,0 +1,204 @@
+"""Jira's admin webhooks at /hooks/jira, and the admin card that sets them up."""
+import json
+import time
+
+import pytest
+from sqlalchemy import select
+
+from tests.jirasim import sign
+from tests.test_jobs import wait_for
+from webapp import crypto, sync
+from webapp.extensions import db
+from webapp.hooks import routes
+from webapp.models import AuditLog, JiraSettings, SupportRequest
+
+SECRET = "webhook-secret-for-tests"
+
+
+@pytest.fixture
+def tracked(make_user):
+    """A sent request tracking issue 10001."""
+    user = make_user(email="reporter@example.com")
+    request = SupportRequest(reporter_id=user.id, label="Bug", summary="s", description="d",
+                             delivery_state="sent", jira_issue_id="10001", jira_key="SUP-1")
+    db.session.add(request)
+    db.session.commit()
+    return request
+
+
+def set_secret(secret=SECRET):
+    JiraSettings.get().webhook_secret_encrypted = crypto.encrypt(secret) if secret else None
+    db.session.commit()
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    jobs = []
+    monkeypatch.setattr(routes, "enqueue", lambda func, *args, **options: jobs.append((func, args)))
+    return jobs
+
+
+def event(name="jira:issue_updated", issue_id="10001"):
+    return json.dumps({"timestamp": 1700000000000, "webhookEvent": name,
+                       "issue": {"id": issue_id, "key": "SUP-1", "fields": {}}}).encode()
+
+
+def deliver(client, body, signature=None, secret=SECRET):
+    headers = {"Content-Type": "application/json"}
+    signature = signature if signature is not None else sign(secret, body)
+    if signature:
+        headers["X-Hub-Signature"] = signature
+    return client.post("/hooks/jira", data=body, headers=headers)
+
+
+# The endpoint ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["jira:issue_updated", "jira:issue_deleted", "comment_created",
+                                  "comment_updated", "comment_deleted"])
+def test_a_signed_event_enqueues_a_refresh_and_answers_at_once(client, tracked, enqueued, name):
+    set_secret()
+    started = time.monotonic()
+    response = deliver(client, event(name))
+    assert response.status_code == 204 and response.data == b""
+    assert time.monotonic() - started < 0.5
+    assert enqueued == [(sync.refresh_issue, ("10001",))]
+
+
+@pytest.mark.parametrize("signature", ["", "sha256=" + "0" * 64, "sha1=abc", "sha256="])
+def test_a_missing_or_wrong_signature_gets_401_and_changes_nothing(client, tracked, enqueued, signature):
+    set_secret()
+    body = event()
+    response = deliver(client, body, signature=signature or "")
+    assert response.status_code == 401
+    assert response.mimetype == "text/plain" and b"signature" in response.data
+    assert enqueued == []
+
+
+def test_another_secret_or_a_tampered_body_gets_401(client, tracked, enqueued):
+    set_secret()
+    assert deliver(client, event(), secret="someone-else").status_code == 401
+    original = event(issue_id="10001")
+    tampered = original.replace(b"10001", b"10002")
+    assert deliver(client, tampered, signature=sign(SECRET, original)).status_code == 401
+    assert enqueued == []
+
+
+def test_without_a_secret_every_webhook_is_refused(client, tracked, enqueued):
+    set_secret(None)
+    response = deliver(client, event(), secret="anything")
+    assert response.status_code == 401 and b"No webhook secret" in response.data
+    assert enqueued == []
+
+
+def test_issues_and_events_that_are_not_ours_are_ignored(client, tracked, enqueued):
+    set_secret()
+    assert deliver(client, event(issue_id="77777")).status_code == 204
+    assert deliver(client, event(name="jira:issue_created")).status_code == 204
+    assert deliver(client, b'{"webhookEvent": "jira:issue_updated"}').status_code == 204
+    assert enqueued == []
+
+
+def test_bodies_that_are_too_large_or_not_json(client, tracked, enqueued):
+    set_secret()
+    big = b'{"pad": "' + b"x" * (routes.MAX_BODY + 10) + b'"}'
+    assert deliver(client, big).status_code == 413
+    assert deliver(client, b"not json").status_code == 400
+    assert enqueued == []
+
+
+def test_the_hook_needs_no_csrf_token_and_no_login(app_factory, make_user, enqueued):
+    app = app_factory(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        set_secret()
+        user = make_user(email="r@example.com")
+        db.session.add(SupportRequest(reporter_id=user.id, label="Bug", summary="s", description="d",
+                                      jira_issue_id="10001", jira_key="SUP-1"))
+        db.session.commit()
+        assert deliver(app.test_client(), event()).status_code == 204
+    assert len(enqueued) == 1
+
+
+# End to end: the simulator's signed webhooks, a real server, the job --------------------------
+
+@pytest.fixture
+def live_app_overrides():
+    return {"REDIS_URL": None}  # jobs on the live server's own thread, whatever TEST_JOBS says
+
+
+def test_a_status_change_in_jira_reaches_the_portal_within_seconds(
+        live_server, configure_jira, jira_sim, jira_client, make_user):
+    live_app, url = live_server
+    configure_jira()
+    set_secret()
+    issue = jira_client.create_issue(jira_client.new_issue_fields("SUP", "10002", "Webhook"))
+    user = make_user(email="reporter@example.com")
+    request = SupportRequest(reporter_id=user.id, label="Bug", summary="Webhook", description="d",
+                             delivery_state="sent", jira_issue_id=issue["id"], jira_key=issue["key"],
+                             jira_status="To Do", jira_status_category="new")
+    db.session.add(request)
+    db.session.commit()
+    jira_sim.register_webhook(url + "/hooks/jira", SECRET)
+
+    def current():
+        db.session.expire_all()
+        return db.session.get(SupportRequest, request.id)
+
+    started = time.monotonic()
+    jira_sim.set_status(issue["key"], "In Progress")
+    assert wait_for(lambda: current().jira_status == "In Progress", timeout=5)
+    assert time.monotonic() - started < 5
+    jira_sim.add_comment(issue["key"], "We found it.")
+    assert wait_for(lambda: len(current().comments) == 1, timeout=5)
+    jira_sim.delete_issue(issue["key"])
+    assert wait_for(lambda: current().jira_status_category == "deleted", timeout=5)
+    jira_sim.flush_webhooks()
+    assert {d["status"] for d in jira_sim.webhooks.deliveries} == {204}
+
+
+# The admin card -------------------------------------------------------------------------------
+
+def test_the_card_shows_the_url_events_filter_and_how_to_register(client, admin):
+    JiraSettings.get().project_key = "SUP"
+    db.session.commit()
+    page = client.get("/admin/jira").data.decode()
+    assert "http://localhost/hooks/jira" in page
+    for text in ("jira:issue_updated", "comment_deleted", "project = SUP", "Generate secret",
+                 "No secret yet", "System → WebHooks"):
+        assert text in page, text
+
+
+def test_portal_base_url_decides_the_registered_url(app_factory, make_user):
+    app = app_factory(PORTAL_BASE_URL="https://support.example.com")
+    with app.app_context():
+        make_user(email="boss@example.com", admin=True)
+        client = app.test_client()
+        client.post("/auth/login", data={"email": "boss@example.com",
+                                         "password": "correct horse battery"})
+        assert "https://support.example.com/hooks/jira" in client.get("/admin/jira").data.decode()
+
+
+def test_a_generated_secret_is_shown_once_and_stored_encrypted(client, admin):
+    response = client.post("/admin/jira/webhook-secret", headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    fragment = response.data.decode()
+    assert fragment.startswith('<section id="webhook"')
+    db.session.expire_all()
+    stored = JiraSettings.get().webhook_secret_encrypted
+    secret = crypto.decrypt(stored)
+    assert len(secret) >= 40 and secret in fragment and secret not in stored
+    assert "not shown again" in fragment
+    page = client.get("/admin/jira").data.decode()
+    assert secret not in page and "A secret is set." in page and "Replace secret" in page
+    assert db.session.scalar(select(AuditLog.action)) == "jira.webhook_secret.generated"
+    full = client.post("/admin/jira/webhook-secret").data.decode()  # without htmx: the page
+    db.session.expire_all()
+    replaced = crypto.decrypt(JiraSettings.get().webhook_secret_encrypted)
+    assert replaced != secret and replaced in full and "Jira Integration Settings" in full
+
+
+def test_only_admins_may_set_the_secret(client, auth, make_user):
+    make_user(email="u@example.com")
+    auth.login("u@example.com")
+    assert client.post("/admin/jira/webhook-secret").status_code == 403
+    db.session.expire_all()
+    assert JiraSettings.get().webhook_secret_encrypted is None
