@@ -152,7 +152,7 @@ def test_a_create_whose_answer_was_lost_is_found_not_repeated(configure_jira, re
 
 def test_a_timeout_after_jira_created_the_issue_makes_no_duplicate(configure_jira, reporter, drain, jira_sim):
     configure_jira()
-    jira_sim.fault("latency", path="/rest/api/3/issue", method="POST", seconds=1.5, times=1)
+    jira_sim.fault("slow_reply", path="/rest/api/3/issue", method="POST", seconds=1.5, times=1)
     request = new_request(reporter)
     drain()
     assert reload(request).delivery_state == "sent"

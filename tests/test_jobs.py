@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.workers import worker_env
 from webapp import jobs
 from webapp.periodic import LocalClaims, RedisClaims, enqueue_due, start_scheduler
 from webapp.queue import InProcessQueue, RQQueue
@@ -97,19 +98,6 @@ def rq_app(app_factory, redis_url):
     queue.queue.empty()
     for key in queue.redis.scan_iter(f"*{queue_name}*"):
         queue.redis.delete(key)
-
-
-def worker_env(app, **extra):
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-        REDIS_URL=app.config["REDIS_URL"],
-        RQ_QUEUE=app.config["RQ_QUEUE"],
-        SECRET_KEY=app.config["SECRET_KEY"],
-        ENCRYPTION_KEYS=",".join(app.config["ENCRYPTION_KEYS"]),
-        **extra,
-    )
-    return env
 
 
 def test_an_rq_worker_process_runs_the_job(rq_app):

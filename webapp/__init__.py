@@ -65,6 +65,11 @@ def _fill_local_defaults(app):
     elif uri.startswith(("postgres://", "postgresql://")):
         uri = "postgresql+psycopg://" + uri.split("://", 1)[1]  # the driver we ship
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    if uri.startswith("sqlite"):
+        # Workers and web threads share the file: wait for a lock rather than fail at once.
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def _instance_secret(app, name, make):

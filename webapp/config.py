@@ -45,7 +45,8 @@ class Config:
     DELIVERY_STALE_SECONDS = int(os.environ.get("DELIVERY_STALE_SECONDS", "120"))
     # A create whose answer was lost may take this long to show up in Jira's search.
     SEARCH_LAG_SECONDS = float(os.environ.get("SEARCH_LAG_SECONDS", "10"))
-    JIRA_TIMEOUT = (5, 30)  # connect, read: every call a worker makes
+    # Connect and read timeouts of every call a worker makes.
+    JIRA_TIMEOUT = (5, float(os.environ.get("JIRA_READ_TIMEOUT", "30")))
 
     # Status and comment sync (webapp/sync.py).
     SYNC_SECONDS = int(os.environ.get("SYNC_SECONDS", "60"))

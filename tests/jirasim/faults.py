@@ -10,11 +10,13 @@ happens (``kind``). Kinds:
 - ``timeout``: hang ``seconds`` (longer than the client's timeout), then close
 - ``drop``: close the connection without answering
 - ``lost_reply``: do the work (e.g. create the issue), then answer 500
+- ``slow_reply``: do the work, then wait ``seconds`` before answering (a client that times
+  out, or a worker killed meanwhile, never learns that the work was done)
 """
 import random
 import threading
 
-KINDS = ("latency", "error", "rate_limit", "timeout", "drop", "lost_reply")
+KINDS = ("latency", "error", "rate_limit", "timeout", "drop", "lost_reply", "slow_reply")
 
 
 class Faults:

@@ -117,7 +117,7 @@ class JiraSimulator(ControlMixin):
             problems = validate_request(request.method, request.path, request.query,
                                         dict(request.headers.items()), request.body)
             self.spec_violations.extend(f"{label}: {p}" for p in problems)
-        lost_reply = False
+        lost_reply, slow_reply = False, 0.0
         for rule in self.faults.pick(request.method, request.path):
             if rule["kind"] == "latency":
                 self.faults.sleep(rule["seconds"])
@@ -130,6 +130,8 @@ class JiraSimulator(ControlMixin):
                 return None
             elif rule["kind"] == "lost_reply":
                 lost_reply = True
+            elif rule["kind"] == "slow_reply":
+                slow_reply = rule["seconds"]
         if route is None:
             return 404, {"message": f"null for uri: {request.base}{request.path}",
                          "status-code": 404}, {}
@@ -140,6 +142,8 @@ class JiraSimulator(ControlMixin):
             return denied
         with self.state.lock:
             reply = handler(self, request, **params)
+        if slow_reply:
+            self.faults.sleep(slow_reply)
         if lost_reply:
             return 500, {"errorMessages": ["Internal server error"], "errors": {}}, {}
         return reply
@@ -238,5 +242,8 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client went away (a killed worker): nothing to tell

@@ -1,0 +1,131 @@
+"""Nothing lost, nothing duplicated: real RQ worker processes are SIGKILLed at the worst
+moments of a delivery, Redis is flushed, and every request still ends as exactly one Jira
+issue with each attachment uploaded once."""
+import io
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from tests.workers import Workers, wait_for
+from webapp import delivery, storage
+from webapp.extensions import db
+from webapp.models import Attachment, SupportRequest
+
+
+@pytest.fixture
+def app(app_factory, redis_url, tmp_path):
+    app = app_factory(REDIS_URL=redis_url, RQ_QUEUE=f"kill-{uuid.uuid4().hex[:10]}",
+                      ATTACHMENTS_DIR=str(tmp_path / "files"))
+    with app.app_context():
+        yield app
+    queue = app.extensions["queue"]
+    for key in queue.redis.scan_iter(f"*{queue.queue.name}*"):
+        queue.redis.delete(key)
+
+
+@pytest.fixture
+def workers(app, tmp_path):
+    workers = Workers(app, tmp_path)
+    yield workers
+    workers.stop()
+
+
+@pytest.fixture
+def reporter(make_user):
+    return make_user(email="deniz@example.com", name="Deniz Yılmaz")
+
+
+def file_request(reporter, files=0, summary="Payment webhook not firing"):
+    request = SupportRequest(reporter_id=reporter.id, label="bug", summary=summary,
+                             description="It stopped yesterday.")
+    for n in range(files):
+        stored, size, digest = storage.store_stream(io.BytesIO(f"log file {n}\n".encode() * 100))
+        request.attachments.append(Attachment(original_name=f"log-{n}.txt", content_type="text/plain",
+                                              size=size, sha256=digest, stored_name=stored))
+    return delivery.accept(request)
+
+
+def state_of(request_id):
+    db.session.expire_all()
+    return db.session.get(SupportRequest, request_id).delivery_state
+
+
+def issues_for(jira_sim, request):
+    label = f"portal-ref-{request.reference}"
+    return [i for i in jira_sim.state.issues.values() if label in (i["fields"].get("labels") or [])]
+
+
+def assert_delivered_once(jira_sim, request, workers, files=0):
+    assert wait_for(lambda: state_of(request.id) == "sent", timeout=60), workers.logs()
+    (issue,) = issues_for(jira_sim, request)
+    assert len(issue["attachments"]) == files
+    db.session.expire_all()
+    request = db.session.get(SupportRequest, request.id)
+    assert request.jira_issue_id == issue["id"]
+    assert len({a.jira_attachment_id for a in request.attachments}) == files
+
+
+def test_killed_before_the_create_call(configure_jira, reporter, workers, jira_sim):
+    configure_jira()
+    jira_sim.fault("latency", path="/search/jql", seconds=60, times=1)  # holds the duplicate check
+    request = file_request(reporter, files=1)
+    workers.start()
+    assert wait_for(lambda: jira_sim.calls["POST /rest/api/3/search/jql"] >= 1), workers.logs()
+    workers.kill()
+    jira_sim.clear_faults()
+    assert issues_for(jira_sim, request) == []
+    workers.start()
+    assert_delivered_once(jira_sim, request, workers, files=1)
+
+
+def test_killed_after_jira_created_the_issue_before_we_stored_the_key(configure_jira, reporter,
+                                                                      workers, jira_sim):
+    configure_jira()
+    jira_sim.fault("slow_reply", path="/rest/api/3/issue", method="POST", seconds=60, times=1)
+    request = file_request(reporter, files=2)
+    workers.start()
+    assert wait_for(lambda: issues_for(jira_sim, request)), workers.logs()
+    workers.kill()
+    jira_sim.clear_faults()
+    db.session.expire_all()
+    assert db.session.get(SupportRequest, request.id).jira_issue_id is None  # the key was lost
+    workers.start()
+    assert_delivered_once(jira_sim, request, workers, files=2)
+
+
+def test_killed_during_an_attachment_upload(configure_jira, reporter, workers, jira_sim):
+    configure_jira()
+    jira_sim.fault("slow_reply", path="/attachments", method="POST", seconds=60, times=1)
+    request = file_request(reporter, files=3)
+    workers.start()
+    assert wait_for(lambda: any(i["attachments"] for i in issues_for(jira_sim, request))), workers.logs()
+    workers.kill()
+    jira_sim.clear_faults()
+    workers.start()
+    assert_delivered_once(jira_sim, request, workers, files=3)
+
+
+def test_redis_flushed_with_jobs_waiting(configure_jira, reporter, workers, jira_sim, app):
+    configure_jira()
+    requests = [file_request(reporter, files=1, summary=f"Request {n}") for n in range(3)]
+    queue = app.extensions["queue"]
+    assert queue.queue.count == 3
+    queue.redis.flushdb()  # every job and claim is gone; the database still knows
+    workers.start()
+    for request in requests:
+        assert_delivered_once(jira_sim, request, workers, files=1)
+
+
+def test_jira_times_out_after_creating_the_issue(configure_jira, reporter, jira_sim, app, tmp_path):
+    configure_jira()
+    # Longer than the worker's read timeout: the worker gives up while Jira has the issue.
+    jira_sim.fault("slow_reply", path="/rest/api/3/issue", method="POST", seconds=10, times=1)
+    request = file_request(reporter)
+    workers = Workers(app, tmp_path, JIRA_READ_TIMEOUT=1).start()
+    try:
+        assert wait_for(lambda: issues_for(jira_sim, request)), workers.logs()
+        assert_delivered_once(jira_sim, request, workers)
+    finally:
+        workers.stop()
+        jira_sim.clear_faults()

@@ -1,0 +1,80 @@
+"""Real RQ worker processes for tests: started on the test's database and Redis, and killed
+the hard way (SIGKILL to the whole process group: the worker and its work horse)."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+FAST_SETTINGS = {
+    "DELIVERY_LEASE_SECONDS": "3", "SWEEP_SECONDS": "1", "DELIVERY_STALE_SECONDS": "2",
+    "SEARCH_LAG_SECONDS": "0.5", "DELIVERY_RETRY_BASE_SECONDS": "0.2",
+    "DELIVERY_RETRY_MAX_SECONDS": "2", "HEARTBEAT_SECONDS": "3600",
+}
+
+
+def worker_env(app, **extra):
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+        REDIS_URL=app.config["REDIS_URL"],
+        RQ_QUEUE=app.config["RQ_QUEUE"],
+        SECRET_KEY=app.config["SECRET_KEY"],
+        ENCRYPTION_KEYS=",".join(app.config["ENCRYPTION_KEYS"]),
+        **{key: str(value) for key, value in extra.items()},
+    )
+    if app.config.get("ATTACHMENTS_DIR"):
+        env["ATTACHMENTS_DIR"] = app.config["ATTACHMENTS_DIR"]
+    return env
+
+
+class Workers:
+    """Start, count and SIGKILL worker processes; everything is stopped at the end."""
+
+    def __init__(self, app, log_dir, **settings):
+        self.env = worker_env(app, **{**FAST_SETTINGS, **settings})
+        self.log_dir = Path(log_dir)
+        self.processes = []
+
+    def start(self, count=1):
+        for _ in range(count):
+            log = open(self.log_dir / f"worker-{len(self.processes)}.log", "wb")
+            self.processes.append(subprocess.Popen(
+                [sys.executable, "worker.py"], cwd=ROOT, env=self.env, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True))
+        return self
+
+    def kill(self, index=-1):
+        """SIGKILL a worker and its work horse: as if the machine died."""
+        process = self.processes[index]
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+    def alive(self):
+        return [p for p in self.processes if p.poll() is None]
+
+    def stop(self):
+        for process in self.alive():
+            os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for process in self.processes:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+    def logs(self):
+        return "\n".join(path.read_text(errors="replace")[-3000:] for path in sorted(self.log_dir.glob("*.log")))
+
+
+def wait_for(predicate, timeout=30, interval=0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
