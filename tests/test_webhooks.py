@@ -202,3 +202,32 @@ def test_only_admins_may_set_the_secret(client, auth, make_user):
     assert client.post("/admin/jira/webhook-secret").status_code == 403
     db.session.expire_all()
     assert JiraSettings.get().webhook_secret_encrypted is None
+
+
+def test_an_admin_generates_and_replaces_the_secret_in_a_browser(browser, live_server, make_user):
+    from tests.browser import Page
+
+    live_app, url = live_server
+    make_user(email="admin@example.com", admin=True, name="Ada Admin")
+    page = Page(browser, url)
+    try:
+        page.log_in("admin@example.com")
+        page.goto("/admin/jira")
+        p = page.page
+        assert url + "/hooks/jira" in p.locator("#webhook").inner_text()
+        p.click("#webhook button[type=submit]")
+        p.wait_for_selector("#webhook-secret")
+        first = p.locator("#webhook-secret").inner_text()
+        page.shot("admin-jira-webhook-secret")
+        p.on("dialog", lambda dialog: dialog.accept())  # "Replace the secret?"
+        p.click("#webhook button[type=submit]")
+        p.wait_for_function(f"document.querySelector('#webhook-secret').innerText != '{first}'")
+        second = p.locator("#webhook-secret").inner_text()
+        db.session.expire_all()
+        assert crypto.decrypt(JiraSettings.get().webhook_secret_encrypted) == second != first
+        page.goto("/admin/jira")
+        assert "A secret is set." in p.locator("#webhook").inner_text()
+        assert second not in p.content()
+        assert page.errors == []
+    finally:
+        page.close()
