@@ -301,8 +301,32 @@ def test_reconcile_marks_deleted_issues_and_follows_moved_ones(jira_on, track):
     assert (gone.id, "deleted", "To Do", "deleted") in history
     assert (moved.id, "moved", moved_issue["key"], new_key) in history
     assert read_cursor() is not None
-    sync.reconcile()  # a second run adds no history
+    jira_on.calls.clear()
+    sync.reconcile()  # a second run adds no history, and leaves the deleted issue alone
     assert db.session.scalar(select(func.count()).select_from(StatusChange)) == 2
+    assert calls(jira_on) == jira_on.calls["POST /rest/api/3/search/jql"] == 1
+
+
+def test_an_issue_that_comes_back_is_no_longer_shown_as_removed(jira_on, track):
+    request, issue = track()
+    synced_once()
+    request.jira_status_category = "deleted"  # e.g. the account had lost access for a while
+    db.session.commit()
+    jira_on.set_status(issue["key"], "In Progress")
+    sync.sync_changed()
+    assert fresh(request).jira_status_category == "indeterminate"
+
+
+def test_reconcile_hides_a_comment_restricted_without_a_newer_updated_time(jira_on, track):
+    request, issue = track()
+    jira_on.add_comment(issue["key"], "Oops, meant for the team")
+    sync.reconcile()
+    assert fresh(request).comments[0].public
+    with jira_on.state.lock:
+        jira_on.state.issues[issue["id"]]["comments"][0]["visibility"] = {
+            "type": "group", "value": "support-team", "identifier": "7d1f"}
+    sync.reconcile()
+    assert not fresh(request).comments[0].public
 
 
 def test_reconcile_asks_issue_by_issue_when_jira_refuses_the_batch(jira_on, track):

@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from .. import integration
@@ -25,7 +25,8 @@ from ..extensions import db
 from ..jira import JiraAuthError, JiraError, JiraInvalidError, JiraNotFoundError, jql_quote
 from ..models import SupportRequest, utcnow
 from ..queue import enqueue
-from .apply import apply_deleted, apply_issue, embedded_comments, is_unchanged, mark_synced
+from .apply import (DELETED, apply_deleted, apply_issue, embedded_comments, is_unchanged,
+                    mark_synced)
 from .state import read_cursor, take_lease, write_cursor
 
 log = logging.getLogger(__name__)
@@ -106,14 +107,20 @@ def _sync_changed(jira, lease):
 def _reconcile(jira, lease):
     started = utcnow()
     summary = Summary(full=True)
+    # Issues already found deleted are left out: Jira refuses a whole `id in (...)` batch
+    # for one id that no longer exists. Should one come back, the incremental sync sees it.
     ids = db.session.scalars(
-        select(SupportRequest.jira_issue_id).where(SupportRequest.jira_issue_id.isnot(None))
+        select(SupportRequest.jira_issue_id).where(
+            SupportRequest.jira_issue_id.isnot(None),
+            or_(SupportRequest.jira_status_category.is_(None),
+                SupportRequest.jira_status_category != DELETED))
         .distinct().order_by(SupportRequest.jira_issue_id)
     ).all()
     for start in range(0, len(ids), BATCH):
         batch = ids[start:start + BATCH]
         found = _search_ids(jira, batch)
-        _apply_page(jira, found, summary, lease)
+        # Forced: a comment restricted or deleted in Jira need not bump the issue's `updated`.
+        _apply_page(jira, found, summary, lease, force=True)
         missing = set(batch) - {str(issue["id"]) for issue in found}
         for issue_id in sorted(missing):
             # Search is eventually consistent: ask for the issue itself before calling it gone.
