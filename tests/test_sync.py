@@ -383,6 +383,9 @@ def test_a_busy_refresh_comes_back_later(jira_on, track, monkeypatch):
     assert sync.refresh_issue(issue["id"]) is None
     lease.release()
     assert later == [(sync.refresh_issue, (issue["id"],), sync.BUSY_RETRY_SECONDS)]
+    jira_on.go_down()  # a failure is not "busy": the periodic sync catches up instead
+    assert sync.refresh_issue(issue["id"]) is None
+    assert len(later) == 1
 
 
 # By hand and on a worker ----------------------------------------------------------------------

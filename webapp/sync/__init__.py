@@ -75,10 +75,9 @@ def refresh_issue(issue_id):
     jira = _jira_if_allowed()
     if jira is None:
         return None
-    summary = _locked(_refresh_issue, jira, issue_id)
-    if summary is None:  # a sync or reconcile is running: come back in a moment
-        enqueue(refresh_issue, issue_id, delay=BUSY_RETRY_SECONDS)
-    return summary
+    # While a sync or reconcile runs, come back in a moment rather than wait for the next one.
+    return _locked(_refresh_issue, jira, issue_id,
+                   on_busy=lambda: enqueue(refresh_issue, issue_id, delay=BUSY_RETRY_SECONDS))
 
 
 # The runs, each under the lease ------------------------------------------------------------
@@ -207,11 +206,14 @@ def _jira_if_allowed():
         return None
 
 
-def _locked(run, jira, *args):
-    """Run `run(jira, lease, *args)` holding the sync lease; None when another run holds it."""
+def _locked(run, jira, *args, on_busy=None):
+    """Run `run(jira, lease, *args)` holding the sync lease. None when it failed, or when
+    another run holds the lease (then `on_busy()` is called)."""
     lease = take_lease(LEASE_SECONDS)
     if lease is None:
         log.info("sync: another run holds the lease; skipped %s", run.__name__)
+        if on_busy is not None:
+            on_busy()
         return None
     try:
         summary = run(jira, lease, *args)
