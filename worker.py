@@ -2,15 +2,31 @@
 
 Runs the jobs from webapp.jobs, with RQ's scheduler for delayed jobs and the
 portal's periodic-job scheduler thread."""
+import logging
 import os
 import sys
 
 from redis import Redis
-from rq import Queue, Worker
+from rq import Queue, Worker, get_current_job
 
 from webapp import create_app
 from webapp.extensions import db
 from webapp.periodic import RedisClaims, start_scheduler
+
+
+class JobIdFilter(logging.Filter):
+    """Tag every log line with the RQ job it belongs to."""
+
+    def filter(self, record):
+        job = get_current_job()
+        record.job = job.id if job else "-"
+        return True
+
+
+def tag_logs_with_job_ids():
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(JobIdFilter())
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [job %(job)s]: %(message)s"))
 
 
 def main(argv):
@@ -19,6 +35,7 @@ def main(argv):
     if queue.mode != "rq":
         sys.exit("worker.py needs REDIS_URL; without it the web process runs the jobs itself.")
     app.app_context().push()
+    tag_logs_with_job_ids()
 
     def dispose_engine_in_child():
         # A forked work horse must not share the parent's database connections.

@@ -2,6 +2,7 @@
 moments of a delivery, Redis is flushed, and every request still ends as exactly one Jira
 issue with each attachment uploaded once."""
 import io
+import re
 import uuid
 
 import pytest
@@ -77,6 +78,8 @@ def test_killed_before_the_create_call(configure_jira, reporter, workers, jira_s
     assert issues_for(jira_sim, request) == []
     workers.start()
     assert_delivered_once(jira_sim, request, workers, files=1)
+    # Worker logs name the request and the RQ job they belong to.
+    assert re.search(rf"\[job [0-9a-f-]{{36}}\]: deliver {request.reference} ", workers.logs())
 
 
 def test_killed_after_jira_created_the_issue_before_we_stored_the_key(configure_jira, reporter,

@@ -33,8 +33,9 @@ def create_app(config_class=Config, overrides=None):
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
-    from . import queue
+    from . import metrics, queue
     queue.init_app(app)
+    metrics.init_app(app)
 
     from . import auth, admin, cli, errors, hooks, main, support, htmx, templating
     app.register_blueprint(main.bp)

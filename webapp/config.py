@@ -53,6 +53,9 @@ class Config:
     RECONCILE_SECONDS = int(os.environ.get("RECONCILE_SECONDS", "3600"))
     SYNC_OVERLAP_MINUTES = int(os.environ.get("SYNC_OVERLAP_MINUTES", "2"))
 
+    # When set, GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>".
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN")
+
     # The portal's own address, for links in Jira issues (default: from the request).
     PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "").rstrip("/")
 

@@ -78,9 +78,11 @@ def set_enabled(row, enabled):
 
 
 def client(row, timeout=(5, 30)):
-    """A JiraClient for these settings (the token decrypted only here)."""
+    """A JiraClient for these settings (the token decrypted only here), counted in /metrics."""
+    from .metrics import jira_call_observer
     token = crypto.decrypt(row.api_token_encrypted) if row.api_token_encrypted else ""
-    return JiraClient(row.base_url, row.username, token, deployment=row.deployment, timeout=timeout)
+    return JiraClient(row.base_url, row.username, token, deployment=row.deployment, timeout=timeout,
+                      on_call=jira_call_observer())
 
 
 def rotate_token_encryption():

@@ -7,7 +7,7 @@ plain dicts out, and every failure raised as a ``JiraError`` subclass from ``err
 import base64
 import logging
 import time
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -43,7 +43,7 @@ class JiraClient:
     """Talks to one Jira site on behalf of one account."""
 
     def __init__(self, base_url, username, token, deployment="cloud", timeout=(5, 30),
-                 session=None):
+                 session=None, on_call=None):
         if deployment not in DEPLOYMENTS:
             raise ValueError("deployment must be 'cloud' or 'datacenter'")
         self.base_url = normalize_base_url(base_url)
@@ -52,6 +52,9 @@ class JiraClient:
         self.api = DEPLOYMENTS[deployment]
         self.timeout = timeout
         self.session = session or requests.Session()
+        # on_call(method, path, status, seconds) after each call, e.g. for metrics;
+        # status is None when no answer came (timeout, refused connection).
+        self.on_call = on_call
         if deployment == "cloud":
             pair = base64.b64encode(f"{username}:{token}".encode("utf-8")).decode("ascii")
             self._auth = _TokenAuth(f"Basic {pair}")
@@ -78,14 +81,17 @@ class JiraClient:
                                             timeout=self.timeout, **kwargs)
         except requests.Timeout as exc:
             log.warning("jira %s %s timed out", method, path)
+            self._observe(method, path, None, started)
             raise JiraTransientError(f"Timed out after {self.timeout} s ({type(exc).__name__})",
                                      context=context) from None
         except requests.RequestException as exc:
             log.warning("jira %s %s failed: %s", method, path, type(exc).__name__)
+            self._observe(method, path, None, started)
             raise JiraTransientError(f"Could not connect to {self.base_url} ({type(exc).__name__})",
                                      context=context) from None
         log.info("jira %s %s -> %s in %.0f ms", method, path, response.status_code,
                  (time.monotonic() - started) * 1000)
+        self._observe(method, path, response.status_code, started)
         if response.status_code not in expected:
             if kwargs.get("stream"):
                 body = next(response.iter_content(MAX_ERROR_BODY), b"").decode("utf-8", "replace")
@@ -94,6 +100,13 @@ class JiraClient:
             response.close()
             raise error_from_response(response.status_code, response.headers, body, context)
         return response
+
+    def _observe(self, method, path, status, started):
+        if self.on_call:
+            try:
+                self.on_call(method, urlsplit(self._url(path)).path, status, time.monotonic() - started)
+            except Exception:  # metrics must never break a delivery
+                log.exception("on_call failed")
 
     def _json(self, method, path, context=None, expected=(200,), **kwargs):
         response = self._send(method, path, context, expected, **kwargs)
