@@ -1,6 +1,7 @@
 """Status and comment sync, the full reconcile and the one-issue refresh, against the simulator."""
 import subprocess
 import sys
+import time
 import uuid
 from datetime import timedelta
 
@@ -8,10 +9,11 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from tests.jirasim import PORTAL_EMAIL
-from tests.test_jobs import ROOT, worker_env
+from tests.test_jobs import ROOT, wait_for, worker_env
 from webapp import sync
 from webapp.extensions import db
 from webapp.models import AppState, JiraComment, JiraSettings, StatusChange, SupportRequest, utcnow
+from webapp.periodic import LocalClaims, start_scheduler
 from webapp.sync.state import CURSOR, read_cursor, take_lease, write_cursor
 
 
@@ -406,6 +408,20 @@ def test_flask_jira_sync_prints_what_changed(app, jira_on, track):
 def test_flask_jira_sync_says_when_nothing_ran(app):
     result = app.test_cli_runner().invoke(args=["jira", "sync"])
     assert result.exit_code == 1 and "Nothing was synced" in result.output
+
+
+def test_the_scheduler_brings_a_change_within_one_sync_interval(app_factory, jira_on, track):
+    request, issue = track()
+    app = app_factory(REDIS_URL=None, SYNC_SECONDS=1)
+    stop = start_scheduler(app, app.extensions["queue"], LocalClaims(), tick=0.05)
+    try:
+        assert wait_for(lambda: read_cursor() is not None, timeout=5)  # the first, full run
+        changed = time.monotonic()
+        jira_on.set_status(issue["key"], "Done")
+        assert wait_for(lambda: fresh(request).jira_status == "Done", timeout=5)
+        assert time.monotonic() - changed < 1 + 1  # the interval, plus the run itself
+    finally:
+        stop.set()
 
 
 def test_the_sync_runs_on_an_rq_worker(app_factory, redis_url, configure_jira, jira_sim, reporter,
