@@ -6,6 +6,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, insert, select
 
 from tests.jirasim import PORTAL_EMAIL
@@ -403,6 +404,20 @@ def test_flask_jira_sync_prints_what_changed(app, jira_on, track):
     assert result.exit_code == 0, result.output
     assert "Sync: 1 tracked issue(s) checked, 1 changed." in result.output
     assert f"{request.reference} {issue['key']}: Waiting for customer" in result.output
+    jira_on.delete_issue(issue["key"])
+    result = runner.invoke(args=["jira", "sync", "--full"])
+    assert f"{request.reference} {issue['key']}: removed from Jira" in result.output
+
+
+def test_a_deleted_issue_is_shown_as_removed_in_every_language(app, track, jira_on):
+    request, issue = track()
+    jira_on.delete_issue(issue["key"])
+    sync.reconcile()
+    for language, text in (("en", "Removed from Jira"), ("tr", "Jira'dan kaldırıldı")):
+        with app.test_request_context(), force_locale(language):
+            assert str(sync.shown_status(fresh(request))) == text
+    request.jira_status_category = "done"
+    assert sync.shown_status(request) == "To Do"
 
 
 def test_flask_jira_sync_says_when_nothing_ran(app):

@@ -26,7 +26,7 @@ from ..jira import JiraAuthError, JiraError, JiraInvalidError, JiraNotFoundError
 from ..models import SupportRequest, utcnow
 from ..queue import enqueue
 from .apply import (DELETED, apply_deleted, apply_issue, embedded_comments, is_unchanged,
-                    mark_synced)
+                    mark_synced, shown_status)  # noqa: F401 (shown_status: for templates)
 from .state import read_cursor, take_lease, write_cursor
 
 log = logging.getLogger(__name__)

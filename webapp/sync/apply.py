@@ -5,6 +5,7 @@ Pages read only these tables, so this is where a user's view of Jira changes. Th
 """
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.attributes import flag_modified
 
 from ..extensions import db
@@ -12,6 +13,12 @@ from ..jira import author_name, body_html, is_public_comment
 from ..models import JiraComment, StatusChange, utcnow
 
 DELETED = "deleted"  # jira_status_category of a request whose issue is gone from Jira
+REMOVED = _l("Removed from Jira")
+
+
+def shown_status(request):
+    """The Jira status as the user sees it: not an error, once the issue is gone."""
+    return REMOVED if request.jira_status_category == DELETED else request.jira_status
 
 
 def parse_jira_time(value):
