@@ -171,6 +171,8 @@ class SupportRequest(db.Model):
 
     id = db.Column(db.Integer, primary_key=True)
     reference = db.Column(db.String(16), nullable=False, unique=True, default=new_reference)
+    # The form's one-time token: a second POST of the same form finds this request, not a new one.
+    submission_key = db.Column(db.String(64), unique=True)
     reporter_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
     label = db.Column(db.String(255), nullable=False)
     summary = db.Column(db.String(255), nullable=False)

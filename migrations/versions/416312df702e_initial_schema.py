@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: bf401f12ff4e
+Revision ID: 416312df702e
 Revises: 
-Create Date: 2026-11-28 04:27:17.916978
+Create Date: 2026-11-30 03:16:37.080771
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'bf401f12ff4e'
+revision = '416312df702e'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -128,6 +128,7 @@ def upgrade():
     op.create_table('support_requests',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('reference', sa.String(length=16), nullable=False),
+    sa.Column('submission_key', sa.String(length=64), nullable=True),
     sa.Column('reporter_id', sa.Integer(), nullable=False),
     sa.Column('label', sa.String(length=255), nullable=False),
     sa.Column('summary', sa.String(length=255), nullable=False),
@@ -136,9 +137,11 @@ def upgrade():
     sa.Column('product_id', sa.Integer(), nullable=True),
     sa.Column('endpoint_id', sa.Integer(), nullable=True),
     sa.Column('delivery_state', sa.String(length=16), nullable=False),
-    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('last_error', sa.JSON(), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('create_started_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('jira_issue_id', sa.String(length=32), nullable=True),
     sa.Column('jira_key', sa.String(length=32), nullable=True),
@@ -153,7 +156,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['product_id'], ['api_products.id'], name=op.f('fk_support_requests_product_id_api_products')),
     sa.ForeignKeyConstraint(['reporter_id'], ['users.id'], name=op.f('fk_support_requests_reporter_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_support_requests')),
-    sa.UniqueConstraint('reference', name=op.f('uq_support_requests_reference'))
+    sa.UniqueConstraint('reference', name=op.f('uq_support_requests_reference')),
+    sa.UniqueConstraint('submission_key', name=op.f('uq_support_requests_submission_key'))
     )
     with op.batch_alter_table('support_requests', schema=None) as batch_op:
         batch_op.create_index('ix_support_requests_jira_issue_id', ['jira_issue_id'], unique=False)
@@ -174,6 +178,7 @@ def upgrade():
     sa.Column('sha256', sa.String(length=64), nullable=True),
     sa.Column('stored_name', sa.String(length=64), nullable=True),
     sa.Column('jira_attachment_id', sa.String(length=32), nullable=True),
+    sa.Column('upload_started_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('uploaded_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['request_id'], ['support_requests.id'], name=op.f('fk_attachments_request_id_support_requests')),
@@ -205,6 +210,7 @@ def upgrade():
     sa.Column('from_status', sa.String(length=100), nullable=True),
     sa.Column('to_status', sa.String(length=100), nullable=False),
     sa.Column('changed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('kind', sa.String(length=16), server_default='status', nullable=False),
     sa.ForeignKeyConstraint(['request_id'], ['support_requests.id'], name=op.f('fk_status_changes_request_id_support_requests')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_status_changes'))
     )
