@@ -34,6 +34,11 @@ class Config:
 
     # Attachments are stored here under random names (default: instance/attachments).
     ATTACHMENTS_DIR = os.environ.get("ATTACHMENTS_DIR")
+    ATTACHMENT_MAX_MB = int(os.environ.get("ATTACHMENT_MAX_MB", "10"))  # per file
+    ATTACHMENT_MAX_FILES = int(os.environ.get("ATTACHMENT_MAX_FILES", "10"))
+    ATTACHMENT_EXTENSIONS = _list("ATTACHMENT_EXTENSIONS", "png,jpg,jpeg,gif,webp,pdf,txt,log,json,xml,csv,har,yaml,yml,zip")
+    LIST_PAGE_SIZE = 25
+    LIST_POLL_SECONDS = int(os.environ.get("LIST_POLL_SECONDS", "15"))
 
     # Delivery to Jira (webapp/delivery.py).
     SWEEP_SECONDS = int(os.environ.get("SWEEP_SECONDS", "30"))
@@ -59,6 +64,12 @@ class Config:
     # The portal's own address, for links in Jira issues (default: from the request).
     PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "").rstrip("/")
 
+    # Framing and security headers (webapp/embedding.py, docs/embedding.md).
+    EMBED_ORIGINS = _list("EMBED_ORIGINS")  # origins whose pages may frame the portal; none: no framing
+    EMBED_CROSS_SITE = _bool("EMBED_CROSS_SITE")  # cookies SameSite=None; Secure; Partitioned
+    HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", "31536000"))  # over https; 0: no HSTS header
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))  # X-Forwarded-* of this many proxies
+
     LANGUAGES = ["en", "tr"]
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = os.environ.get("PORTAL_TIMEZONE", "Europe/Istanbul")
@@ -72,7 +83,9 @@ class Config:
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE")
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead; long forms must not expire
 
-    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "25")) * 1024 * 1024
+    # The largest request body: by default room for the most files at the largest size.
+    MAX_CONTENT_LENGTH = int(os.environ.get(
+        "MAX_UPLOAD_MB", str(ATTACHMENT_MAX_MB * ATTACHMENT_MAX_FILES + 1))) * 1024 * 1024
 
 
 class TestConfig(Config):

@@ -214,7 +214,7 @@ def issue_fields(jira, settings, request):
     for field_id, value, url_value in (
         (settings.category_field_id, request.category and request.category.name, None),
         (settings.product_field_id, request.product and request.product.name, None),
-        (settings.endpoint_field_id, endpoint and " ".join(filter(None, (endpoint.method, endpoint.path))),
+        (settings.endpoint_field_id, endpoint and endpoint.label,
          endpoint and endpoint.path),
     ):
         if field_id and value:

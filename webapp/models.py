@@ -158,6 +158,11 @@ class ApiEndpoint(db.Model):
     active = db.Column(db.Boolean, nullable=False, default=True)  # removed ones stay on old requests
     product = db.relationship("ApiProduct", back_populates="endpoints")
 
+    @property
+    def label(self):
+        """What the form and the pages show: "GET /pets/{id}", or the path alone."""
+        return f"{self.method} {self.path}" if self.method else self.path
+
 
 def new_reference():
     """A short, unambiguous portal reference such as PR-7K3M9QXA, sent to Jira as a label."""
@@ -229,6 +234,11 @@ class SupportRequest(db.Model):
     @property
     def display_key(self):
         return self.jira_key or self.reference
+
+    @staticmethod
+    def new_submission_key():
+        """A one-time token for a new-request form (see `submission_key`)."""
+        return secrets.token_urlsafe(32)
 
 
 # pg_trgm lives in "public" so that every schema on the search path can use it.

@@ -1,18 +1,223 @@
-"""Support requests: the list of a user's requests."""
-from flask import render_template
+"""Support requests: the list, the new-request form and the detail page."""
+from collections import namedtuple
+from urllib.parse import urlencode
+
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from . import bp
+from .files import from_token, keep_token, store_upload
+from .forms import DESCRIPTION_MAX, SUMMARY_MAX, RequestForm
+from .. import delivery, storage
 from ..extensions import db
-from ..models import SupportRequest
+from ..htmx import is_fragment_request
+from ..models import ApiEndpoint, ApiProduct, Attachment, Category, JiraComment, Label, StatusChange, SupportRequest
+from .query import list_page
 
+FILTERS = ("key", "q", "status", "label", "category")
+TimelineEntry = namedtuple("TimelineEntry", "kind when row")
+
+
+def visible_request(request_id):
+    """The request, if this user may see it; 404 otherwise (never 403: no hint it exists)."""
+    item = db.session.get(SupportRequest, request_id)
+    if item is None or not (current_user.is_admin or item.reporter_id == current_user.id):
+        abort(404)
+    return item
+
+
+# List -----------------------------------------------------------------------------------
 
 @bp.get("/")
 def list_requests():
-    """The user's own requests (every request for admins), newest update first."""
-    query = select(SupportRequest).order_by(SupportRequest.updated_at.desc()).limit(50)
-    if not current_user.is_admin:
-        query = query.where(SupportRequest.reporter_id == current_user.id)
-    requests = db.session.scalars(query).all()
-    return render_template("support/list.html", requests=requests)
+    """The user's requests (everyone's for admins), newest update first, searchable."""
+    filters = {name: request.args.get(name, "").strip()[:200] for name in FILTERS}
+    filters_set = {name: value for name, value in filters.items() if value}
+    after = request.args.get("after", "")[:40]
+    page = list_page(current_user, filters, after, current_app.config["LIST_PAGE_SIZE"])
+    context = dict(page=page, filters=filters, filters_set=filters_set, after=after,
+                   query=urlencode({**filters_set, **({"after": after} if after else {})}))
+    if is_fragment_request() and request.headers.get("HX-Target") == "request-results":
+        return render_template("support/_results.html", **context)
+    return render_template("support/list.html", **context, **filter_options())
+
+
+def filter_options():
+    mine = [] if current_user.is_admin else [SupportRequest.reporter_id == current_user.id]
+    statuses = db.session.scalars(select(SupportRequest.jira_status).where(
+        SupportRequest.jira_status.is_not(None), *mine).distinct().order_by(SupportRequest.jira_status)).all()
+    labels = db.session.scalars(select(Label.name).where(Label.active, ~Label.applies_to_all)
+                                .order_by(Label.position)).all()
+    categories = db.session.scalars(select(Category).where(Category.active).order_by(Category.position)).all()
+    return dict(statuses=statuses, labels=labels, categories=categories)
+
+
+# New request ----------------------------------------------------------------------------
+
+def _choices(form):
+    form.label.choices = [("", _("Choose a label"))] + [
+        (name, name) for name in db.session.scalars(
+            select(Label.name).where(Label.active, ~Label.applies_to_all).order_by(Label.position))]
+    form.category.choices = [("", "—")] + [
+        (c.id, c.name) for c in db.session.scalars(
+            select(Category).where(Category.active).order_by(Category.position, Category.id))]
+    products = db.session.scalars(select(ApiProduct).where(ApiProduct.active, ApiProduct.published)
+                                  .order_by(ApiProduct.position, ApiProduct.id)).all()
+    form.product.choices = [("", "—")] + [(p.id, p.name) for p in products]
+    form.endpoint.choices = [("", "—")] + [(e.id, e.label) for e in endpoints_of(form.product.data)]
+
+
+def endpoints_of(product_id):
+    if not product_id:
+        return []
+    return db.session.scalars(
+        select(ApiEndpoint).join(ApiProduct)
+        .where(ApiEndpoint.product_id == product_id, ApiEndpoint.active, ApiProduct.published, ApiProduct.active)
+        .order_by(ApiEndpoint.position, ApiEndpoint.id)).all()
+
+
+@bp.get("/endpoints")
+def endpoint_options():
+    """The Endpoint field for the chosen product (swapped in when the product changes)."""
+    form = RequestForm(formdata=None)
+    form.product.data = request.args.get("product", type=int)
+    _choices(form)
+    return render_template("support/_endpoint_field.html", form=form)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new_request():
+    """File a request. It is stored at once; a worker forwards it to Jira."""
+    form = RequestForm()
+    _choices(form)
+    if request.method == "GET":
+        form.submission_key.data = SupportRequest.new_submission_key()
+        return _form_page(form)
+    existing = _already_sent(form.submission_key.data)
+    if existing:  # the same form again (a double click, a resend after a lost answer)
+        return redirect(url_for("support.detail", request_id=existing.id), code=303)
+    kept, file_errors = _collect_files()
+    valid = form.validate()
+    category, product, endpoint = _checked_choices(form)  # after validate(), which resets errors
+    if not valid or file_errors or form.category.errors or form.product.errors or form.endpoint.errors:
+        tokens = [dict(file, token=keep_token(file, current_user.id)) for file in kept]
+        return _form_page(form, kept=tokens, file_errors=file_errors)
+    item = SupportRequest(
+        reporter_id=current_user.id, label=form.label.data, summary=form.summary.data,
+        description=form.description.data, category_id=category, product_id=product,
+        endpoint_id=endpoint, submission_key=form.submission_key.data or None,
+        attachments=[Attachment(original_name=f["name"], content_type=f["type"], size=f["size"],
+                                sha256=f["sha256"], stored_name=f["stored_name"]) for f in kept])
+    try:
+        delivery.accept(item)
+    except IntegrityError:  # the same form, sent twice at once: the first one won
+        db.session.rollback()
+        existing = _already_sent(form.submission_key.data)
+        if existing is None:
+            raise
+        for file in kept:
+            if file["stored_name"] not in {a.stored_name for a in existing.attachments}:
+                storage.remove(file["stored_name"])
+        return redirect(url_for("support.detail", request_id=existing.id), code=303)
+    flash(_("Your request %(reference)s was received.", reference=item.reference), "success")
+    return redirect(url_for("support.detail", request_id=item.id), code=303)
+
+
+def _form_page(form, kept=(), file_errors=()):
+    return render_template("support/new.html", form=form, kept=kept, file_errors=file_errors,
+                           summary_max=SUMMARY_MAX, description_max=DESCRIPTION_MAX)
+
+
+def _already_sent(submission_key):
+    if not submission_key:
+        return None
+    return db.session.scalar(select(SupportRequest).where(
+        SupportRequest.submission_key == submission_key, SupportRequest.reporter_id == current_user.id))
+
+
+def _collect_files():
+    """Files kept from an earlier try plus the new uploads, each checked and stored."""
+    kept, errors = {}, []
+    removed = set(request.form.getlist("remove"))
+    for token in request.form.getlist("kept"):
+        file = from_token(token, current_user.id)
+        if file and token not in removed:
+            kept[file["stored_name"]] = file
+    # A kept file that already belongs to a request (an old form sent again) is not taken twice.
+    if kept:
+        taken = set(db.session.scalars(select(Attachment.stored_name).where(
+            Attachment.stored_name.in_(list(kept)))))
+        kept = {name: file for name, file in kept.items() if name not in taken}
+    kept = list(kept.values())
+    for upload in request.files.getlist("attachments"):
+        if not upload or not upload.filename:
+            continue
+        stored, error = store_upload(upload)
+        if error:
+            errors.append(error)
+        else:
+            kept.append(stored)
+    limit = current_app.config["ATTACHMENT_MAX_FILES"]
+    if len(kept) > limit:
+        errors.append(_("Attach at most %(count)d files.", count=limit))
+        for extra in kept[limit:]:
+            storage.remove(extra["stored_name"])
+        kept = kept[:limit]
+    return kept, errors
+
+
+def _checked_choices(form):
+    """Category, product and endpoint ids that exist and go together, else a field error."""
+    category = form.category.data
+    if category and not db.session.scalar(select(Category.id).where(Category.id == category, Category.active)):
+        form.category.errors = [_("Choose a category from the list.")]
+    product = form.product.data
+    if product and product not in [choice[0] for choice in form.product.choices]:
+        form.product.errors = [_("Choose a product from the list.")]
+    endpoint = form.endpoint.data
+    if endpoint and endpoint not in [e.id for e in endpoints_of(product)]:
+        form.endpoint.errors = [_("Choose an endpoint of the chosen product.")]
+    return category, product, endpoint
+
+
+# Detail ---------------------------------------------------------------------------------
+
+@bp.get("/<int:request_id>")
+def detail(request_id):
+    """Everything about one request, with the support team's public comments."""
+    item = visible_request(request_id)
+    comments = db.session.scalars(select(JiraComment).where(
+        JiraComment.request_id == item.id, JiraComment.public)).all()
+    history = db.session.scalars(select(StatusChange).where(StatusChange.request_id == item.id)).all()
+    # One time line, oldest first: comments and status changes as they happened.
+    timeline = sorted([TimelineEntry("comment", c.created_at, c) for c in comments]
+                      + [TimelineEntry("change", h.changed_at, h) for h in history], key=lambda e: e.when)
+    back = request.args.get("back", "")
+    back_url = url_for("support.list_requests") + ("?" + back if back and "//" not in back else "")
+    return render_template("support/detail.html", item=item, comments=comments, history=history,
+                           timeline=timeline, attachments=item.attachments, back_url=back_url)
+
+
+@bp.get("/<int:request_id>/delivery")
+def delivery_state(request_id):
+    """The live delivery state; it stops polling once the request has its final state."""
+    return render_template("support/_delivery.html", item=visible_request(request_id))
+
+
+@bp.get("/<int:request_id>/attachments/<int:attachment_id>")
+def download(request_id, attachment_id):
+    """A file of the request, downloaded (never shown inline) under its original name."""
+    item = visible_request(request_id)
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.request_id != item.id or not attachment.stored_name:
+        abort(404)
+    path = storage.path_of(attachment.stored_name)
+    if not path.exists():
+        abort(404)
+    response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
+                         download_name=attachment.original_name, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,370 @@
+"""Support pages through the test client: list, search, the new-request form, detail, files,
+and who may see what. The browser walk is in test_browser_support.py."""
+import io
+import re
+from datetime import timedelta
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import func, select
+
+from webapp import storage
+from webapp.extensions import db
+from webapp.models import (ApiEndpoint, ApiProduct, Attachment, Category, JiraComment, Label,
+                           StatusChange, SupportRequest, utcnow)
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
+LOG = "2026-11-30 10:00 POST /token -> 500\n".encode()
+
+
+@pytest.fixture
+def catalog(app):
+    bug, question = Label(name="Bug", position=1), Label(name="Question", position=2)
+    hidden = Label(name="api-portal", applies_to_all=True)
+    billing = Category(name="Billing", position=1)
+    payments = ApiProduct(name="Payments API", position=1)
+    payments.endpoints = [ApiEndpoint(method="POST", path="/payments", position=1),
+                          ApiEndpoint(method="GET", path="/payments/{id}", position=2)]
+    unpublished = ApiProduct(name="Secret API", published=False)
+    unpublished.endpoints = [ApiEndpoint(method="GET", path="/secret")]
+    db.session.add_all([bug, question, hidden, billing, payments, unpublished])
+    db.session.commit()
+    return dict(category=billing, product=payments, endpoint=payments.endpoints[0],
+                unpublished=unpublished)
+
+
+@pytest.fixture
+def user(make_user, auth):
+    user = make_user(email="deniz@example.com", name="Deniz Yılmaz")
+    auth.login(user.email)
+    return user
+
+
+def form_key(client):
+    page = client.get("/requests/new").get_data(as_text=True)
+    return re.search(r'name="submission_key"[^>]*value="([^"]+)"', page).group(1)
+
+
+def send(client, files=(), **fields):
+    data = {"label": "Bug", "summary": "Token endpoint answers 500",
+            "description": "Since 09:00 every call fails.", "submission_key": form_key(client)}
+    data.update(fields)
+    data["attachments"] = [(io.BytesIO(content), name) for name, content in files]
+    return client.post("/requests/new", data=data, content_type="multipart/form-data")
+
+
+def make_request(reporter, **fields):
+    values = dict(reporter_id=reporter.id, label="Bug", summary="Something broke",
+                  description="Details", delivery_state="sent")
+    values.update(fields)
+    item = SupportRequest(**values)
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
+def attach(item, name, data, content_type):
+    stored, size, digest = storage.store_stream(io.BytesIO(data))
+    file = Attachment(request_id=item.id, original_name=name, content_type=content_type,
+                      size=size, sha256=digest, stored_name=stored)
+    db.session.add(file)
+    db.session.commit()
+    return file
+
+
+# The list ---------------------------------------------------------------------------------
+
+def test_an_empty_list_invites_the_first_request(client, user):
+    page = client.get("/requests/").get_data(as_text=True)
+    assert "No support requests yet" in page
+    assert 'href="/requests/new"' in page
+
+
+def test_the_list_shows_own_requests_with_every_column(client, user, make_user, catalog):
+    other = make_user(email="other@example.com")
+    make_request(user, summary="Mine", jira_key="SUP-7", jira_status="In Progress",
+                 jira_status_category="indeterminate", category_id=catalog["category"].id,
+                 product_id=catalog["product"].id, endpoint_id=catalog["endpoint"].id)
+    make_request(user, summary="Still queued", delivery_state="queued")
+    make_request(other, summary="Not mine")
+    page = client.get("/requests/").get_data(as_text=True)
+    assert "Mine" in page and "Still queued" in page and "Not mine" not in page
+    for text in ("SUP-7", "In Progress", "badge-amber", "Billing", "Payments API", "POST /payments", "Queued"):
+        assert text in page
+    assert "Reporter" not in page  # only admins get that column
+
+
+def test_admins_see_everyones_requests_with_the_reporter(client, admin, make_user):
+    other = make_user(email="other@example.com", name="Oya Öztürk")
+    make_request(other, summary="Theirs")
+    page = client.get("/requests/").get_data(as_text=True)
+    assert "Theirs" in page and "Oya Öztürk" in page and "Reporter" in page
+
+
+def test_search_by_key_and_summary_and_filters(client, user, catalog):
+    make_request(user, summary="Refund fails", jira_key="SUP-101", jira_status="Done", label="Bug",
+                 category_id=catalog["category"].id)
+    make_request(user, summary="How do I page results?", jira_key="SUP-202", jira_status="Open",
+                 label="Question")
+    make_request(user, summary="100% CPU_load", reference="PR-AAAA2222")
+
+    def found(**params):
+        page = client.get("/requests/", query_string=params).get_data(as_text=True)
+        return sorted(re.findall(r">(SUP-\d+|PR-\w+)</a>", page))
+
+    assert found(key="sup-1") == ["SUP-101"]
+    assert found(key="aaaa") == ["PR-AAAA2222"]
+    assert found(q="REFUND") == ["SUP-101"]
+    assert found(q="%") == ["PR-AAAA2222"]  # LIKE wildcards are taken literally
+    assert found(q="C_U") == []  # "CPU" would match an unescaped _
+    assert found(status="Done") == ["SUP-101"]
+    assert found(label="Question") == ["SUP-202"]
+    assert found(category=str(catalog["category"].id)) == ["SUP-101"]
+    assert found(category="not-a-number") == ["PR-AAAA2222", "SUP-101", "SUP-202"]
+    page = client.get("/requests/?q=nothing-like-this").get_data(as_text=True)
+    assert "No request matches" in page
+
+
+def test_a_search_as_you_type_gets_only_the_results(client, user):
+    make_request(user, summary="Refund fails", jira_key="SUP-101")
+    response = client.get("/requests/?q=refund", headers={"HX-Request": "true", "HX-Target": "request-results"})
+    page = response.get_data(as_text=True)
+    assert page.lstrip().startswith("<div id=\"request-results\"") and "<html" not in page
+    assert 'hx-get="/requests/?q=refund"' in page  # the poll keeps the search
+    assert "HX-Request" in response.headers["Vary"]
+    boosted = client.get("/requests/?q=refund", headers={"HX-Request": "true", "HX-Boosted": "true",
+                                                          "HX-Target": "request-results"})
+    assert "<html" in boosted.get_data(as_text=True)
+
+
+def test_pages_follow_the_newest_update_first(client, user, app):
+    app.config["LIST_PAGE_SIZE"] = 10
+    start = utcnow() - timedelta(days=1)
+    for number in range(25):  # some share a timestamp: the id breaks the tie
+        make_request(user, summary=f"Request {number:02d}", updated_at=start + timedelta(minutes=number // 2))
+    seen, url = [], "/requests/"
+    while url:
+        page = client.get(url).get_data(as_text=True)
+        seen += re.findall(r"<td>(Request \d+)</td>", page)
+        older = re.search(r'href="([^"]+)">Older', page)
+        url = older and older.group(1).replace("&amp;", "&")
+    assert seen == [f"Request {n:02d}" for n in reversed(range(25))]
+    assert client.get("/requests/?after=garbage").status_code == 200
+
+
+# The form ---------------------------------------------------------------------------------
+
+def test_the_form_offers_the_admins_lists(client, user, catalog):
+    page = client.get("/requests/new").get_data(as_text=True)
+    assert ">Bug<" in page and ">Question<" in page and "api-portal" not in page
+    assert "Billing" in page and "Payments API" in page and "Secret API" not in page
+    assert 'id="endpoint"' in page and "POST /payments" not in page  # no product chosen yet
+
+
+def test_endpoints_follow_the_chosen_product(client, user, catalog):
+    field = client.get(f"/requests/endpoints?product={catalog['product'].id}",
+                       headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'id="endpoint-field"' in field and "POST /payments" in field and "GET /payments/{id}" in field
+    hidden = client.get(f"/requests/endpoints?product={catalog['unpublished'].id}").get_data(as_text=True)
+    assert "/secret" not in hidden
+
+
+def test_sending_stores_the_request_with_its_files(client, user, catalog, app):
+    response = send(client, files=[("trace.log", LOG), ("Ekran görüntüsü ş.png", PNG)],
+                    category=catalog["category"].id, product=catalog["product"].id,
+                    endpoint=catalog["endpoint"].id)
+    assert response.status_code == 303
+    item = db.session.scalar(select(SupportRequest))
+    assert response.headers["Location"].endswith(f"/requests/{item.id}")
+    assert (item.label, item.summary, item.reporter_id) == ("Bug", "Token endpoint answers 500", user.id)
+    assert (item.category_id, item.product_id, item.endpoint_id) == (
+        catalog["category"].id, catalog["product"].id, catalog["endpoint"].id)
+    assert item.delivery_state == "local"  # the integration is passive in this test
+    names = sorted(a.original_name for a in item.attachments)
+    assert names == ["Ekran görüntüsü ş.png", "trace.log"]
+    for attachment in item.attachments:
+        path = storage.path_of(attachment.stored_name)
+        assert path.read_bytes() in (LOG, PNG)
+        assert "static" not in str(path) and attachment.original_name not in str(path)
+    detail = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"Your request {item.reference} was received." in detail
+
+
+def test_a_form_sent_twice_files_one_request(client, user, catalog):
+    key = form_key(client)
+    data = {"label": "Bug", "summary": "Twice", "description": "d", "submission_key": key}
+    first = client.post("/requests/new", data=data)
+    second = client.post("/requests/new", data=data)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    assert db.session.scalar(select(func.count()).select_from(SupportRequest)) == 1
+
+
+def test_errors_sit_next_to_their_fields_and_nothing_is_lost(client, user, catalog):
+    response = send(client, files=[("trace.log", LOG)], label="", summary="  ",
+                    description="Typed with care: <b>ğüşiöç</b>")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert db.session.scalar(select(func.count()).select_from(SupportRequest)) == 0
+    assert page.count("This field is required.") == 2
+    assert 'id="label-error"' in page and 'id="summary-error"' in page
+    assert "Typed with care: &lt;b&gt;ğüşiöç&lt;/b&gt;" in page
+    token = re.search(r'name="kept" value="([^"]+)"', page).group(1)
+    assert "trace.log" in page
+    key = re.search(r'name="submission_key"[^>]*value="([^"]+)"', page).group(1)
+    fixed = client.post("/requests/new", data={"label": "Bug", "summary": "Now complete", "description": "d",
+                                               "kept": token, "submission_key": key})
+    assert fixed.status_code == 303
+    item = db.session.scalar(select(SupportRequest))
+    assert [a.original_name for a in item.attachments] == ["trace.log"]
+    assert storage.path_of(item.attachments[0].stored_name).read_bytes() == LOG
+
+
+def test_a_kept_file_can_be_removed_and_cannot_be_taken_by_another_user(client, user, make_user, auth, catalog):
+    page = send(client, files=[("trace.log", LOG)], summary="").get_data(as_text=True)
+    token = re.search(r'name="kept" value="([^"]+)"', page).group(1)
+    removed = client.post("/requests/new", data={"label": "Bug", "summary": "s", "description": "d",
+                                                 "kept": token, "remove": token, "submission_key": "k1"})
+    assert removed.status_code == 303
+    assert db.session.scalar(select(SupportRequest)).attachments == []
+    auth.logout()
+    thief = make_user(email="thief@example.com")
+    auth.login(thief.email)
+    client.post("/requests/new", data={"label": "Bug", "summary": "s", "description": "d",
+                                       "kept": token, "submission_key": "k2"})
+    assert db.session.scalar(select(func.count()).select_from(Attachment)) == 0
+
+
+def test_files_are_judged_by_content_and_refused_clearly(client, user, catalog, app):
+    app.config["ATTACHMENT_MAX_MB"] = 1
+    files_before = len(list(storage.attachments_dir().iterdir()))
+    page = send(client, files=[("photo.png", b"MZ\x90\x00 not a png"), ("tool.exe", b"MZ"),
+                               ("big.log", b"x" * (1024 * 1024 + 1)), ("empty.txt", b""),
+                               ("../../etc/ok.txt", b"fine")]).get_data(as_text=True)
+    assert "“photo.png” is not really a .png file." in page
+    assert "“tool.exe”: this type of file is not accepted." in page
+    assert "“big.log” is larger than 1 MB." in page
+    assert "“empty.txt” is empty." in page
+    assert db.session.scalar(select(func.count()).select_from(SupportRequest)) == 0
+    assert "ok.txt" in page and "etc/" not in page  # kept, under its own name only
+    assert len(list(storage.attachments_dir().iterdir())) == files_before + 1  # refused files are not kept
+
+
+def test_choices_from_outside_the_lists_are_refused(client, user, catalog):
+    other_product = ApiProduct(name="Other")
+    other_product.endpoints = [ApiEndpoint(path="/other")]
+    db.session.add(other_product)
+    db.session.commit()
+    page = send(client, label="Not a label", product=catalog["product"].id,
+                endpoint=other_product.endpoints[0].id, category=9999).get_data(as_text=True)
+    assert "Not a valid choice." in page
+    assert "Choose an endpoint of the chosen product." in page
+    assert "Choose a category from the list." in page
+    assert db.session.scalar(select(func.count()).select_from(SupportRequest)) == 0
+
+
+def test_overlong_text_is_refused_with_the_limit(client, user, catalog):
+    page = send(client, summary="x" * 256).get_data(as_text=True)
+    assert "Field cannot be longer than 255 characters." in page
+
+
+# The detail page --------------------------------------------------------------------------
+
+def test_the_detail_page_shows_everything_and_public_comments_only(client, user, catalog):
+    item = make_request(user, summary="Refund fails", description="Line one\nLine two", jira_key="SUP-9",
+                        jira_status="Done", jira_status_category="done", category_id=catalog["category"].id,
+                        product_id=catalog["product"].id, endpoint_id=catalog["endpoint"].id)
+    now = utcnow()
+    db.session.add_all([
+        JiraComment(request_id=item.id, jira_comment_id="1", author_name="Selin Support",
+                    body_html="<p>We are <strong>on it</strong>.</p>", public=True, created_at=now),
+        JiraComment(request_id=item.id, jira_comment_id="2", author_name="", body_html="",
+                    public=False, created_at=now),
+        StatusChange(request_id=item.id, from_status="Open", to_status="Done", changed_at=now + timedelta(minutes=1)),
+    ])
+    db.session.commit()
+    page = client.get(f"/requests/{item.id}").get_data(as_text=True)
+    for text in ("SUP-9", item.reference, "Refund fails", "Line one\nLine two", "Billing", "Payments API",
+                 "POST /payments", "Deniz Yılmaz", "badge-green", "Selin Support",
+                 "<strong>on it</strong>", "Status changed from Open to Done"):
+        assert text in page
+    assert page.index("Selin Support") < page.index("Status changed from Open to Done")
+
+
+def test_back_returns_to_the_list_as_it_was(client, user):
+    item = make_request(user, summary="Refund fails", jira_key="SUP-1")
+    page = client.get("/requests/?q=refund&status=").get_data(as_text=True)
+    link = re.search(r'href="(/requests/\d+\?back=[^"]+)"', page).group(1).replace("&amp;", "&")
+    detail = client.get(link).get_data(as_text=True)
+    assert 'href="/requests/?q=refund"' in detail
+    evil = client.get(f"/requests/{item.id}?back=" + quote("//evil.example.com")).get_data(as_text=True)
+    assert re.search(r'href="([^"]*)">← Back to the list', evil).group(1) == "/requests/"
+
+
+def test_the_delivery_state_polls_until_the_key_is_known(client, user):
+    item = make_request(user, delivery_state="queued")
+    part = client.get(f"/requests/{item.id}/delivery", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'hx-trigger="every 2s"' in part and "Being sent" in part
+    item.delivery_state, item.jira_key = "sent", "SUP-55"
+    db.session.commit()
+    part = client.get(f"/requests/{item.id}/delivery", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "SUP-55" in part and "hx-trigger" not in part
+
+
+def test_downloads_are_attachments_with_the_unicode_name(client, user):
+    item = make_request(user)
+    file = attach(item, "Ekran görüntüsü ş.png", PNG, "image/png")
+    response = client.get(f"/requests/{item.id}/attachments/{file.id}")
+    assert response.status_code == 200 and response.data == PNG
+    assert response.headers["Content-Type"] == "image/png"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;") and quote("Ekran görüntüsü ş.png") in disposition
+
+
+def test_nobody_edits_or_deletes_a_request(client, user, app):
+    item = make_request(user)
+    rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("support.")]
+    assert all(rule.methods <= {"GET", "HEAD", "OPTIONS"} for rule in rules if rule.endpoint != "support.new_request")
+    assert client.post(f"/requests/{item.id}").status_code == 405
+    assert client.delete(f"/requests/{item.id}").status_code == 405
+
+
+def test_another_users_request_is_not_there(client, user, make_user, auth):
+    item = make_request(user)
+    file = attach(item, "trace.log", LOG, "text/plain")
+    auth.logout()
+    stranger = make_user(email="stranger@example.com")
+    auth.login(stranger.email)
+    for url in (f"/requests/{item.id}", f"/requests/{item.id}/delivery",
+                f"/requests/{item.id}/attachments/{file.id}"):
+        assert client.get(url).status_code == 404, url
+    assert "Something broke" not in client.get("/requests/?q=Something").get_data(as_text=True)
+    assert "Something broke" not in client.get("/requests/?key=PR").get_data(as_text=True)
+
+
+def test_a_file_of_another_request_is_not_served_through_mine(client, user, make_user):
+    mine = make_request(user)
+    theirs = make_request(make_user(email="other@example.com"))
+    file = attach(theirs, "secret.log", LOG, "text/plain")
+    assert client.get(f"/requests/{mine.id}/attachments/{file.id}").status_code == 404
+
+
+def test_pages_need_a_login(client):
+    for url in ("/requests/", "/requests/new", "/requests/1", "/requests/endpoints"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+
+
+def test_sending_needs_the_csrf_token(app_factory, make_user):
+    app = app_factory(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        user = make_user(email="csrf@example.com")
+        client = app.test_client()
+        page = client.get("/auth/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        client.post("/auth/login", data={"email": user.email, "password": "correct horse battery",
+                                         "csrf_token": token})
+        response = client.post("/requests/new", data={"label": "Bug", "summary": "s", "description": "d"})
+        assert response.status_code == 400
+        assert db.session.scalar(select(func.count()).select_from(SupportRequest)) == 0

@@ -1,0 +1,83 @@
+"""Checks on uploaded files: allowed types judged by content as well as name, safe names,
+size limits. Files are stored at once under random names; a signed token lets a form that
+failed validation keep them without uploading them again."""
+import os
+import unicodedata
+
+from flask import current_app
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from .. import storage
+
+SIGNATURES = {  # extension -> the first bytes its content must start with
+    "png": [b"\x89PNG\r\n\x1a\n"], "jpg": [b"\xff\xd8\xff"], "jpeg": [b"\xff\xd8\xff"],
+    "gif": [b"GIF87a", b"GIF89a"], "webp": [b"RIFF"], "pdf": [b"%PDF-"], "zip": [b"PK\x03\x04", b"PK\x05\x06"],
+}
+TEXT_TYPES = {"txt": "text/plain", "log": "text/plain", "json": "application/json", "xml": "application/xml",
+              "csv": "text/csv", "har": "application/json", "yaml": "application/yaml", "yml": "application/yaml"}
+BINARY_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif",
+                "webp": "image/webp", "pdf": "application/pdf", "zip": "application/zip"}
+
+
+def clean_name(filename):
+    """The file's own name, without folders or control characters; Unicode letters kept."""
+    name = unicodedata.normalize("NFC", filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip(" .")
+    return name[:200] or "file"
+
+
+def extension(name):
+    return os.path.splitext(name)[1].lower().lstrip(".")
+
+
+def content_problem(name, head):
+    """Why a file with this name and first bytes is refused, or None; and its content type."""
+    ext = extension(name)
+    if ext not in current_app.config["ATTACHMENT_EXTENSIONS"]:
+        allowed = ", ".join(current_app.config["ATTACHMENT_EXTENSIONS"])
+        return _("“%(name)s”: this type of file is not accepted. Allowed: %(allowed)s.", name=name, allowed=allowed), None
+    if ext in SIGNATURES:
+        if not any(head.startswith(sig) for sig in SIGNATURES[ext]):
+            return _("“%(name)s” is not really a .%(ext)s file.", name=name, ext=ext), None
+        return None, BINARY_TYPES[ext]
+    if b"\x00" in head:
+        return _("“%(name)s” is not really a .%(ext)s file.", name=name, ext=ext), None
+    return None, TEXT_TYPES.get(ext, "text/plain")
+
+
+def store_upload(upload):
+    """Check and store one uploaded file; return (kept file dict, None) or (None, error)."""
+    name = clean_name(upload.filename)
+    head = upload.stream.read(512)
+    upload.stream.seek(0)
+    problem, content_type = content_problem(name, head)
+    if problem:
+        return None, problem
+    if not head:
+        return None, _("“%(name)s” is empty.", name=name)
+    limit = current_app.config["ATTACHMENT_MAX_MB"] * 1024 * 1024
+    try:
+        stored, size, digest = storage.store_stream(upload.stream, max_bytes=limit)
+    except ValueError:
+        return None, _("“%(name)s” is larger than %(mb)d MB.", name=name, mb=current_app.config["ATTACHMENT_MAX_MB"])
+    return {"stored_name": stored, "name": name, "type": content_type, "size": size, "sha256": digest}, None
+
+
+def _signer():
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="kept-upload")
+
+
+def keep_token(kept, user_id):
+    """A token the form carries so a file survives a failed validation, bound to its user."""
+    return _signer().dumps({**kept, "user": user_id})
+
+
+def from_token(token, user_id):
+    try:
+        kept = _signer().loads(token)
+    except BadSignature:
+        return None
+    if kept.pop("user", None) != user_id or not storage.path_of(kept["stored_name"]).exists():
+        return None
+    return kept
