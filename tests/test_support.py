@@ -336,7 +336,7 @@ def test_another_users_request_is_not_there(client, user, make_user, auth):
     auth.logout()
     stranger = make_user(email="stranger@example.com")
     auth.login(stranger.email)
-    for url in (f"/requests/{item.id}", f"/requests/{item.id}/delivery",
+    for url in (f"/requests/{item.id}", f"/requests/{item.id}/delivery", f"/requests/{item.id}/comments",
                 f"/requests/{item.id}/attachments/{file.id}"):
         assert client.get(url).status_code == 404, url
     assert "Something broke" not in client.get("/requests/?q=Something").get_data(as_text=True)

@@ -2,7 +2,7 @@
 from collections import namedtuple
 from urllib.parse import urlencode
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -41,7 +41,10 @@ def list_requests():
     context = dict(page=page, filters=filters, filters_set=filters_set, after=after,
                    query=urlencode({**filters_set, **({"after": after} if after else {})}))
     if is_fragment_request() and request.headers.get("HX-Target") == "request-results":
-        return render_template("support/_results.html", **context)
+        response = make_response(render_template("support/_results.html", **context))
+        if request.headers.get("HX-Trigger") == "request-filters":  # a search: a clean URL to keep
+            response.headers["HX-Push-Url"] = url_for("support.list_requests", **filters_set)
+        return response
     return render_template("support/list.html", **context, **filter_options())
 
 
@@ -189,16 +192,26 @@ def _checked_choices(form):
 def detail(request_id):
     """Everything about one request, with the support team's public comments."""
     item = visible_request(request_id)
+    back = request.args.get("back", "")
+    back_url = url_for("support.list_requests") + ("?" + back if back and "//" not in back else "")
+    return render_template("support/detail.html", item=item, timeline=timeline_of(item),
+                           attachments=item.attachments, back_url=back_url)
+
+
+@bp.get("/<int:request_id>/comments")
+def comments(request_id):
+    """The comments section alone, for its poll."""
+    item = visible_request(request_id)
+    return render_template("support/_comments.html", item=item, timeline=timeline_of(item))
+
+
+def timeline_of(item):
+    """Public comments and status changes in one list, oldest first."""
     comments = db.session.scalars(select(JiraComment).where(
         JiraComment.request_id == item.id, JiraComment.public)).all()
     history = db.session.scalars(select(StatusChange).where(StatusChange.request_id == item.id)).all()
-    # One time line, oldest first: comments and status changes as they happened.
-    timeline = sorted([TimelineEntry("comment", c.created_at, c) for c in comments]
-                      + [TimelineEntry("change", h.changed_at, h) for h in history], key=lambda e: e.when)
-    back = request.args.get("back", "")
-    back_url = url_for("support.list_requests") + ("?" + back if back and "//" not in back else "")
-    return render_template("support/detail.html", item=item, comments=comments, history=history,
-                           timeline=timeline, attachments=item.attachments, back_url=back_url)
+    return sorted([TimelineEntry("comment", c.created_at, c) for c in comments]
+                  + [TimelineEntry("change", h.changed_at, h) for h in history], key=lambda e: e.when)
 
 
 @bp.get("/<int:request_id>/delivery")
