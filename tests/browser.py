@@ -34,12 +34,19 @@ def live_app_overrides():
 
 
 @pytest.fixture
-def live_server(app_factory, live_app_overrides):
+def live_server_ssl():
+    """(certificate file, key file) to serve the live server over https; None for http."""
+    return None
+
+
+@pytest.fixture
+def live_server(app_factory, live_app_overrides, live_server_ssl):
     app = app_factory(**live_app_overrides)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=live_server_ssl)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield app, f"http://127.0.0.1:{server.server_port}"
+    scheme = "https" if live_server_ssl else "http"
+    yield app, f"{scheme}://127.0.0.1:{server.server_port}"
     server.shutdown()
 
 
