@@ -1,4 +1,5 @@
-"""Jira's changes back into the portal: status and comment sync, reconcile, webhook refresh.
+"""Jira's changes back into the portal: status, comment and attachment sync, reconcile,
+webhook refresh.
 
 - `sync_changed` (every SYNC_SECONDS): one JQL search for the project's issues updated since
   the last sync started, plus an overlap. Its cost grows with the issues that changed, not
@@ -31,7 +32,9 @@ from .state import read_cursor, take_lease, write_cursor
 
 log = logging.getLogger(__name__)
 
-FIELDS = ("status", "updated", "comment")  # comments inline: no extra call per issue
+# Comments and attachment details inline: no extra call per issue. Jira bumps `updated` when
+# a file is attached or deleted, so `is_unchanged` still tells when nothing is new.
+FIELDS = ("status", "updated", "comment", "attachment")
 BATCH = 100  # issues per search page and per `id in (...)` query
 LEASE_SECONDS = 300  # renewed after every page; a killed run frees the sync this soon
 BUSY_RETRY_SECONDS = 2  # a webhook refresh waits this long while another run holds the lease
@@ -185,7 +188,7 @@ def _requests_for(issue_ids):
         return []
     return db.session.scalars(
         select(SupportRequest).where(SupportRequest.jira_issue_id.in_(issue_ids))
-        .options(selectinload(SupportRequest.comments))
+        .options(selectinload(SupportRequest.comments), selectinload(SupportRequest.attachments))
     ).all()
 
 

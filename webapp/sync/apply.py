@@ -1,16 +1,19 @@
-"""Copy what Jira says about one issue into the portal's tables: key, status, public comments.
+"""Copy what Jira says about one issue into the portal's tables: key, status, public comments,
+the support team's attachments.
 
 Pages read only these tables, so this is where a user's view of Jira changes. The request's
 `updated_at` (the order of the user's list) moves only when something the user sees changed.
 """
+import unicodedata
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.attributes import flag_modified
 
+from .. import storage
 from ..extensions import db
 from ..jira import author_name, body_html, is_public_comment
-from ..models import JiraComment, StatusChange, utcnow
+from ..models import Attachment, JiraComment, StatusChange, utcnow
 
 DELETED = "deleted"  # jira_status_category of a request whose issue is gone from Jira
 REMOVED = _l("Removed from Jira")
@@ -62,8 +65,8 @@ def mark_synced(request):
 
 
 def apply_issue(request, issue, comments):
-    """Bring `request` up to date with `issue` (fields status and updated) and its whole
-    comment list. Returns True when the user sees something new."""
+    """Bring `request` up to date with `issue` (fields status, updated and attachment) and
+    its whole comment list. Returns True when the user sees something new."""
     fields = issue.get("fields") or {}
     status = fields.get("status") or {}
     name = status.get("name")
@@ -84,6 +87,8 @@ def apply_issue(request, issue, comments):
         seen = True
     request.jira_updated_at = updated or request.jira_updated_at
     seen = apply_comments(request, comments) or seen
+    if "attachment" in fields:  # without the field we know nothing, so nothing is removed
+        seen = apply_attachments(request, fields["attachment"] or []) or seen
     _finish(request, seen)
     return seen
 
@@ -129,6 +134,56 @@ def apply_comments(request, comments):
             row.public, row.author_name, row.body_html = False, "", ""
             seen = True
     return seen
+
+
+def apply_attachments(request, jira_attachments):
+    """Add the files attached in Jira as source="jira" rows; drop those deleted in Jira.
+
+    Only the file's details are stored here; its bytes are fetched on first download
+    (`webapp.sync.files`). Portal files, which our delivery uploaded to Jira, are matched
+    by their Jira id and never copied nor removed. Returns True when one was added or removed."""
+    portal_files = [a for a in request.attachments if a.source != "jira"]
+    uploaded_ids = {a.jira_attachment_id for a in portal_files if a.jira_attachment_id}
+    jira_files = {a.jira_attachment_id: a for a in request.attachments if a.source == "jira"}
+    seen = False
+    for item in jira_attachments:
+        attachment_id = str(item["id"])
+        if attachment_id in uploaded_ids or jira_files.pop(attachment_id, None):
+            continue
+        if _awaits_delivery(portal_files, item):
+            continue
+        request.attachments.append(Attachment(
+            source="jira", jira_attachment_id=attachment_id,
+            original_name=clean_filename(item.get("filename")),
+            content_type=(item.get("mimeType") or "application/octet-stream")[:255],
+            size=int(item.get("size") or 0),
+            created_at=parse_jira_time(item.get("created")) or utcnow()))
+        seen = True
+    # Deleted in Jira; or a row whose id a portal file has since claimed (see _awaits_delivery).
+    for row in jira_files.values():
+        request.attachments.remove(row)  # delete-orphan: the row goes at the next flush
+        if row.stored_name:
+            # Removed before the commit: if that fails, the download re-fetches or says "removed".
+            storage.remove(row.stored_name)
+        seen = True
+    return seen
+
+
+def _awaits_delivery(portal_files, item):
+    """True when `item` looks like a portal file whose upload reached Jira but whose Jira id
+    is not recorded yet (a delivery in progress or interrupted). Delivery adopts it by the
+    same name and size test (`delivery._already_uploaded`); a "jira" copy would show the
+    file twice and make delivery upload it again."""
+    return any(a.jira_attachment_id is None and a.original_name == item.get("filename")
+               and a.size == int(item.get("size") or -1) for a in portal_files)
+
+
+def clean_filename(name):
+    """Jira's file name made safe to show and to offer as a download name: no folders, no
+    control characters; Unicode letters kept (NFC, so "ş" from a Mac is one character)."""
+    name = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip(" .")
+    return name[:255] or "file"
 
 
 def _history(request, kind, before, after, when):

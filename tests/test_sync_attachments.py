@@ -1,0 +1,252 @@
+"""Files the support team attaches in Jira: copied by the sync, fetched on first download."""
+import hashlib
+import io
+import unicodedata
+
+import pytest
+from flask_babel import force_locale
+from sqlalchemy import select
+
+from tests.jirasim import PORTAL_TOKEN
+from tests.jirasim.state import now
+from tests.test_sync import calls, fresh, jira_on, reporter, synced_once, track  # noqa: F401
+from webapp import storage, sync
+from webapp.extensions import db
+from webapp.models import Attachment, utcnow
+from webapp.sync.apply import clean_filename
+from webapp.sync import files
+from webapp.sync.files import JiraFileUnavailable, fetch_jira_file
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40  # every byte value, CRLF included
+
+
+@pytest.fixture
+def app(app_factory, tmp_path):
+    app = app_factory(JIRA_TIMEOUT=(2, 5), ATTACHMENTS_DIR=str(tmp_path / "files"))
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def agent_file(jira_on, track):
+    """agent_file(name, data, mime_type) → (request, row, Jira attachment id): an agent
+    attached the file in Jira and a sync brought its row."""
+    def make(name="shot.png", data=PNG, mime_type="image/png"):
+        request, issue = track()
+        attachment_id = jira_on.attach(issue["key"], name, data, mime_type=mime_type)
+        synced_once()
+        sync.sync_changed()
+        [row] = attachments(request)
+        return request, row, attachment_id
+    return make
+
+
+def attachments(request):
+    db.session.expire_all()
+    return db.session.scalars(
+        select(Attachment).where(Attachment.request_id == request.id).order_by(Attachment.id)).all()
+
+
+def delete_in_jira(sim, attachment_id):
+    """An agent deletes the file in Jira (the simulator has no control action for this)."""
+    with sim.state.lock:
+        attachment = sim.state.attachments.pop(attachment_id)
+        issue = sim.state.issues[attachment["issue"]]
+        issue["attachments"].remove(attachment_id)
+        issue["updated"] = now()
+
+
+def portal_file(request, name, data, **columns):
+    row = Attachment(request_id=request.id, source="portal", original_name=name,
+                     content_type="text/plain", size=len(data), **columns)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def unavailable_message(attachment):
+    with pytest.raises(JiraFileUnavailable) as caught:
+        fetch_jira_file(attachment)
+    with force_locale("en"):
+        return str(caught.value.message)
+
+
+# The sync -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("run", ["sync_changed", "reconcile", "refresh_issue"])
+def test_an_agents_file_appears_after_a_sync(jira_on, track, run):
+    request, issue = track()
+    synced_once()
+    before = fresh(request).updated_at
+    attachment_id = jira_on.attach(issue["key"], "report.pdf", b"%PDF-1.4 hello", mime_type="application/pdf")
+    if run == "refresh_issue":  # what the webhook enqueues
+        sync.refresh_issue(issue["id"])
+    else:
+        getattr(sync, run)()
+    [row] = attachments(request)
+    assert (row.source, row.jira_attachment_id, row.original_name, row.content_type, row.size) == (
+        "jira", attachment_id, "report.pdf", "application/pdf", 14)
+    assert row.stored_name is None and row.created_at is not None
+    assert fresh(request).updated_at > before  # a new file is something the user sees
+
+
+def test_a_second_sync_adds_nothing(agent_file):
+    request, _, _ = agent_file()
+    before = fresh(request).updated_at
+    sync.sync_changed()
+    sync.reconcile()
+    assert len(attachments(request)) == 1
+    assert fresh(request).updated_at == before
+
+
+def upload_from_portal(jira_client, issue, tmp_path, name="log.txt", data=b"portal log"):
+    """What delivery sends for a portal file; returns Jira's attachment id."""
+    source = tmp_path / name
+    source.write_bytes(data)
+    [uploaded] = jira_client.upload_attachment(issue["id"], source, filename=name)
+    return str(uploaded["id"])
+
+
+def test_a_portal_file_uploaded_to_jira_is_not_copied(jira_on, track, jira_client, tmp_path):
+    request, issue = track()
+    uploaded_id = upload_from_portal(jira_client, issue, tmp_path)
+    mine = portal_file(request, "log.txt", b"portal log", jira_attachment_id=uploaded_id,
+                       uploaded_at=utcnow())
+    synced_once()
+    sync.sync_changed()
+    sync.reconcile()
+    assert [(a.id, a.source) for a in attachments(request)] == [(mine.id, "portal")]
+
+
+def test_a_portal_upload_in_flight_is_left_to_delivery(jira_on, track, jira_client, tmp_path):
+    """The upload reached Jira but the worker has not recorded its id yet: delivery adopts
+    it by name and size, so the sync must not make a "jira" copy of it."""
+    request, issue = track()
+    mine = portal_file(request, "log.txt", b"portal log", upload_started_at=utcnow())
+    uploaded_id = upload_from_portal(jira_client, issue, tmp_path)
+    synced_once()
+    sync.sync_changed()
+    assert [a.source for a in attachments(request)] == ["portal"]
+    # Had a copy been made anyway, it goes once delivery records the id as the portal file's.
+    db.session.add(Attachment(request_id=request.id, source="jira", jira_attachment_id=uploaded_id,
+                              original_name="log.txt", content_type="text/plain", size=10))
+    db.session.get(Attachment, mine.id).jira_attachment_id = uploaded_id
+    db.session.commit()
+    sync.reconcile()
+    assert [a.id for a in attachments(request)] == [mine.id]
+
+
+def test_a_file_deleted_in_jira_disappears_with_its_cached_copy(jira_on, track):
+    request, issue = track()
+    mine = portal_file(request, "mine.txt", b"mine", jira_attachment_id="99999", uploaded_at=utcnow())
+    gone = jira_on.attach(issue["key"], "gone.png", PNG, mime_type="image/png")
+    kept = jira_on.attach(issue["key"], "kept.png", PNG, mime_type="image/png")
+    synced_once()
+    sync.sync_changed()
+    cached = fetch_jira_file(next(a for a in attachments(request) if a.jira_attachment_id == gone))
+    before = fresh(request).updated_at
+    delete_in_jira(jira_on, gone)
+    sync.sync_changed()
+    assert [a.jira_attachment_id for a in attachments(request)] == [mine.jira_attachment_id, kept]
+    assert not cached.exists()
+    assert fresh(request).updated_at > before
+
+
+@pytest.mark.parametrize("name, shown", [
+    ("Ekran görüntüsü ş.png", "Ekran görüntüsü ş.png"),
+    (unicodedata.normalize("NFD", "Ekran görüntüsü ş.png"), "Ekran görüntüsü ş.png"),
+    ("../../etc/passwd", "passwd"),
+    ("C:\\Users\\agent\\rapor\x07\n.txt", "rapor.txt"),
+    ("\x00", "file"),
+])
+def test_clean_filename(name, shown):
+    assert clean_filename(name) == shown
+
+
+def test_a_turkish_file_name_survives_sync_and_download(agent_file):
+    _, row, _ = agent_file("Ekran görüntüsü ş.png")
+    assert row.original_name == "Ekran görüntüsü ş.png"
+    assert fetch_jira_file(row).read_bytes() == PNG
+
+
+# Fetching the file ---------------------------------------------------------------------------
+
+def test_fetch_downloads_the_exact_bytes_once(jira_on, agent_file):
+    request, row, _ = agent_file()
+    path = fetch_jira_file(row)
+    assert path.read_bytes() == PNG
+    [row] = attachments(request)
+    assert row.stored_name == path.name and row.sha256 == hashlib.sha256(PNG).hexdigest()
+    # Through the media host's redirect, which never gets the credentials.
+    assert [r["authorization"] for r in jira_on.media_requests] == [False]
+    before = calls(jira_on)
+    assert fetch_jira_file(row) == path
+    assert calls(jira_on) == before and len(jira_on.media_requests) == 1
+
+
+def test_a_missing_cached_copy_is_fetched_again(agent_file):
+    request, row, _ = agent_file()
+    fetch_jira_file(row).unlink()
+    path = fetch_jira_file(row)
+    assert path.read_bytes() == PNG and attachments(request)[0].stored_name == path.name
+
+
+def test_two_fetches_at_once_keep_one_file(jira_on, agent_file, monkeypatch):
+    """The second download to finish finds the row already stored: its copy is removed."""
+    _, row, _ = agent_file()
+    download = files._download
+
+    def racing_download(*args):
+        # While this download runs, another one starts and finishes first.
+        monkeypatch.setattr(files, "_download", download)
+        racing.append(fetch_jira_file(db.session.get(Attachment, row.id)))
+        return download(*args)
+
+    racing = []
+    monkeypatch.setattr(files, "_download", racing_download)
+    path = fetch_jira_file(row)
+    assert path == racing[0] and path.read_bytes() == PNG
+    assert len(jira_on.media_requests) == 2
+    assert [p.name for p in path.parent.iterdir()] == [path.name]
+
+
+def test_a_file_removed_from_jira_says_so(jira_on, agent_file):
+    request, row, attachment_id = agent_file()
+    delete_in_jira(jira_on, attachment_id)
+    assert unavailable_message(row) == "This file was removed from Jira."
+    assert attachments(request)[0].stored_name is None
+
+
+@pytest.mark.parametrize("fault", [{"kind": "error", "status": 503}, {"kind": "drop"}])
+def test_jira_failing_says_try_again_and_keeps_nothing(jira_on, agent_file, fault, caplog):
+    _, row, _ = agent_file()
+    jira_on.fault(path="/attachment/content", **fault)
+    assert unavailable_message(row) == "Jira did not answer; try again in a minute."
+    assert list(storage.attachments_dir().iterdir()) == []
+    assert "attachment download" in caplog.text and PORTAL_TOKEN not in caplog.text
+
+
+def test_a_passive_integration_fetches_nothing(jira_on, agent_file, configure_jira):
+    _, row, _ = agent_file()
+    configure_jira(enabled=False)
+    before = calls(jira_on)
+    assert unavailable_message(row) == (
+        "The support team's file can't be fetched right now: the Jira connection is off.")
+    assert calls(jira_on) == before
+
+
+def test_a_file_over_the_size_limit_is_refused_without_a_call(jira_on, agent_file, app):
+    app.config["ATTACHMENT_MAX_MB"] = 1
+    _, row, _ = agent_file("big.log", b"x" * (1024 * 1024 + 1), "text/plain")
+    before = calls(jira_on)
+    assert unavailable_message(row) == "This file is too large to download through the portal."
+    assert calls(jira_on) == before
+
+
+def test_a_portal_file_is_served_from_storage(jira_on, track):
+    request, _ = track()
+    stored_name, _, _ = storage.store_stream(io.BytesIO(b"mine"))
+    row = portal_file(request, "mine.txt", b"mine", stored_name=stored_name)
+    before = calls(jira_on)
+    assert fetch_jira_file(row).read_bytes() == b"mine"
+    assert calls(jira_on) == before
