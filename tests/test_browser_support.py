@@ -71,8 +71,10 @@ def test_a_user_files_a_request_and_follows_it(browser, portal, jira_sim, tmp_pa
     p.fill("#summary", "Payment creation answers 500")
     p.fill("#description", "Since 09:00 every POST /v2/payments fails.\nRequest id 7f3a is attached.")
     p.select_option("#category", label="Billing")
-    assert p.locator("#endpoint option").count() == 1  # nothing to choose before a product
+    # Before a product is chosen, every endpoint is offered, grouped (this works without JS).
+    assert p.locator("#endpoint optgroup").get_attribute("label") == "Payments API"
     p.select_option("#product", label="Payments API")
+    expect(p.locator("#endpoint optgroup")).to_have_count(0)
     expect(p.locator("#endpoint option")).to_have_count(3)
     p.select_option("#endpoint", label="POST /v2/payments")
     (tmp_path / "trace.log").write_bytes(LOG)

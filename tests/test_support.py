@@ -158,7 +158,9 @@ def test_the_form_offers_the_admins_lists(client, user, catalog):
     page = client.get("/requests/new").get_data(as_text=True)
     assert ">Bug<" in page and ">Question<" in page and "api-portal" not in page
     assert "Billing" in page and "Payments API" in page and "Secret API" not in page
-    assert 'id="endpoint"' in page and "POST /payments" not in page  # no product chosen yet
+    # No product chosen yet: every offered endpoint, grouped by product.
+    assert '<optgroup label="Payments API"><option value="1">POST /payments</option>' in page
+    assert "/secret" not in page
 
 
 def test_endpoints_follow_the_chosen_product(client, user, catalog):
@@ -248,6 +250,19 @@ def test_files_are_judged_by_content_and_refused_clearly(client, user, catalog, 
     assert db.session.scalar(select(func.count()).select_from(SupportRequest)) == 0
     assert "ok.txt" in page and "etc/" not in page  # kept, under its own name only
     assert len(list(storage.attachments_dir().iterdir())) == files_before + 1  # refused files are not kept
+
+
+def test_without_javascript_the_endpoint_names_its_product(client, user, catalog):
+    response = send(client, endpoint=catalog["endpoint"].id)
+    assert response.status_code == 303
+    item = db.session.scalar(select(SupportRequest))
+    assert (item.product_id, item.endpoint_id) == (catalog["product"].id, catalog["endpoint"].id)
+
+
+def test_an_unpublished_products_endpoint_is_refused(client, user, catalog):
+    page = send(client, endpoint=catalog["unpublished"].endpoints[0].id).get_data(as_text=True)
+    assert "Choose an endpoint of the chosen product." in page
+    assert db.session.scalar(select(func.count()).select_from(SupportRequest)) == 0
 
 
 def test_choices_from_outside_the_lists_are_refused(client, user, catalog):

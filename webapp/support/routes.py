@@ -70,16 +70,29 @@ def _choices(form):
     products = db.session.scalars(select(ApiProduct).where(ApiProduct.active, ApiProduct.published)
                                   .order_by(ApiProduct.position, ApiProduct.id)).all()
     form.product.choices = [("", "—")] + [(p.id, p.name) for p in products]
-    form.endpoint.choices = [("", "—")] + [(e.id, e.label) for e in endpoints_of(form.product.data)]
+    form.endpoint.choices = endpoint_choices(form.product.data)
 
 
-def endpoints_of(product_id):
-    if not product_id:
-        return []
-    return db.session.scalars(
-        select(ApiEndpoint).join(ApiProduct)
-        .where(ApiEndpoint.product_id == product_id, ApiEndpoint.active, ApiProduct.published, ApiProduct.active)
-        .order_by(ApiEndpoint.position, ApiEndpoint.id)).all()
+def endpoint_choices(product_id):
+    """The chosen product's endpoints; with no product yet, every offered endpoint grouped
+    by product (so the form works without JavaScript: the product follows from the endpoint)."""
+    endpoints = endpoints_of(product_id)
+    if product_id:
+        return [("", "—")] + [(e.id, e.label) for e in endpoints]
+    groups = {None: [("", "—")]}
+    for endpoint in endpoints:
+        groups.setdefault(endpoint.product.name, []).append((endpoint.id, endpoint.label))
+    return groups
+
+
+def endpoints_of(product_id=None):
+    """Endpoints offered in the form: of one product, or of every published product."""
+    query = (select(ApiEndpoint).join(ApiProduct)
+             .where(ApiEndpoint.active, ApiProduct.published, ApiProduct.active)
+             .order_by(ApiProduct.position, ApiProduct.id, ApiEndpoint.position, ApiEndpoint.id))
+    if product_id:
+        query = query.where(ApiEndpoint.product_id == product_id)
+    return db.session.scalars(query).all()
 
 
 @bp.get("/endpoints")
@@ -181,6 +194,9 @@ def _checked_choices(form):
     if product and product not in [choice[0] for choice in form.product.choices]:
         form.product.errors = [_("Choose a product from the list.")]
     endpoint = form.endpoint.data
+    if endpoint and not product:  # chosen without JavaScript: the endpoint names its product
+        product = form.product.data = db.session.scalar(
+            select(ApiEndpoint.product_id).where(ApiEndpoint.id == endpoint))
     if endpoint and endpoint not in [e.id for e in endpoints_of(product)]:
         form.endpoint.errors = [_("Choose an endpoint of the chosen product.")]
     return category, product, endpoint
