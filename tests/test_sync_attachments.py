@@ -13,7 +13,7 @@ from tests.test_sync import calls, fresh, jira_on, reporter, synced_once, track 
 from webapp import storage, sync
 from webapp.extensions import db
 from webapp.models import Attachment, utcnow
-from webapp.sync.apply import clean_filename
+from webapp.storage import clean_filename
 from webapp.sync import files
 from webapp.sync.files import JiraFileUnavailable, fetch_jira_file
 
@@ -236,7 +236,7 @@ def test_a_passive_integration_fetches_nothing(jira_on, agent_file, configure_ji
 
 
 def test_a_file_over_the_size_limit_is_refused_without_a_call(jira_on, agent_file, app):
-    app.config["ATTACHMENT_MAX_MB"] = 1
+    app.config["JIRA_FILE_MAX_MB"] = 1
     _, row, _ = agent_file("big.log", b"x" * (1024 * 1024 + 1), "text/plain")
     before = calls(jira_on)
     assert unavailable_message(row) == "This file is too large to download through the portal."
@@ -250,3 +250,32 @@ def test_a_portal_file_is_served_from_storage(jira_on, track):
     before = calls(jira_on)
     assert fetch_jira_file(row).read_bytes() == b"mine"
     assert calls(jira_on) == before
+
+
+# Through the detail page ----------------------------------------------------------------------
+
+def test_the_support_teams_file_downloads_through_the_detail_page(agent_file, client, auth, make_user,
+                                                                  jira_on):
+    request, row, attachment_id = agent_file("Ekran görüntüsü ş.png")
+    auth.login("reporter@example.com")
+    page = client.get(f"/requests/{request.id}").get_data(as_text=True)
+    assert "Ekran görüntüsü ş.png" in page and "from the support team" in page
+    url = f"/requests/{request.id}/attachments/{row.id}"
+    response = client.get(url)
+    assert response.status_code == 200 and response.data == PNG
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+    auth.logout()
+    auth.login(make_user(email="stranger@example.com").email)
+    assert client.get(url).status_code == 404
+
+
+def test_a_file_gone_from_jira_says_so_on_the_detail_page(agent_file, client, auth, jira_on):
+    request, row, attachment_id = agent_file()
+    delete_in_jira(jira_on, attachment_id)
+    auth.login("reporter@example.com")
+    response = client.get(f"/requests/{request.id}/attachments/{row.id}")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/requests/{request.id}")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "This file was removed from Jira." in page

@@ -2,6 +2,7 @@
 import hashlib
 import os
 import secrets
+import unicodedata
 from pathlib import Path
 
 from flask import current_app
@@ -41,3 +42,11 @@ def store_stream(stream, max_bytes=None):
 
 def remove(stored_name):
     path_of(stored_name).unlink(missing_ok=True)
+
+
+def clean_filename(name):
+    """A file name made safe to show and to offer as a download name: no folders, no
+    control characters; Unicode letters kept (NFC, so "ş" from a Mac is one character)."""
+    name = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip(" .")
+    return name[:255] or "file"

@@ -2,7 +2,6 @@
 size limits. Files are stored at once under random names; a signed token lets a form that
 failed validation keep them without uploading them again."""
 import os
-import unicodedata
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -18,13 +17,6 @@ TEXT_TYPES = {"txt": "text/plain", "log": "text/plain", "json": "application/jso
               "csv": "text/csv", "har": "application/json", "yaml": "application/yaml", "yml": "application/yaml"}
 BINARY_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif",
                 "webp": "image/webp", "pdf": "application/pdf", "zip": "application/zip"}
-
-
-def clean_name(filename):
-    """The file's own name, without folders or control characters; Unicode letters kept."""
-    name = unicodedata.normalize("NFC", filename or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip(" .")
-    return name[:200] or "file"
 
 
 def extension(name):
@@ -48,7 +40,7 @@ def content_problem(name, head):
 
 def store_upload(upload):
     """Check and store one uploaded file; return (kept file dict, None) or (None, error)."""
-    name = clean_name(upload.filename)
+    name = storage.clean_filename(upload.filename)
     head = upload.stream.read(512)
     upload.stream.seek(0)
     problem, content_type = content_problem(name, head)

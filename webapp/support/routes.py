@@ -16,6 +16,7 @@ from ..extensions import db
 from ..htmx import is_fragment_request
 from ..models import ApiEndpoint, ApiProduct, Attachment, Category, JiraComment, Label, StatusChange, SupportRequest
 from .query import list_page
+from ..sync.files import JiraFileUnavailable, fetch_jira_file
 
 FILTERS = ("key", "q", "status", "label", "category")
 TimelineEntry = namedtuple("TimelineEntry", "kind when row")
@@ -241,9 +242,15 @@ def download(request_id, attachment_id):
     """A file of the request, downloaded (never shown inline) under its original name."""
     item = visible_request(request_id)
     attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None or attachment.request_id != item.id or not attachment.stored_name:
+    if attachment is None or attachment.request_id != item.id:
         abort(404)
-    path = storage.path_of(attachment.stored_name)
+    if attachment.source != "jira" and not attachment.stored_name:
+        abort(404)
+    try:
+        path = fetch_jira_file(attachment)  # the support team's files: from Jira on first use
+    except JiraFileUnavailable as exc:
+        flash(str(exc.message), "error")
+        return redirect(url_for("support.detail", request_id=item.id), code=303)
     if not path.exists():
         abort(404)
     response = send_file(path, mimetype=attachment.content_type, as_attachment=True,

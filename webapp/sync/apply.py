@@ -4,7 +4,6 @@ the support team's attachments.
 Pages read only these tables, so this is where a user's view of Jira changes. The request's
 `updated_at` (the order of the user's list) moves only when something the user sees changed.
 """
-import unicodedata
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -154,7 +153,7 @@ def apply_attachments(request, jira_attachments):
             continue
         request.attachments.append(Attachment(
             source="jira", jira_attachment_id=attachment_id,
-            original_name=clean_filename(item.get("filename")),
+            original_name=storage.clean_filename(item.get("filename")),
             content_type=(item.get("mimeType") or "application/octet-stream")[:255],
             size=int(item.get("size") or 0),
             created_at=parse_jira_time(item.get("created")) or utcnow()))
@@ -176,14 +175,6 @@ def _awaits_delivery(portal_files, item):
     file twice and make delivery upload it again."""
     return any(a.jira_attachment_id is None and a.original_name == item.get("filename")
                and a.size == int(item.get("size") or -1) for a in portal_files)
-
-
-def clean_filename(name):
-    """Jira's file name made safe to show and to offer as a download name: no folders, no
-    control characters; Unicode letters kept (NFC, so "ş" from a Mac is one character)."""
-    name = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip(" .")
-    return name[:255] or "file"
 
 
 def _history(request, kind, before, after, when):

@@ -20,7 +20,6 @@ from ..models import Attachment
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_MB = 100  # when ATTACHMENT_MAX_MB is not configured
 IN_MEMORY_BYTES = 1024 * 1024  # a smaller download stays in memory until it is stored
 
 CONNECTION_OFF = _l("The support team's file can't be fetched right now: the Jira connection is off.")
@@ -63,7 +62,7 @@ def fetch_jira_file(attachment):
     commits the session. Raises JiraFileUnavailable when a Jira file cannot be fetched now."""
     if attachment.source != "jira" or _is_stored(attachment):
         return storage.path_of(attachment.stored_name)
-    max_bytes = current_app.config.get("ATTACHMENT_MAX_MB", DEFAULT_MAX_MB) * 1024 * 1024
+    max_bytes = current_app.config["JIRA_FILE_MAX_MB"] * 1024 * 1024
     if attachment.size > max_bytes:
         raise JiraFileUnavailable(TOO_LARGE)
     jira = _jira_client()
