@@ -1,14 +1,16 @@
 """Support pages through the test client: list, search, the new-request form, detail, files,
 and who may see what. The browser walk is in test_browser_support.py."""
 import io
+import os
 import re
+import time
 from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
 from sqlalchemy import func, select
 
-from webapp import storage
+from webapp import jobs, storage
 from webapp.extensions import db
 from webapp.models import (ApiEndpoint, ApiProduct, Attachment, Category, JiraComment, Label,
                            StatusChange, SupportRequest, utcnow)
@@ -263,6 +265,20 @@ def test_an_unpublished_products_endpoint_is_refused(client, user, catalog):
     page = send(client, endpoint=catalog["unpublished"].endpoints[0].id).get_data(as_text=True)
     assert "Choose an endpoint of the chosen product." in page
     assert db.session.scalar(select(func.count()).select_from(SupportRequest)) == 0
+
+
+def test_files_of_forms_never_sent_are_removed_after_a_while(client, user, app):
+    page = send(client, files=[("trace.log", LOG)], summary="").get_data(as_text=True)
+    assert "trace.log" in page  # kept for the next try, owned by no request yet
+    sent = make_request(user)
+    owned = attach(sent, "owned.log", LOG, "text/plain")
+    files = sorted(path.name for path in storage.attachments_dir().iterdir())
+    assert jobs.remove_unclaimed_files() == 0  # too young
+    old = time.time() - 25 * 3600
+    for name in files:
+        os.utime(storage.path_of(name), (old, old))
+    assert jobs.remove_unclaimed_files() == len(files) - 1
+    assert [path.name for path in storage.attachments_dir().iterdir()] == [owned.stored_name]
 
 
 def test_choices_from_outside_the_lists_are_refused(client, user, catalog):

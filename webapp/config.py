@@ -38,6 +38,7 @@ class Config:
     ATTACHMENT_MAX_FILES = int(os.environ.get("ATTACHMENT_MAX_FILES", "10"))
     ATTACHMENT_EXTENSIONS = _list("ATTACHMENT_EXTENSIONS", "png,jpg,jpeg,gif,webp,pdf,txt,log,json,xml,csv,har,yaml,yml,zip")
     JIRA_FILE_MAX_MB = int(os.environ.get("JIRA_FILE_MAX_MB", "100"))  # support team's files, fetched on download
+    UNCLAIMED_FILE_HOURS = int(os.environ.get("UNCLAIMED_FILE_HOURS", "24"))  # kept files of unsent forms
     LIST_PAGE_SIZE = 25
     LIST_POLL_SECONDS = int(os.environ.get("LIST_POLL_SECONDS", "15"))
 

@@ -2,15 +2,20 @@
 in an app context, whether on an RQ worker or on the in-process thread."""
 import json
 import os
+import time
 
+from flask import current_app
+from sqlalchemy import select
+
+from . import storage
 from .extensions import db
-from .models import AppState, utcnow
+from .models import AppState, Attachment, utcnow
+
+CLEANUP_BATCH = 500
 
 
 def heartbeat():
     """Record that a job runner is alive; the admin overview shows its age."""
-    from flask import current_app
-
     state = db.session.get(AppState, "heartbeat") or AppState(key="heartbeat")
     state.value = json.dumps({
         "at": utcnow().isoformat(),
@@ -25,3 +30,20 @@ def last_heartbeat():
     """The last heartbeat as a dict, or None when no job has run yet."""
     state = db.session.get(AppState, "heartbeat")
     return json.loads(state.value) if state and state.value else None
+
+
+def remove_unclaimed_files():
+    """Remove stored files no request owns, once they are UNCLAIMED_FILE_HOURS old: files
+    kept for a form that failed validation and was never sent again. Returns how many."""
+    cutoff = time.time() - current_app.config["UNCLAIMED_FILE_HOURS"] * 3600
+    old = [path.name for path in storage.attachments_dir().iterdir()
+           if path.is_file() and path.stat().st_mtime < cutoff]
+    removed = 0
+    for start in range(0, len(old), CLEANUP_BATCH):
+        batch = old[start:start + CLEANUP_BATCH]
+        owned = set(db.session.scalars(select(Attachment.stored_name).where(Attachment.stored_name.in_(batch))))
+        for name in batch:
+            if name not in owned:
+                storage.remove(name)
+                removed += 1
+    return removed

@@ -16,6 +16,7 @@ def periodic_jobs(app):
         ("sweep", delivery.sweep, app.config["SWEEP_SECONDS"]),
         ("sync", sync.sync_changed, app.config["SYNC_SECONDS"]),
         ("reconcile", sync.reconcile, app.config["RECONCILE_SECONDS"]),
+        ("file-cleanup", jobs.remove_unclaimed_files, 3600),
     ]
 
 
