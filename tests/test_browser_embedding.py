@@ -56,7 +56,17 @@ iframe {{ width: 100%; border: 0; display: block; }} footer {{ height: 800px; pa
 <body><header>Intranet</header><main><div class="news">Company news</div>
 <iframe data-support-portal title="Support requests" src="{src}"></iframe>
 </main><footer>Footer of the intranet page</footer>
-<script src="{portal}/static/embed.js" defer></script></body></html>"""
+{script}</body></html>"""
+
+SCRIPT = '<script src="{portal}/static/embed.js" defer></script>'
+# embed.js added only after the portal has loaded and sent its first report, unheard.
+LATE_SCRIPT = """<script>document.querySelector("iframe").addEventListener("load", function () {{
+  setTimeout(function () {{
+    var script = document.createElement("script");
+    script.src = "{portal}/static/embed.js";
+    document.body.append(script);
+  }}, 700);
+}}, {{once: true}});</script>"""
 
 
 class IntranetServer:
@@ -74,13 +84,14 @@ class IntranetServer:
     @Request.application
     def wsgi(self, request):
         if request.path == "/cookie-probe":  # framed from the other site: a third-party response
-            response = Response(f"<p id=sent>{html.escape(' '.join(sorted(request.cookies)))}</p>", mimetype="text/html")
+            sent = html.escape(" ".join(sorted(request.cookies)))
+            response = Response(f"<p id=sent>{sent}</p>", mimetype="text/html")
             response.headers.add("Set-Cookie", "unpartitioned=1; Secure; SameSite=None; Path=/")
             return response
         src = request.args["src"]
         portal = re.match(r"https://[^/]+", src).group(0)
-        page = HOST_PAGE.format(src=html.escape(src), portal=html.escape(portal),
-                                intro=int(request.args.get("intro", 120)))
+        script = (LATE_SCRIPT if request.args.get("late") else SCRIPT).format(portal=html.escape(portal))
+        page = HOST_PAGE.format(src=html.escape(src), script=script, intro=int(request.args.get("intro", 120)))
         return Response(page, mimetype="text/html")
 
     def close(self):
@@ -136,9 +147,9 @@ class IntranetPage(Page):
         # should: focusing it would scroll the intranet page. It says so on the console.
         return [e for e in self.errors if not e.startswith("Blocked autofocusing")]
 
-    def open_portal(self, path="/requests/?embed=1", intro=120):
+    def open_portal(self, path="/requests/?embed=1", intro=120, late=False):
         src = self.portal_url + path
-        self.goto(f"/?intro={intro}&src={quote(src, safe='')}")
+        self.goto(f"/?intro={intro}&src={quote(src, safe='')}" + ("&late=1" if late else ""))
         return self.page.frame_locator(FRAME)
 
     def shot(self, name):
@@ -359,3 +370,43 @@ def test_the_compact_layout_fits_a_phone_wide_frame(browser, live_server, intran
     tab.shot("embed-phone")
     assert tab.unexpected_errors == []
     tab.close()
+
+
+# Browsers without location.ancestorOrigins (Firefox): the portal learns the host's origin
+# from embed.js's "hello" instead. location's own properties cannot be redefined; the list's
+# length can.
+HIDE_ANCESTOR_ORIGINS = "Object.defineProperty(DOMStringList.prototype, 'length', {get: () => 0})"
+
+
+@pytest.mark.parametrize("how", ["ancestor-origins", "hello", "late-script", "wildcard"])
+def test_the_frame_is_sized_however_the_host_origin_is_learnt(browser, app_factory, intranet, certificate,
+                                                               make_user, how):
+    """Each way the portal finds the origin to report to, with two origins listed (so it cannot
+    simply be the only one); and a host page that loads embed.js after the portal's first report."""
+    listed = [intranet.url("127.0.0.1"), intranet.url("localhost")]
+    host_url = intranet.url("localhost")
+    if how == "wildcard":
+        listed = [f"https://*.localhost:{intranet.port}", intranet.url("127.0.0.1")]
+        host_url = intranet.url("intranet.localhost")  # Chromium resolves *.localhost itself
+    app = app_factory(EMBED_ORIGINS=listed, EMBED_CROSS_SITE=True)
+    with app.app_context():
+        make_user(email="deniz@example.com")
+    server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=certificate)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        tab = IntranetPage(browser, host_url, f"https://127.0.0.1:{server.server_port}")
+        if how == "hello":
+            tab.context.add_init_script(HIDE_ANCESTOR_ORIGINS)
+        frame = tab.open_portal("/auth/login?embed=1", late=how == "late-script")
+        expect(frame.get_by_label("E-mail")).to_be_visible()
+        login_height = tab.sized_to_content()
+        if how == "hello":
+            content = tab.page.locator(FRAME).element_handle().content_frame()
+            assert content.evaluate("location.ancestorOrigins.length") == 0
+        tab.log_in_inside("deniz@example.com")
+        expect(frame.locator("h1")).to_have_text("Support Requests")
+        assert tab.sized_to_content() != login_height
+        assert tab.unexpected_errors == []
+        tab.close()
+    finally:
+        server.shutdown()

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from flask import request
 
+from tests.support import PASSWORD
 from webapp.embedding import content_security_policy, parse_origins
 
 HOST = "https://intranet.example.com"
@@ -44,7 +45,7 @@ def _responses(client, app, make_user):
         "not found fragment": client.get("/nowhere", headers=fragment),
         "method not allowed": client.delete("/auth/login"),
         "server error": client.get("/test-boom"),
-        "login": client.post("/auth/login", data={"email": "u@example.com", "password": "correct horse battery"}),
+        "login": client.post("/auth/login", data={"email": "u@example.com", "password": PASSWORD}),
         "logged-in page": client.get("/requests/"),
         "fragment": client.get("/requests/", headers={**fragment, "HX-Target": "request-results"}),
     }
@@ -181,7 +182,7 @@ def test_embed_1_gives_the_compact_layout_and_it_stays(embed_client, make_user):
     assert 'action="/language"' in html
     assert '<a href="/auth/login" target="_blank" rel="noopener">Open in a new tab</a>' in html
 
-    response = embed_client.post("/auth/login?embed=1", data={"email": "u@example.com", "password": "correct horse battery"})
+    response = embed_client.post("/auth/login?embed=1", data={"email": "u@example.com", "password": PASSWORD})
     assert response.status_code == 303 and response.headers["Location"] == "/requests/"
     listing = embed_client.get("/requests/")  # the redirect, inside the frame
     assert _is_compact(listing)
@@ -238,7 +239,7 @@ def _cookie(response, name):
 def test_same_site_cookies_by_default(embed_client, make_user):
     make_user(email="u@example.com")
     response = embed_client.post("/auth/login?embed=1", data={
-        "email": "u@example.com", "password": "correct horse battery", "remember": "y"})
+        "email": "u@example.com", "password": PASSWORD, "remember": "y"})
     session = _cookie(response, "session")
     assert session["samesite"] == "SameSite=Lax" and "httponly" in session
     assert "partitioned" not in session and "secure" not in session
@@ -251,7 +252,7 @@ def test_cross_site_cookies_are_none_secure_and_partitioned(app_factory, make_us
     with app.app_context():
         make_user(email="u@example.com")
     response = client.post("/auth/login?embed=1", base_url="https://support.example.com", data={
-        "email": "u@example.com", "password": "correct horse battery", "remember": "y"})
+        "email": "u@example.com", "password": PASSWORD, "remember": "y"})
     assert response.status_code == 303
     for name in ("session", "remember_token"):
         cookie = _cookie(response, name)

@@ -105,9 +105,10 @@ def _partition_remember_cookie(response):
     if not any(cookie.startswith(name + "=") for cookie in cookies):
         return
     response.headers.remove("Set-Cookie")
+    replaced = ("samesite", "secure", "partitioned")
     for cookie in cookies:
         if cookie.startswith(name + "="):
-            parts = [p for p in cookie.split("; ") if p.split("=")[0].lower() not in ("samesite", "secure", "partitioned")]
+            parts = [part for part in cookie.split("; ") if part.split("=")[0].lower() not in replaced]
             cookie = "; ".join(parts + ["Secure", "SameSite=None", "Partitioned"])
         response.headers.add("Set-Cookie", cookie)
 
