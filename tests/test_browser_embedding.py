@@ -253,6 +253,19 @@ def test_a_listed_site_frames_the_portal_compact_and_sized(browser, live_server,
     expect(frame.locator("h1")).to_have_text("Support Requests")
     _compact(frame)
 
+    # A link to another site (a Jira issue, say) opens in a new tab and leaves the portal in place.
+    content = tab.page.locator(FRAME).element_handle().content_frame()
+    elsewhere = intranet.url("localhost") + "/cookie-probe"
+    content.evaluate("""url => {
+        const link = Object.assign(document.createElement("a"), {href: url, textContent: "Elsewhere"});
+        document.querySelector("main").append(link);
+    }""", elsewhere)
+    with tab.context.expect_page() as opened:
+        frame.get_by_role("link", name="Elsewhere").click()
+    assert opened.value.url == elsewhere
+    opened.value.close()
+    expect(frame.locator("h1")).to_have_text("Support Requests")
+
     frame.get_by_role("button", name="Log out").click()
     expect(frame.get_by_label("E-mail")).to_be_visible()
     _compact(frame)
