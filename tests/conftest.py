@@ -27,8 +27,9 @@ from webapp.config import TestConfig  # noqa: E402
 from webapp.extensions import db  # noqa: E402
 from tests.support import IN_CI, PASSWORD, need_service  # noqa: E402
 
-# jira_sim, jira_client: the Jira simulator; browser, live_server: Chromium and a real server
-pytest_plugins = ["tests.jirasim.fixtures", "tests.browser"]
+# jira_sim, jira_client: the Jira simulator; browser, live_server: Chromium and a real server;
+# no_server_errors, tried: the security suite (tests/hostile.py)
+pytest_plugins = ["tests.jirasim.fixtures", "tests.browser", "tests.hostile"]
 
 
 

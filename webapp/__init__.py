@@ -7,9 +7,11 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 from flask import Flask, request, session
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from .config import Config
 from .extensions import babel, csrf, db, login_manager, migrate
+from .models import MAX_ID
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,6 +23,7 @@ def create_app(config_class=Config, overrides=None):
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    app.url_map.converters["int"] = IdConverter
     app.config.from_object(config_class)
     app.config.update(overrides or {})
     os.makedirs(app.instance_path, exist_ok=True)
@@ -38,7 +41,7 @@ def create_app(config_class=Config, overrides=None):
     queue.init_app(app)
     metrics.init_app(app)
 
-    from . import auth, admin, cli, errors, hooks, main, support, htmx, templating
+    from . import auth, admin, cli, errors, hooks, inputs, main, support, htmx, templating
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp, url_prefix="/auth")
     app.register_blueprint(support.bp, url_prefix="/requests")
@@ -46,11 +49,21 @@ def create_app(config_class=Config, overrides=None):
     app.register_blueprint(hooks.bp, url_prefix="/hooks")
     csrf.exempt(hooks.bp)  # Jira cannot send a CSRF token; its HMAC signature is checked instead
     errors.init_app(app)
+    inputs.init_app(app)
     htmx.init_app(app)
     templating.init_app(app)
     cli.init_app(app)
     _start_embedded_scheduler(app)
     return app
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in routes: an id as the database holds it. A larger number is no id (404),
+    where the database would fail on it."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def _fill_local_defaults(app):

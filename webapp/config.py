@@ -29,6 +29,9 @@ class Config:
 
     # http:// Jira URLs only where the operator allows it (an intranet Data Center).
     JIRA_ALLOW_HTTP = _bool("JIRA_ALLOW_HTTP")
+    # The only hosts the portal may call as Jira (and follow Jira's redirects to): names,
+    # `*.example.com` for subdomains, `host:port`. Empty: any host (docs/security.md).
+    JIRA_ALLOWED_HOSTS = _list("JIRA_ALLOWED_HOSTS")
     # Timeouts of the admin's "Save and Test" (connect, read): a dead Jira answers in seconds.
     JIRA_TEST_TIMEOUT = (3, 6)
 

@@ -5,6 +5,7 @@ from flask_wtf.csrf import CSRFError
 
 from .extensions import db
 from .htmx import is_fragment_request
+from .inputs import UnstorableInput
 
 
 def _render(status, title, message):
@@ -33,6 +34,11 @@ def init_app(app):
     def csrf_error(error):
         return _render(400, _("Please try again"),
                        _("The form had expired or came from another site. Reload the page and send it again."))
+
+    @app.errorhandler(UnstorableInput)
+    def unstorable_input(error):
+        return _render(400, _("Please try again"),
+                       _("What you sent contains a NUL character, which the portal cannot store. Remove it and send it again."))
 
     @app.errorhandler(500)
     def internal_error(error):

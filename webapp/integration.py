@@ -1,6 +1,7 @@
 """The Jira integration as the portal uses it: the settings row, whether it may be active,
 and a Jira client built from it. Read from the database every time, so a change made by an
 admin governs the very next request and job in every process."""
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from . import audit, crypto
@@ -82,7 +83,8 @@ def client(row, timeout=(5, 30)):
     from .metrics import jira_call_observer
     token = crypto.decrypt(row.api_token_encrypted) if row.api_token_encrypted else ""
     return JiraClient(row.base_url, row.username, token, deployment=row.deployment, timeout=timeout,
-                      on_call=jira_call_observer())
+                      on_call=jira_call_observer(),
+                      allowed_hosts=current_app.config.get("JIRA_ALLOWED_HOSTS") or ())
 
 
 def rotate_token_encryption():

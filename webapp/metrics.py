@@ -64,7 +64,8 @@ def init_app(app):
     @app.get("/metrics")
     def metrics():
         token = app.config.get("METRICS_TOKEN")
-        if token and not hmac.compare_digest(request.headers.get("Authorization", ""), f"Bearer {token}"):
+        given = request.headers.get("Authorization", "").encode("utf-8")  # bytes: any character may come
+        if token and not hmac.compare_digest(given, f"Bearer {token}".encode("utf-8")):
             return Response("Unauthorized\n", 401, {"WWW-Authenticate": "Bearer"}, mimetype="text/plain")
         return Response(render(), mimetype="text/plain; version=0.0.4")
 

@@ -9,8 +9,20 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .extensions import db
 
 
+MAX_ID = 2**31 - 1  # the largest value of an integer id column on every database
+
+
 def utcnow():
     return datetime.now(timezone.utc)
+
+
+def as_id(value):
+    """An id typed by someone: a plain decimal number a row could have, else None (never a
+    number the database would fail on, nor "²", which Python calls a digit)."""
+    text = str(value) if value is not None else ""
+    if not (text.isascii() and text.isdigit()) or len(text) > 10 or int(text) > MAX_ID:
+        return None
+    return int(text)
 
 
 class UTCDateTime(db.TypeDecorator):

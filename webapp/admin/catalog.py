@@ -27,6 +27,8 @@ def _move(model, row, direction, *scope):
     """Swap a row with its neighbour above or below (among active rows of its scope)."""
     ordered = db.session.scalars(
         select(model).where(model.active, *scope).order_by(model.position, model.id)).all()
+    if row not in ordered:  # removed meanwhile (a page left open): nothing to move
+        abort(404)
     index = ordered.index(row)
     other = index - 1 if direction == "up" else index + 1
     if 0 <= other < len(ordered):

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from . import bp
 from .. import audit, delivery, integration
 from ..extensions import db
-from ..models import SupportRequest
+from ..models import SupportRequest, as_id
 
 STATES = ("failed", "queued", "sending", "local")
 
@@ -54,7 +54,7 @@ def send_deliveries():
     if everything in ("failed", "local"):
         ids = db.session.scalars(select(SupportRequest.id).where(SupportRequest.delivery_state == everything)).all()
     else:
-        ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+        ids = [as_id(i) for i in request.form.getlist("ids") if as_id(i) is not None]
     back = url_for("admin.deliveries", state=request.form.get("state", "failed"))
     settings = integration.settings()
     if not settings.enabled:

@@ -8,6 +8,7 @@ from wtforms import BooleanField, PasswordField, RadioField, SelectChoice, Strin
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..jira import normalize_base_url
+from ..jira.urls import host_allowed
 
 # The seed's `entity.validation.required`, in the user's language.
 REQUIRED = _l("This field is required.")
@@ -66,15 +67,18 @@ class JiraSettingsForm(FlaskForm):
         self.token_set = token_set
 
     def validate_base_url(self, field):
-        parts = urlsplit(field.data if "://" in field.data else "https://" + field.data)
-        if parts.username or parts.password:
-            raise ValidationError(_l("Leave the user name and token out of the URL; they have fields of their own."))
         try:
+            parts = urlsplit(field.data if "://" in field.data else "https://" + field.data)
             url = normalize_base_url(field.data)
         except ValueError:
             raise ValidationError(_l("Enter the address of your Jira site, like https://your-company.atlassian.net."))
+        if parts.username or parts.password:
+            raise ValidationError(_l("Leave the user name and token out of the URL; they have fields of their own."))
         if url.startswith("http://") and not current_app.config["JIRA_ALLOW_HTTP"]:
             raise ValidationError(_l("Use https://. Plain http is allowed only when the operator sets JIRA_ALLOW_HTTP for an intranet Data Center."))
+        if not host_allowed(url, current_app.config["JIRA_ALLOWED_HOSTS"]):
+            raise ValidationError(_l("The operator allows only these Jira hosts: %(hosts)s.",
+                                     hosts=", ".join(current_app.config["JIRA_ALLOWED_HOSTS"])))
         field.data = url
 
     def validate_username(self, field):

@@ -113,7 +113,8 @@ def add_label():
     if not form.validate_on_submit():
         return _labels_response(error=errors_text(form.name))
     name, changed = make_label(form.name.data)
-    if db.session.scalar(select(Label).where(func.lower(Label.name) == name.lower())):
+    # lower() on both sides in SQL: SQLite's lower() leaves non-ASCII letters ("İ") as they are.
+    if db.session.scalar(select(Label).where(func.lower(Label.name) == func.lower(name))):
         return _labels_response(error=_("“%(name)s” is already in the list.", name=name))
     position = (db.session.scalar(select(func.max(Label.position))) or 0) + 1
     db.session.add(Label(name=name, position=position))

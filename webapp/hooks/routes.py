@@ -44,10 +44,11 @@ def jira_webhook():
         return _text("Invalid signature.", 401)
     try:
         payload = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python parses
         return _text("The body is not JSON.", 400)
     event = payload.get("webhookEvent") if isinstance(payload, dict) else None
-    issue_id = str(((payload.get("issue") or {}) if event else {}).get("id") or "")
+    issue = payload.get("issue") if event else None
+    issue_id = str(issue.get("id") or "")[:32] if isinstance(issue, dict) else ""
     if event in EVENTS and issue_id.isdigit() and _is_tracked(issue_id):
         enqueue(sync.refresh_issue, issue_id)
         log.info("webhook: %s for issue %s; refresh enqueued", event, issue_id)

@@ -5,22 +5,27 @@ One class for Jira Cloud (REST v3, Basic e-mail:API token, ADF bodies) and Jira 
 plain dicts out, and every failure raised as a ``JiraError`` subclass from ``errors``.
 """
 import base64
+import json
 import logging
 import time
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 
 from .adf import text_to_adf, text_to_wiki
-from .errors import JiraError, JiraInvalidError, JiraTransientError, error_from_response
+from .errors import (JiraError, JiraHostNotAllowedError, JiraInvalidError, JiraTransientError,
+                     error_from_response)
 from .fields import reference_label
 from .upload import MultipartFile
-from .urls import jql_quote, normalize_base_url, origin, path_segment
+from .urls import host_allowed, jql_quote, normalize_base_url, origin, path_segment
 
 log = logging.getLogger(__name__)
 
 DEPLOYMENTS = {"cloud": "/rest/api/3", "datacenter": "/rest/api/2"}
 MAX_ERROR_BODY = 10_000
+MAX_BODY = 32 * 1024 * 1024  # the largest JSON answer read; a page of 100 issues is far smaller
+READ_BLOCK = 64 * 1024
 MAX_PAGES = 1000
 REDIRECTS = (301, 302, 303, 307, 308)
 
@@ -43,7 +48,7 @@ class JiraClient:
     """Talks to one Jira site on behalf of one account."""
 
     def __init__(self, base_url, username, token, deployment="cloud", timeout=(5, 30),
-                 session=None, on_call=None):
+                 session=None, on_call=None, allowed_hosts=(), max_body=MAX_BODY, total_timeout=None):
         if deployment not in DEPLOYMENTS:
             raise ValueError("deployment must be 'cloud' or 'datacenter'")
         self.base_url = normalize_base_url(base_url)
@@ -51,6 +56,11 @@ class JiraClient:
         self.deployment = deployment
         self.api = DEPLOYMENTS[deployment]
         self.timeout = timeout
+        # `timeout` bounds each wait; a reply that trickles in must also end: this bounds
+        # the whole call, body included.
+        self.total_timeout = total_timeout or 4 * (timeout[1] if isinstance(timeout, tuple) else timeout)
+        self.max_body = max_body
+        self.allowed_hosts = list(allowed_hosts or ())  # empty: any host (JIRA_ALLOWED_HOSTS)
         self.session = session or requests.Session()
         # on_call(method, path, status, seconds) after each call, e.g. for metrics;
         # status is None when no answer came (timeout, refused connection).
@@ -71,9 +81,18 @@ class JiraClient:
             return path
         return self.base_url + (path if path.startswith("/rest/") else self.api + path)
 
+    def _check_host(self, url, context=None):
+        """Refuse, before any connection, a URL whose host the operator did not allow."""
+        if not host_allowed(url, self.allowed_hosts):
+            host = urlsplit(url).netloc.rpartition("@")[2]
+            log.warning("jira: refused to call %s (not in JIRA_ALLOWED_HOSTS)", host)
+            raise JiraHostNotAllowedError(f"{host} is not an allowed Jira host",
+                                          context={**(context or {}), "host": host})
+
     def _send(self, method, path, context=None, expected=(200,), **kwargs):
         """Send one request; return the response or raise the matching JiraError."""
         url = self._url(path)
+        self._check_host(url, context)
         headers = {"Accept": "application/json", **kwargs.pop("headers", {})}
         started = time.monotonic()
         try:
@@ -94,12 +113,36 @@ class JiraClient:
         self._observe(method, path, response.status_code, started)
         if response.status_code not in expected:
             if kwargs.get("stream"):
-                body = next(response.iter_content(MAX_ERROR_BODY), b"").decode("utf-8", "replace")
+                body = self._read(response, started, MAX_ERROR_BODY, context, cut=True)
             else:
-                body = response.text[:MAX_ERROR_BODY]
+                body = response.content[:MAX_ERROR_BODY]
             response.close()
-            raise error_from_response(response.status_code, response.headers, body, context)
+            raise error_from_response(response.status_code, response.headers,
+                                      body.decode("utf-8", "replace"), context)
         return response
+
+    def _read(self, response, started, limit, context=None, cut=False):
+        """The body, read as it arrives: at most `limit` bytes (more is an error, or with
+        `cut` is dropped) and no later than `total_timeout` after the call started."""
+        body = bytearray()
+        with response:
+            while True:
+                if time.monotonic() - started > self.total_timeout:
+                    raise JiraTransientError(f"Jira's answer took longer than {self.total_timeout:g} s",
+                                             context=context)
+                try:  # read1: what has arrived (up to a block), so a trickle can't hold us
+                    block = response.raw.read1(READ_BLOCK, decode_content=True)
+                except (urllib3.exceptions.HTTPError, requests.RequestException, OSError, ValueError) as exc:
+                    raise JiraTransientError(f"Jira's answer broke off ({type(exc).__name__})",
+                                             context=context) from None
+                if not block:
+                    return bytes(body)
+                body += block
+                if len(body) > limit:
+                    if cut:
+                        return bytes(body[:limit])
+                    raise JiraError(f"Jira's answer is larger than {limit // (1024 * 1024)} MB",
+                                    status=response.status_code, context=context)
 
     def _observe(self, method, path, status, started):
         if self.on_call:
@@ -109,9 +152,11 @@ class JiraClient:
                 log.exception("on_call failed")
 
     def _json(self, method, path, context=None, expected=(200,), **kwargs):
-        response = self._send(method, path, context, expected, **kwargs)
+        started = time.monotonic()
+        response = self._send(method, path, context, expected, stream=True, **kwargs)
+        body = self._read(response, started, self.max_body, context)
         try:
-            return response.json()
+            return json.loads(body)
         except (ValueError, RecursionError):
             raise JiraError("Jira answered with a body that is not JSON (is the Jira URL right?)",
                             status=response.status_code, context=context) from None
@@ -284,6 +329,7 @@ class JiraClient:
 
     def _fetch_foreign(self, url, **kwargs):
         """GET a URL on another host: no credentials at all."""
+        self._check_host(url)
         try:
             response = self.session.get(url, timeout=self.timeout, allow_redirects=False,
                                         auth=None, **kwargs)

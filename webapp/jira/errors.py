@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 MAX_BODY_CHARS = 300
+MAX_RETRY_AFTER = 24 * 3600  # a Retry-After longer than a day is not believed
 
 
 class JiraError(Exception):
@@ -172,6 +173,19 @@ class JiraTransientError(JiraError):
         }[lang]
 
 
+class JiraHostNotAllowedError(JiraError):
+    """The URL's host is not on the operator's JIRA_ALLOWED_HOSTS: no call was made."""
+
+    def _advice(self, lang):
+        host = self.context.get("host", "")
+        return {
+            "en": f"The portal may not call {host}: it is not in JIRA_ALLOWED_HOSTS. Check the "
+                  f"Jira URL, or ask the operator to add the host.",
+            "tr": f"Portal {host} adresini çağıramaz: JIRA_ALLOWED_HOSTS listesinde değil. Jira "
+                  f"URL'sini kontrol edin veya sistem yöneticisinden bu adresi eklemesini isteyin.",
+        }[lang]
+
+
 def _truncate(text):
     text = " ".join(str(text).split())
     return text if len(text) <= MAX_BODY_CHARS else text[:MAX_BODY_CHARS] + "…"
@@ -183,16 +197,18 @@ def parse_retry_after(value):
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:  # "inf", "nan" and 1e308 are no waits: they would break the retry schedule
+        return min(max(0.0, seconds), MAX_RETRY_AFTER) if seconds == seconds else None
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+    return min(max(0.0, (when - datetime.now(timezone.utc)).total_seconds()), MAX_RETRY_AFTER)
 
 
 def error_from_response(status, headers, body, context=None):
@@ -219,10 +235,11 @@ def _parse_body(body):
     """(errorMessages, errors, detail) from an ErrorCollection, plain text or an HTML page."""
     try:
         data = json.loads(body) if body else None
-    except ValueError:
+    except (ValueError, RecursionError):
         data = None
     if isinstance(data, dict):
-        messages = [str(m) for m in data.get("errorMessages") or [] if m]
+        listed = data.get("errorMessages")
+        messages = [str(m) for m in listed if m] if isinstance(listed, list) else []
         errors = data.get("errors") if isinstance(data.get("errors"), dict) else {}
         detail = data.get("message") or ""
         return messages, {str(k): str(v) for k, v in errors.items()}, str(detail)

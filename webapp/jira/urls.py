@@ -1,6 +1,11 @@
-"""Jira URLs: the site's base URL as admins paste it, path segments, JQL literals."""
+"""Jira URLs: the site's base URL as admins paste it, the hosts the portal may call, path
+segments, JQL literals."""
 import re
+from fnmatch import fnmatchcase
 from urllib.parse import quote, urlsplit, urlunsplit
+
+HOST_RE = re.compile(r"[a-z0-9_.-]+|[0-9a-f:.]+")
+INVALID_URL = "Jira URL must be an http(s) URL such as https://your-site.atlassian.net"
 
 # A pasted URL often carries the page the admin was on: cut it at the first such segment.
 PASTED_SUFFIX_RE = re.compile(
@@ -17,12 +22,46 @@ def normalize_base_url(url):
     url = (url or "").strip()
     if url and "://" not in url:
         url = "https://" + url
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("Jira URL must be an http(s) URL such as https://your-site.atlassian.net")
-    netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # ValueError when it is no port number
+        host = parts.hostname or ""
+        if ":" not in host:  # a name, not an IPv6 address: IDNA (UnicodeError is a ValueError)
+            host = host.encode("idna").decode("ascii")
+    except ValueError:
+        raise ValueError(INVALID_URL) from None
+    if parts.scheme not in ("http", "https") or not host or not HOST_RE.fullmatch(host):
+        raise ValueError(INVALID_URL)
+    if any(ch.isspace() or not ch.isprintable() for ch in parts.path):
+        raise ValueError(INVALID_URL)
+    netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port else "")
     path = PASTED_SUFFIX_RE.sub("", parts.path.rstrip("/")).rstrip("/")
     return urlunsplit((parts.scheme, netloc, path, "", ""))
+
+
+def host_allowed(url, allowed_hosts):
+    """Whether the portal may call `url`: always when `allowed_hosts` is empty, else when its
+    host (with the port, if the entry has one) matches an entry: `jira.example.com`,
+    `*.atlassian.net` (any subdomain), `jira.intranet:8443`."""
+    if not allowed_hosts:
+        return True
+    try:
+        parts = urlsplit(url)
+        host, port = (parts.hostname or "").rstrip("."), parts.port
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or not host:
+        return False
+    for entry in allowed_hosts:
+        pattern = entry.strip().lower().rstrip(".")
+        if ":" in pattern and not pattern.endswith("]"):
+            pattern, _, wanted = pattern.rpartition(":")
+            if str(port or (443 if parts.scheme == "https" else 80)) != wanted:
+                continue
+        if pattern.strip("[]") == host or (pattern.startswith("*.") and fnmatchcase(host, pattern)
+                               and "*" not in pattern[2:]):
+            return True
+    return False
 
 
 def jql_quote(value):

@@ -14,4 +14,5 @@ def verify_signature(secret, body, header):
     if algorithm.strip().lower() != "sha256" or not received:
         return False
     expected = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(received.strip().lower(), expected)
+    # As bytes: a header may carry any character, and compare_digest refuses non-ASCII str.
+    return hmac.compare_digest(received.strip().lower().encode("utf-8"), expected.encode("ascii"))

@@ -4,6 +4,7 @@ from wtforms import HiddenField, MultipleFileField, SelectField, StringField, Te
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..admin.forms import REQUIRED
+from ..models import as_id
 
 SUMMARY_MAX = 255
 DESCRIPTION_MAX = 32000
@@ -13,18 +14,14 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-def _optional_int(value):
-    return int(value) if value not in (None, "", "None") and str(value).isdigit() else None
-
-
 class RequestForm(FlaskForm):
     label = SelectField(_l("Label"), validators=[DataRequired(message=REQUIRED)], validate_choice=True)
     summary = StringField(_l("Summary"), filters=[_strip],
                           validators=[DataRequired(message=REQUIRED), Length(max=SUMMARY_MAX)])
     description = TextAreaField(_l("Description"), filters=[_strip],
                                 validators=[DataRequired(message=REQUIRED), Length(max=DESCRIPTION_MAX)])
-    category = SelectField(_l("Category"), coerce=_optional_int, validators=[Optional()])
-    product = SelectField(_l("API Product"), coerce=_optional_int, validators=[Optional()])
-    endpoint = SelectField(_l("Endpoint"), coerce=_optional_int, validators=[Optional()])
+    category = SelectField(_l("Category"), coerce=as_id, validators=[Optional()])
+    product = SelectField(_l("API Product"), coerce=as_id, validators=[Optional()])
+    endpoint = SelectField(_l("Endpoint"), coerce=as_id, validators=[Optional()])
     attachments = MultipleFileField(_l("Attachments"))
     submission_key = HiddenField()

@@ -12,7 +12,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import SupportRequest
+from ..models import SupportRequest, as_id
 
 
 @dataclass
@@ -42,7 +42,7 @@ def decode_cursor(text):
         when = EPOCH + micros * MICROSECOND
     except (ValueError, OverflowError, OSError):
         return None
-    return when, item_id
+    return (when, item_id) if as_id(item_id) is not None else None
 
 
 def list_page(user, filters, after, page_size):
@@ -62,8 +62,8 @@ def list_page(user, filters, after, page_size):
         query = query.where(SupportRequest.jira_status == filters["status"])
     if filters.get("label"):
         query = query.where(SupportRequest.label == filters["label"])
-    if filters.get("category", "").isdigit():
-        query = query.where(SupportRequest.category_id == int(filters["category"]))
+    if as_id(filters.get("category")) is not None:
+        query = query.where(SupportRequest.category_id == as_id(filters["category"]))
     cursor = decode_cursor(after)
     if cursor:
         when, item_id = cursor

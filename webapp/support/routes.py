@@ -14,7 +14,8 @@ from .forms import DESCRIPTION_MAX, SUMMARY_MAX, RequestForm
 from .. import delivery, storage
 from ..extensions import db
 from ..htmx import is_fragment_request
-from ..models import ApiEndpoint, ApiProduct, Attachment, Category, JiraComment, Label, StatusChange, SupportRequest
+from ..models import (ApiEndpoint, ApiProduct, Attachment, Category, JiraComment, Label, StatusChange, SupportRequest,
+                      as_id)
 from .query import list_page
 from ..sync.files import JiraFileUnavailable, fetch_jira_file
 
@@ -100,7 +101,7 @@ def endpoints_of(product_id=None):
 def endpoint_options():
     """The Endpoint field for the chosen product (swapped in when the product changes)."""
     form = RequestForm(formdata=None)
-    form.product.data = request.args.get("product", type=int)
+    form.product.data = as_id(request.args.get("product"))
     _choices(form)
     return render_template("support/_endpoint_field.html", form=form)
 

@@ -1,0 +1,292 @@
+"""Security suite, category 1 (docs/security.md): hostile values through every form and
+endpoint. Whatever arrives, the answer is a clear refusal or a correctly stored record; never
+a 500 (`no_server_errors`), never half a record."""
+import hashlib
+import hmac
+import io
+import json
+import re
+from urllib.parse import quote, urlsplit
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from tests.hostile import attack, hostile_form, hostile_text
+from webapp import crypto, storage
+from webapp.extensions import db
+from webapp.models import (ApiEndpoint, ApiProduct, Attachment, Category, JiraSettings, Label,
+                           LoginFailure, SupportRequest, User)
+
+pytestmark = pytest.mark.usefixtures("no_server_errors")
+
+HOOK_SECRET = "hostile-webhook-secret"
+
+
+def first(value):
+    """What a form field repeated several times means: its first value."""
+    return value[0] if isinstance(value, list) else value
+
+
+def answered(response, *statuses):
+    """The status is one of `statuses`, or the clear 400 for a NUL character (which no
+    database column can hold)."""
+    if response.status_code == 400:
+        assert "contains a NUL character" in response.get_data(as_text=True)
+        return True
+    return response.status_code in statuses
+
+
+def count(model):
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.fixture
+def world(app, make_user):
+    """A catalog, a user with a request and a file, the ids the routes take."""
+    label = Label(name="Bug", position=1)
+    category = Category(name="Billing", position=1)
+    product = ApiProduct(name="Payments API", position=1)
+    product.endpoints = [ApiEndpoint(method="POST", path="/payments", position=1)]
+    db.session.add_all([label, category, product])
+    owner = make_user(email="owner@example.com")
+    item = SupportRequest(reporter_id=owner.id, label="Bug", summary="s", description="d",
+                          delivery_state="sent", jira_issue_id="10001", jira_key="SUP-1")
+    db.session.add(item)
+    db.session.commit()
+    stored, size, digest = storage.store_stream(io.BytesIO(b"log line\n"))
+    file = Attachment(request_id=item.id, original_name="a.log", content_type="text/plain", size=size,
+                      sha256=digest, stored_name=stored)
+    row = JiraSettings.get()
+    row.webhook_secret_encrypted = crypto.encrypt(HOOK_SECRET)
+    db.session.add(file)
+    db.session.commit()
+    return dict(request_id=item.id, attachment_id=file.id, item_id=category.id, label_id=label.id,
+                product_id=product.id, endpoint_id=product.endpoints[0].id, owner=owner)
+
+
+@pytest.fixture
+def user(make_user, auth):
+    user = make_user(email="fuzz@example.com")
+    auth.login(user.email)
+    return user
+
+
+def new_request_form():
+    return hostile_form("label", "summary", "description", "category", "product", "endpoint",
+                        "submission_key", "kept", "remove")
+
+
+REQUEST_FORM_FIXES = st.fixed_dictionaries({}, optional={
+    "label": st.just("Bug"), "summary": hostile_text, "description": hostile_text})
+
+
+@attack(150)
+@given(data=st.data())
+@example(data=None)  # the plain, valid form first: the test's own check of itself
+def test_the_new_request_form_stores_exactly_or_refuses(client, world, user, tried, data):
+    tried("1 forms")
+    if data is None:
+        form = {"label": "Bug", "summary": " s ", "description": "d"}
+    else:
+        form = data.draw(new_request_form())
+        form.update(data.draw(REQUEST_FORM_FIXES))  # often valid enough to be stored
+    before = (count(SupportRequest), count(Attachment))
+    response = client.post("/requests/new", data=form)
+    assert answered(response, 200, 303), form
+    if response.status_code == 303:
+        item = db.session.scalar(select(SupportRequest).order_by(SupportRequest.id.desc()))
+        if count(SupportRequest) == before[0]:  # an earlier request's submission key
+            assert form.get("submission_key")
+            return
+        assert count(SupportRequest) == before[0] + 1
+        assert response.headers["Location"].endswith(f"/requests/{item.id}")
+        assert (item.label, item.summary, item.description) == (
+            "Bug", first(form["summary"]).strip(), first(form["description"]).strip())
+        assert item.reporter_id == user.id and 0 < len(item.summary) <= 255
+        page = client.get(f"/requests/{item.id}").get_data(as_text=True)
+        if "<" in item.summary:
+            assert item.summary not in page  # shown escaped, never as markup
+    else:
+        assert (count(SupportRequest), count(Attachment)) == before, "half stored"
+
+
+@attack(120)
+@given(form=hostile_form("email", "password", "remember"), next_url=hostile_text)
+def test_the_login_form_refuses_hostile_values(client, world, tried, form, next_url):
+    tried("1 forms")
+    response = client.post("/auth/login", query_string={"next": next_url}, data=form)
+    assert answered(response, 200, 429)  # no hostile value is anyone's password
+    assert client.get("/requests/").status_code == 302
+    assert all(len(row) <= 254 for row in db.session.scalars(select(LoginFailure.email)))
+
+
+@attack(60)
+@given(form=hostile_form("language", "next"))
+def test_the_language_switch_never_leaves_the_site(client, tried, form):
+    tried("1 forms")
+    response = client.post("/language", data=form)
+    assert answered(response, 303)
+    location = urlsplit(response.headers.get("Location", "/"))
+    assert location.netloc in ("", "localhost") and not location.path.startswith("//")
+
+
+@attack(120)
+@given(query=hostile_form("q", "key", "status", "label", "category", "after", "product", "back"))
+def test_searches_and_query_strings_are_harmless(client, world, user, tried, query):
+    tried("1 forms")
+    for url in ("/requests/", "/requests/endpoints", f"/requests/{world['request_id']}"):
+        response = client.get(url, query_string=query)
+        assert answered(response, 200, 404), url
+    page = client.get("/requests/", query_string=query).get_data(as_text=True)
+    assert ">SUP-1<" not in page  # the owner's request, never in another user's search
+
+
+@attack(120)
+@given(form=hostile_form("deployment", "base_url", "description", "username", "api_token",
+                         "clear_token", "project_key", "issue_type", "category_field_id",
+                         "product_field_id", "endpoint_field_id"))
+def test_the_jira_settings_store_only_valid_values(client, admin, world, tried, form):
+    tried("1 forms")
+    form["action"] = "save"  # "test" would call the URL: the URL-safety tests do that
+    response = client.post("/admin/jira", data=form)
+    assert answered(response, 200, 303)
+    row = JiraSettings.get()
+    if response.status_code == 303:
+        assert re.fullmatch(r"https://[^/@\s]+(/\S*)?", row.base_url), row.base_url
+        assert re.fullmatch(r"[A-Z][A-Z0-9_]*", row.project_key)
+        assert row.deployment in ("cloud", "datacenter")
+
+
+# Every other route, from the URL map: the admin's lists, the webhook, the metrics ------------
+
+NAMES = ("name", "method", "path", "direction", "enabled", "published", "applies_to_all", "ids",
+         "all", "state", "page", "product", "action", "language", "next", "spec")
+
+
+def post_routes(app):
+    return sorted((r for r in app.url_map.iter_rules() if "POST" in r.methods
+                  and r.endpoint not in ("auth.login", "auth.logout", "hooks.jira_webhook",
+                                         "support.new_request", "admin.jira_settings", "main.set_language")),
+                  key=lambda r: r.rule)
+
+
+def get_routes(app):
+    return sorted((r for r in app.url_map.iter_rules() if "GET" in r.methods and r.endpoint != "static"),
+                  key=lambda r: r.rule)
+
+
+def fill(rule, ids, hostile):
+    """The rule's path with its arguments: a real id, or a hostile value."""
+    def value(match):
+        name = match.group(1)
+        return quote(str(hostile if hostile is not None else ids[name]), safe="")
+    return re.sub(r"<(?:\w+:)?(\w+)>", value, rule.rule)
+
+
+url_argument = st.one_of(st.none(), st.sampled_from(["0", "99999999999999999999", "2147483648",
+                                                      "9223372036854775808", "-1", "²", "1.5"]),
+                         hostile_text.filter(lambda t: "/" not in t))
+
+
+@attack(250)
+@given(data=st.data())
+def test_every_admin_form_refuses_hostile_values(client, admin, world, tried, app, data):
+    tried("1 forms")
+    rule = data.draw(st.sampled_from(post_routes(app)))
+    form = data.draw(hostile_form(*NAMES))
+    if data.draw(st.booleans()):
+        form["spec"] = (io.BytesIO(data.draw(hostile_spec)), data.draw(hostile_text) or "x")
+    url = fill(rule, world, data.draw(url_argument))
+    response = client.post(url, data=form, headers=data.draw(htmx_headers))
+    assert answered(response, 200, 303, 404), (url, response.status_code)
+    assert db.session.scalars(select(User.role)).all().count("admin") == 1
+
+
+@attack(150)
+@given(data=st.data())
+def test_every_page_takes_hostile_query_strings_and_arguments(client, admin, world, tried, app, data):
+    tried("1 forms")
+    rule = data.draw(st.sampled_from(get_routes(app)))
+    url = fill(rule, world, data.draw(url_argument))
+    response = client.get(url, query_string=data.draw(hostile_form(*NAMES, "q", "after", "back")),
+                          headers=data.draw(htmx_headers))
+    assert answered(response, 200, 302, 303, 404), (url, response.status_code)
+
+
+htmx_headers = st.fixed_dictionaries({}, optional={
+    "HX-Request": st.just("true"), "HX-Target": hostile_text.filter(str.isprintable),
+    "HX-Trigger": st.sampled_from(["request-filters", "x"]),
+    "X-Portal-Embed": st.sampled_from(["1", "0", "é"]),
+})
+
+hostile_spec = st.one_of(
+    st.binary(max_size=2000),
+    st.sampled_from([
+        b"[" * 100_000 + b"]" * 100_000,  # deeper than Python's recursion limit
+        b"a: " + b"[" * 50_000,
+        b"- &a [" + b"*a," * 1000 + b"]",
+        b'{"paths": {"/x": {"get": {}}}, "basePath": "' + b"\\u0000" * 10 + b'"}',
+        b'{"paths": []}', b'{"paths": {"/a": "get"}}', b"paths:\n  /a:\n    get: {}\n",
+        b'{"openapi": "3.0.0", "servers": [{"url": 5}], "paths": {"5": {"GET": 1}}}',
+        "paths: {'/ü\u202e': {get: {}}}".encode(),
+    ]),
+    st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+                 lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+                 max_leaves=30).map(lambda doc: json.dumps({"paths": doc}).encode()),
+)
+
+
+def sign(body):
+    return "sha256=" + hmac.new(HOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
+
+
+json_value = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | hostile_text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(hostile_text, inner, max_size=4),
+    max_leaves=20)
+webhook_body = st.one_of(
+    st.binary(max_size=500),
+    json_value.map(lambda value: json.dumps(value).encode()),
+    st.fixed_dictionaries({"webhookEvent": st.sampled_from(["jira:issue_updated", "comment_created", "x"])},
+                          optional={"issue": json_value, "timestamp": json_value}).map(
+        lambda value: json.dumps(value).encode()),
+    st.sampled_from([b"[" * 200_000, b'{"webhookEvent": "jira:issue_updated", "issue": {"id": "1' + b"0" * 5000 + b'"}}']),
+)
+signature = st.one_of(st.none(), st.text(st.characters(max_codepoint=255, exclude_characters="\r\n"), max_size=80),
+                      st.sampled_from(["sha256=", "sha1=abc", "sha256=é", "SHA256=" + "0" * 64]))
+
+
+@attack(150)
+@given(body=webhook_body, signed=st.booleans(), header=signature)
+def test_the_webhook_takes_any_body_signed_or_not(client, world, tried, monkeypatch, body, signed, header):
+    tried("1 forms")
+    monkeypatch.setattr("webapp.hooks.routes.enqueue", lambda *args, **kwargs: None)
+    headers = {"Content-Type": "application/json"}
+    if signed or header is not None:
+        headers["X-Hub-Signature"] = sign(body) if signed else header
+    response = client.post("/hooks/jira", data=body, headers=headers)
+    assert response.status_code in ((204, 400) if signed else (401,)), response.status_code
+
+
+@attack(60)
+@given(header=st.one_of(st.none(), st.text(st.characters(max_codepoint=255, exclude_characters="\r\n"),
+                                            max_size=60)))
+def test_metrics_take_any_authorization_header(client, app, tried, header):
+    tried("1 forms")
+    app.config["METRICS_TOKEN"] = "metrics-token"
+    response = client.get("/metrics", headers={"Authorization": header} if header is not None else {})
+    assert response.status_code == 401
+
+
+@attack(60)
+@given(body=st.binary(max_size=3000), kind=st.sampled_from([
+    "application/x-www-form-urlencoded", "multipart/form-data; boundary=xyz",
+    "multipart/form-data", "text/plain", "application/json"]))
+def test_raw_bodies_that_are_no_form_at_all(client, world, user, tried, body, kind):
+    tried("1 forms")
+    before = count(SupportRequest)
+    response = client.post("/requests/new", data=body, headers={"Content-Type": kind})
+    assert response.status_code in (200, 400, 413)
+    assert count(SupportRequest) == before
