@@ -3,6 +3,7 @@ import json
 import time
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.jirasim import sign
@@ -221,7 +222,7 @@ def test_an_admin_generates_and_replaces_the_secret_in_a_browser(browser, live_s
         page.shot("admin-jira-webhook-secret")
         p.on("dialog", lambda dialog: dialog.accept())  # "Replace the secret?"
         p.click("#webhook button[type=submit]")
-        p.wait_for_function(f"document.querySelector('#webhook-secret').innerText != '{first}'")
+        expect(p.locator("#webhook-secret")).not_to_have_text(first)
         second = p.locator("#webhook-secret").inner_text()
         db.session.expire_all()
         assert crypto.decrypt(JiraSettings.get().webhook_secret_encrypted) == second != first
