@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import api
 from .control import ControlMixin
-from .faults import Faults, error_reply
+from .faults import HOSTILE, Faults, Stream, drip, error_reply, hostile_reply
 from .spec import validate_request
 from .state import demo_state
 from .webhooks import Webhooks
@@ -117,12 +117,16 @@ class JiraSimulator(ControlMixin):
             problems = validate_request(request.method, request.path, request.query,
                                         dict(request.headers.items()), request.body)
             self.spec_violations.extend(f"{label}: {p}" for p in problems)
-        lost_reply, slow_reply = False, 0.0
+        lost_reply, slow_reply, drip_seconds = False, 0.0, None
         for rule in self.faults.pick(request.method, request.path):
             if rule["kind"] == "latency":
                 self.faults.sleep(rule["seconds"])
             elif rule["kind"] in ("error", "rate_limit"):
                 return error_reply(rule)
+            elif rule["kind"] in HOSTILE:
+                return hostile_reply(rule)
+            elif rule["kind"] == "drip":
+                drip_seconds = rule["seconds"]
             elif rule["kind"] == "timeout":
                 self.faults.sleep(rule["seconds"])
                 return None
@@ -146,7 +150,7 @@ class JiraSimulator(ControlMixin):
             self.faults.sleep(slow_reply)
         if lost_reply:
             return 500, {"errorMessages": ["Internal server error"], "errors": {}}, {}
-        return reply
+        return drip(reply, drip_seconds) if drip_seconds is not None else reply
 
     def _route(self, request):
         for method_re, path_re, template, handler in COMPILED:
@@ -231,6 +235,8 @@ class _Handler(BaseHTTPRequestHandler):
         return self.sim.handle(request)
 
     def _send(self, status, body, headers):
+        if isinstance(body, Stream):
+            return self._send_stream(status, body, headers)
         if isinstance(body, (dict, list)):
             data, ctype = json.dumps(body).encode("utf-8"), "application/json;charset=UTF-8"
         elif isinstance(body, str):
@@ -247,3 +253,21 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client went away (a killed worker): nothing to tell
+
+    def _send_stream(self, status, body, headers):
+        """A hostile fault's body, piece by piece (the client may hang up: that is its right)."""
+        self.send_response(status)
+        for name, value in {"Content-Type": "application/octet-stream", **headers}.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(body.length))
+        try:
+            self.end_headers()
+            for piece in body.pieces:
+                if body.pause:
+                    self.wfile.flush()
+                    if self.sim.faults.wake.wait(body.pause):
+                        break  # reset: stop dripping
+                self.wfile.write(piece)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.close_connection = True
