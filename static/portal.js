@@ -1,13 +1,47 @@
-// The new-request form's file picker: lists the chosen files before sending, warns about
-// files the portal will refuse, and shows upload progress. Everything works without it.
+// Small enhancements; everything works without them. A form that comes back with errors
+// gets the focus on its problems. The new-request form's file picker lists the chosen files
+// before sending, warns about files the portal will refuse, and shows upload progress.
 (function () {
   if (window.portalScriptLoaded) return; // boosted navigation may run this tag again
   window.portalScriptLoaded = true;
 
+  // A form that came back with errors: focus its summary, else its first invalid field, so a
+  // screen reader reads what is wrong and the keyboard goes on from there. After any other
+  // page change htmx made (hx-boost), focus the new page's heading, as a page load would
+  // announce the new page; unless htmx focused something itself (autofocus, a kept id).
+  function focusProblems(root) {
+    var target = root.querySelector(".error-summary") || root.querySelector("[aria-invalid=true]");
+    if (target && !target.contains(document.activeElement)) target.focus();
+    return Boolean(target);
+  }
+  document.addEventListener("DOMContentLoaded", function () { focusProblems(document); });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!event.target.querySelector || focusProblems(event.target)) return;
+    var heading = document.querySelector("main h1");
+    if (event.detail.boosted && heading && document.activeElement === document.body) {
+      heading.setAttribute("tabindex", "-1");
+      heading.focus();
+    }
+  });
+
+  // A region that refreshes itself (hx-trigger "every ...") skips a refresh while the keyboard
+  // is inside it on something htmx could not focus again (it refocuses only elements with an
+  // id): replacing it would throw a keyboard or screen reader user back to the top.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    var focused = document.activeElement;
+    if (/^every /.test(elt.getAttribute("hx-trigger") || "") && elt.contains(focused) && !focused.id) {
+      event.preventDefault();
+    }
+  });
+
+  // File sizes as the server writes them (webapp/templating.py): 1024-based, the number in the
+  // page's language (10,4 kB in Turkish).
   function sizeText(bytes) {
+    var number = new Intl.NumberFormat(document.documentElement.lang, {minimumFractionDigits: 1, maximumFractionDigits: 1});
     if (bytes < 1024) return bytes + " B";
-    if (bytes < 1024 * 1024) return (bytes / 1024).toFixed(1) + " kB";
-    return (bytes / 1024 / 1024).toFixed(1) + " MB";
+    if (bytes < 1024 * 1024) return number.format(bytes / 1024) + " kB";
+    return number.format(bytes / 1024 / 1024) + " MB";
   }
 
   function problemOf(file, form) {
@@ -65,8 +99,8 @@
   }, true);
 
   document.addEventListener("htmx:xhr:progress", function (event) {
-    var form = event.target.closest && event.target.closest(".request-form");
-    if (!form || !event.detail.lengthComputable) return;
+    var form = event.target;  // the form's own post, not the endpoint list's request inside it
+    if (!form.matches || !form.matches(".request-form") || !event.detail.lengthComputable) return;
     var bar = form.querySelector(".upload-progress");
     var percent = Math.round((event.detail.loaded / event.detail.total) * 100);
     bar.hidden = false;

@@ -210,8 +210,9 @@ def test_errors_sit_next_to_their_fields_and_nothing_is_lost(client, user, catal
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert db.session.scalar(select(func.count()).select_from(SupportRequest)) == 0
-    assert page.count("This field is required.") == 2
+    assert page.count("This field is required.") == 4  # next to each field, and in the summary
     assert 'id="label-error"' in page and 'id="summary-error"' in page
+    assert '<a href="#summary">Summary: This field is required.</a>' in page
     assert "Typed with care: &lt;b&gt;ğüşiöç&lt;/b&gt;" in page
     token = re.search(r'name="kept" value="([^"]+)"', page).group(1)
     assert "trace.log" in page

@@ -2,6 +2,7 @@
 from datetime import datetime
 
 from flask import current_app, render_template
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from . import bp
@@ -9,6 +10,39 @@ from ..extensions import db
 from ..jobs import last_heartbeat
 from ..integration import FIELD_NAMES
 from ..models import AuditLog, JiraSettings, SupportRequest, User
+
+
+# The audit log in the user's language: what each action did, and its details' names.
+AUDIT_ACTIONS = {
+    "jira.settings.saved": _l("Jira settings saved"),
+    "jira.settings.enabled": _l("Integration made active"),
+    "jira.settings.disabled": _l("Integration made passive"),
+    "jira.settings.tested": _l("Jira settings tested"),
+    "jira.webhook_secret.generated": _l("Webhook secret generated"),
+    "jira.webhook_secret.replaced": _l("Webhook secret replaced"),
+    "encryption.rotated": _l("Secrets encrypted with the newest key"),
+    "labels.added": _l("Label added"),
+    "labels.removed": _l("Label removed"),
+    "labels.changed": _l("Label changed"),
+    "deliveries.sent": _l("Requests sent to Jira"),
+    "categories.added": _l("Category added"),
+    "categories.renamed": _l("Category renamed"),
+    "categories.removed": _l("Category removed"),
+    "products.added": _l("API product added"),
+    "products.renamed": _l("API product renamed"),
+    "products.published": _l("API product published"),
+    "products.unpublished": _l("API product unpublished"),
+    "products.removed": _l("API product removed"),
+    "endpoints.added": _l("Endpoint added"),
+    "endpoints.removed": _l("Endpoint removed"),
+    "endpoints.imported": _l("Endpoints imported"),
+}
+AUDIT_DETAILS = {
+    "fields": _l("Fields"), "passed": _l("Passed"), "label": _l("Label"), "every_issue": _l("Every issue"),
+    "count": _l("Requests"), "name": _l("Name"), "old": _l("Old name"), "new": _l("New name"),
+    "product": _l("API Product"), "path": _l("Endpoint"), "added": _l("Added"), "file": _l("File"),
+    "secrets": _l("Secrets"),
+}
 
 
 @bp.get("/")
@@ -39,4 +73,5 @@ def audit_log():
     """Who changed which setting, newest first."""
     page = db.paginate(select(AuditLog).order_by(AuditLog.created_at.desc(), AuditLog.id.desc()),
                        per_page=50, error_out=False)
-    return render_template("admin/audit.html", page=page, field_names=FIELD_NAMES)
+    return render_template("admin/audit.html", page=page, field_names=FIELD_NAMES,
+                           actions=AUDIT_ACTIONS, detail_names=AUDIT_DETAILS)

@@ -2,7 +2,7 @@
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
@@ -74,6 +74,8 @@ def login():
         user.last_login_at = utcnow()
         db.session.commit()
         login_user(user, remember=form.remember.data)
+        if user.language:  # the account's language outlasts the log-in (the log-out page is in it too)
+            session["language"] = user.language
         return redirect(safe_next(request.args.get("next")) or url_for("support.list_requests"), code=303)
     return render_template("auth/login.html", form=form)
 
