@@ -20,7 +20,7 @@
     var heading = document.querySelector("main h1");
     if (event.detail.boosted && heading && document.activeElement === document.body) {
       heading.setAttribute("tabindex", "-1");
-      heading.focus();
+      heading.focus({preventScroll: true});  // htmx scrolled already; in a frame, the host stays put
     }
   });
 

@@ -9,6 +9,7 @@ from playwright.sync_api import Error as PlaywrightError, expect
 from tests.a11y import axe_violations, describe
 from tests.browser import Page
 from tests.sample import seed
+from tests.support import PASSWORD
 
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
@@ -50,7 +51,12 @@ class Walk:
         self.check("new")
         p.click("button[type=submit]")
         expect(p.locator("#form-problems")).to_be_focused()  # the problems are read out
+        expect(p.locator("#form-problems")).to_have_attribute("role", "alert")
+        expect(p.locator("#summary")).to_have_attribute("aria-invalid", "true")
+        expect(p.locator("#summary")).to_have_attribute("aria-describedby", "summary-error")
         self.check("new-errors")
+        p.click("#form-problems a[href='#summary']")
+        expect(p.locator("#summary")).to_be_focused()  # each problem leads to its field
         self.tab.goto(f"/requests/{ids['queued']}")
         self.check("detail-queued")
         self.tab.goto(f"/requests/{ids['sent']}")
@@ -97,9 +103,21 @@ def test_every_page_passes_axe(browser, live_server, configure_jira, jira_sim, l
     p.click("button[value=test]")
     expect(p.locator("#jira-test li.check")).not_to_have_count(0)
     walk.check("admin-jira-tested")
+    p.fill("#base_url", "")
+    p.fill("#project_key", "1x")
+    p.click("button[value=save]")
+    expect(p.locator("#base_url")).to_be_focused()  # the first field to fix, its error read out
+    expect(p.locator("#base_url")).to_have_attribute("aria-describedby", re.compile("base_url-error"))
+    expect(p.locator("#project_key-error")).to_have_attribute("role", "alert")
+    walk.check("admin-jira-errors")
     for name in ("categories", "products", "deliveries", "audit"):
         walk.tab.goto(f"/admin/{name}")
         walk.check(f"admin-{name}")
+    walk.tab.goto("/admin/categories")
+    p.click("#categories form.inline-form button")
+    expect(p.locator("#new-category")).to_be_focused()
+    expect(p.locator("#category-error")).to_be_visible()
+    walk.check("admin-categories-error")
 
     assert not walk.found, walk.report()
     assert [e for e in walk.tab.errors if "status of 40" not in e] == []
@@ -118,6 +136,29 @@ def test_support_pages_pass_axe_on_a_phone(browser, live_server, language):
     walk.tab.close()
 
 
+@pytest.mark.parametrize("live_app_overrides", [{"EMBED_ORIGINS": ["https://intranet.example.com"]}])
+@pytest.mark.parametrize("language", ["en", "tr"])
+def test_the_compact_embedded_layout_passes_axe(browser, live_server, language):
+    app, url = live_server
+    ids = seed(app, language)
+    walk = Walk(browser, url, language)
+    p = walk.page
+    walk.tab.goto("/auth/login?embed=1")  # a top-level page is embedded only when it says so
+    expect(p.locator(".embedbar")).to_be_visible()
+    walk.check("embedded-login")
+    p.fill("#email", "deniz@example.com")
+    p.fill("#password", PASSWORD)
+    p.click("button[type=submit]")
+    p.wait_for_url("**/requests/")
+    expect(p.locator(".embedbar .mainnav")).to_be_visible()
+    walk.check("embedded-list")
+    walk.tab.goto(f"/requests/{ids['sent']}?embed=1")
+    expect(p.locator(".embedbar")).to_be_visible()
+    walk.check("embedded-detail")
+    assert not walk.found, walk.report()
+    walk.tab.close()
+
+
 class Keyboard:
     """Drives a page with keys alone, checking after each key that the focus can be seen."""
 
@@ -128,7 +169,7 @@ class Keyboard:
         return self.page.evaluate("""() => {
             const el = document.activeElement;
             if (!el || el === document.body) return "page";
-            if (el.matches("main h1")) return "heading";  // after a page change: read out, not operated
+            if (el.matches("main, main h1")) return "target";  // of the skip link, a page change: read, not operated
             const style = getComputedStyle(el);
             const visible = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2;
             return visible ? "visible" : "invisible: " + el.outerHTML.slice(0, 100);
@@ -143,7 +184,7 @@ class Keyboard:
                 raise
             self.page.wait_for_load_state()
             state = self.focus_state()
-        assert state in ("visible", "page", "heading"), f"after {key}, the focus is {state}"
+        assert state in ("visible", "page", "target"), f"after {key}, the focus is {state}"
 
     def type(self, text):
         self.page.keyboard.type(text)
@@ -182,7 +223,14 @@ def test_filing_a_request_by_keyboard_alone(browser, live_server, tmp_path):
     p.wait_for_url("**/requests/")
     expect(p.locator("main h1")).to_be_focused()  # the new page is announced
 
-    keys.tab_to("a[href$='/requests/new']")
+    tab.goto("/requests/")  # a page load: the first key reaches the skip link
+    keys.press("Tab")
+    expect(p.locator(".skip-link")).to_be_focused()
+    expect(p.locator(".skip-link")).to_be_in_viewport()
+    keys.press("Enter")
+    expect(p.locator("main")).to_be_focused()
+    keys.press("Tab")
+    assert keys.focused("a[href$='/requests/new']")  # past the header, to the page's first control
     tab.shot("keyboard-list-new-focused")
     keys.press("Enter")
     p.wait_for_url("**/requests/new")

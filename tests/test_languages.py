@@ -17,7 +17,7 @@ SKIPPED_TAGS = {"script", "style", "code"}  # code: identifiers (endpoints, audi
 SHOWN_ATTRIBUTES = {"placeholder", "aria-label", "title", "alt", "label", "data-type-message",
                     "data-size-message", "data-empty-message", "data-refused-message", "hx-confirm"}
 # The same in both languages: language codes, the Jira-side examples in placeholders.
-NOT_WORDS = {"EN", "TR", "SUP", "SUP-123", "/payments/v1", "https://your-company.atlassian.net",
+NOT_WORDS = {"EN", "TR", "English", "Türkçe", "SUP", "SUP-123", "/payments/v1", "https://your-company.atlassian.net",
              "customfield_10070", "customfield_10071", "customfield_10072",
              "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 
