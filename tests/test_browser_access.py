@@ -332,6 +332,7 @@ def test_the_support_flow_without_javascript(browser, live_server, tmp_path):
     expect(p.locator("#form-problems")).to_contain_text("Description: This field is required.")
     expect(p.locator("#summary")).to_have_value("Account list is paged how?")  # nothing typed is lost
     expect(p.locator(".kept-files")).to_contain_text("curl.txt")  # nor the file
+    expect(p.get_by_label("Remove curl.txt")).not_to_be_checked()
     tab.shot("nojs-new-errors")
     p.fill("#description", "Which parameter pages through GET /v1/accounts?")
     p.click("button[type=submit]")
