@@ -10,6 +10,10 @@ from flask import current_app
 CHUNK = 64 * 1024
 
 
+class TooLarge(ValueError):
+    """The stream was longer than allowed; nothing was kept."""
+
+
 def attachments_dir():
     folder = current_app.config.get("ATTACHMENTS_DIR") or os.path.join(current_app.instance_path, "attachments")
     os.makedirs(folder, exist_ok=True)
@@ -22,7 +26,8 @@ def path_of(stored_name):
 
 def store_stream(stream, max_bytes=None):
     """Copy a stream to a new random file; return (stored_name, size, sha256).
-    Raises ValueError (and keeps nothing) when it is larger than max_bytes."""
+    Raises TooLarge when it is larger than max_bytes, OSError when the disk fails (full,
+    over quota); either way it keeps nothing."""
     stored_name = secrets.token_hex(16)
     target = path_of(stored_name)
     digest, size = hashlib.sha256(), 0
@@ -31,7 +36,7 @@ def store_stream(stream, max_bytes=None):
             while block := stream.read(CHUNK):
                 size += len(block)
                 if max_bytes is not None and size > max_bytes:
-                    raise ValueError("too large")
+                    raise TooLarge(f"more than {max_bytes} bytes")
                 digest.update(block)
                 out.write(block)
     except BaseException:

@@ -1,6 +1,7 @@
 """Checks on uploaded files: allowed types judged by content as well as name, safe names,
 size limits. Files are stored at once under random names; a signed token lets a form that
 failed validation keep them without uploading them again."""
+import logging
 import os
 
 from flask import current_app
@@ -8,6 +9,8 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from .. import storage
+
+log = logging.getLogger(__name__)
 
 SIGNATURES = {  # extension -> the first bytes its content must start with
     "png": [b"\x89PNG\r\n\x1a\n"], "jpg": [b"\xff\xd8\xff"], "jpeg": [b"\xff\xd8\xff"],
@@ -51,8 +54,12 @@ def store_upload(upload):
     limit = current_app.config["ATTACHMENT_MAX_MB"] * 1024 * 1024
     try:
         stored, size, digest = storage.store_stream(upload.stream, max_bytes=limit)
-    except ValueError:
+    except storage.TooLarge:
         return None, _("“%(name)s” is larger than %(mb)d MB.", name=name, mb=current_app.config["ATTACHMENT_MAX_MB"])
+    except OSError as exc:  # a full disk, a quota, a failing volume: say so, keep nothing
+        log.error("attachment %r not stored: %s", name, exc)
+        return None, _("“%(name)s” could not be saved: the portal's storage is full or failing. "
+                       "Please try again later.", name=name)
     return {"stored_name": stored, "name": name, "type": content_type, "size": size, "sha256": digest}, None
 
 
