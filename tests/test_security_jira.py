@@ -257,7 +257,7 @@ def test_hostile_comments_reach_the_page_inert(client, jira_sim, tracked, tried)
 
 
 @attack(25)
-@given(doc=hostile_adf, status=hostile_text.filter(lambda t: t.strip() and "\x00" not in t),
+@given(doc=hostile_adf, status=hostile_text.filter(str.strip),
        author=hostile_text)
 def test_any_comment_status_or_author_from_jira_renders_inert(client, jira_sim, tracked, tried, doc,
                                                              status, author):
@@ -265,7 +265,7 @@ def test_any_comment_status_or_author_from_jira_renders_inert(client, jira_sim, 
     item, issue = tracked
     jira_sim.state.accounts["agent@example.com"]["displayName"] = author
     jira_sim.add_comment(issue["key"], doc)
-    jira_sim.state.statuses["3"]["name"] = status[:255]
+    jira_sim.state.statuses["3"]["name"] = status
     jira_sim.set_status(issue["key"], "3")
     sync.refresh_issue(issue["id"])
     html = comments_html(client, item)

@@ -16,6 +16,12 @@ def utcnow():
     return datetime.now(timezone.utc)
 
 
+def column_text(value, length):
+    """Text from outside (Jira) as a string column holds it: no NUL, which PostgreSQL refuses,
+    and no longer than the column. None stays None."""
+    return None if value is None else str(value).replace("\x00", "")[:length]
+
+
 def as_id(value):
     """An id typed by someone: a plain decimal number a row could have, else None (never a
     number the database would fail on, nor "²", which Python calls a digit)."""

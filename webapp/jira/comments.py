@@ -22,16 +22,17 @@ def is_public_comment(comment):
 
 
 def author_name(comment):
-    """The author's display name; never the e-mail address."""
-    return ((comment.get("author") or {}).get("displayName")) or "Support"
+    """The author's display name (at most 255 characters, no NUL); never the e-mail address."""
+    name = (comment.get("author") or {}).get("displayName")
+    return str(name).replace("\x00", "")[:255] if name else "Support"
 
 
 def body_html(comment):
     """Safe HTML of the comment body: ADF on Cloud, plain/wiki text on Data Center."""
     value = comment.get("body")
     if isinstance(value, dict):
-        return adf_to_html(value)
-    paragraphs = str(value or "").replace("\r\n", "\n").split("\n\n")
+        return adf_to_html(value).replace("\x00", "")  # NUL: no database column takes it
+    paragraphs = str(value or "").replace("\x00", "").replace("\r\n", "\n").split("\n\n")
     return "".join(f"<p>{escape(p).replace(chr(10), '<br>')}</p>"
                    for p in paragraphs if p.strip())
 

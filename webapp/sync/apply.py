@@ -12,7 +12,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from .. import storage
 from ..extensions import db
 from ..jira import author_name, body_html, is_public_comment
-from ..models import Attachment, JiraComment, StatusChange, utcnow
+from ..models import Attachment, JiraComment, StatusChange, column_text, utcnow
 
 DELETED = "deleted"  # jira_status_category of a request whose issue is gone from Jira
 REMOVED = _l("Removed from Jira")
@@ -68,8 +68,8 @@ def apply_issue(request, issue, comments):
     its whole comment list. Returns True when the user sees something new."""
     fields = issue.get("fields") or {}
     status = fields.get("status") or {}
-    name = status.get("name")
-    category = (status.get("statusCategory") or {}).get("key")
+    name = column_text(status.get("name"), 100)
+    category = column_text((status.get("statusCategory") or {}).get("key"), 32)
     updated = parse_jira_time(fields.get("updated"))
     seen = False
     if issue.get("key") and issue["key"] != request.jira_key:
@@ -154,7 +154,7 @@ def apply_attachments(request, jira_attachments):
         request.attachments.append(Attachment(
             source="jira", jira_attachment_id=attachment_id,
             original_name=storage.clean_filename(item.get("filename")),
-            content_type=(item.get("mimeType") or "application/octet-stream")[:255],
+            content_type=column_text(item.get("mimeType") or "application/octet-stream", 255),
             size=int(item.get("size") or 0),
             created_at=parse_jira_time(item.get("created")) or utcnow()))
         seen = True
