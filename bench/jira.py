@@ -2,6 +2,7 @@
 on every REST call and a burst limit that answers 429, as Jira Cloud's rate limiter does."""
 import threading
 import time
+from collections import Counter
 
 from tests.jirasim import PORTAL_EMAIL, JiraSimulator
 
@@ -37,6 +38,7 @@ class BenchSimulator(JiraSimulator):
         self.latency = latency
         self.bucket = TokenBucket(burst_limit) if burst_limit else None
         self.throttled = 0
+        self.throttled_by = Counter()  # "METHOD /path" of the calls refused with 429
         self.accepted_at = []    # monotonic time of every call let through the limiter
         self.busy = 0.0          # seconds spent answering REST calls, latency included
 
@@ -53,6 +55,7 @@ class BenchSimulator(JiraSimulator):
             if self.bucket is not None and not self.bucket.take():
                 with self.state.lock:
                     self.throttled += 1
+                    self.throttled_by[f"{request.method} {request.path}"] += 1
                 return 429, {"errorMessages": ["Rate limit exceeded."], "errors": {}}, {
                     "Retry-After": "1", "X-RateLimit-Limit": str(int(self.bucket.rate)),
                     "X-RateLimit-Remaining": "0", "RateLimit-Reason": "jira-burst-based"}
@@ -74,6 +77,7 @@ class BenchSimulator(JiraSimulator):
         with self.state.lock:
             self.calls.clear()
             self.throttled = 0
+            self.throttled_by.clear()
             self.accepted_at = []
             self.busy = 0.0
 
