@@ -176,6 +176,9 @@ class JiraTransientError(JiraError):
 class JiraHostNotAllowedError(JiraError):
     """The URL's host is not on the operator's JIRA_ALLOWED_HOSTS: no call was made."""
 
+    def jira_text(self):
+        return ""  # Jira said nothing: it was never asked
+
     def _advice(self, lang):
         host = self.context.get("host", "")
         return {
