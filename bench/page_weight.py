@@ -24,7 +24,9 @@ class Recorder:
         cdp.on("Network.requestWillBeSent", lambda e: self.records.setdefault(
             e["requestId"], {"url": e["request"]["url"], "bytes": 0, "cache": False}))
         cdp.on("Network.requestServedFromCache", lambda e: self._set(e, cache=True))
-        cdp.on("Network.responseReceived", lambda e: self._set(e, status=e["response"]["status"]))
+        cdp.on("Network.responseReceived", lambda e: self._set(
+            e, status=e["response"]["status"], type=e["response"].get("mimeType", ""),
+            encoding={k.lower(): v for k, v in e["response"].get("headers", {}).items()}.get("content-encoding")))
         cdp.on("Network.loadingFinished", lambda e: self._set(e, bytes=int(e["encodedDataLength"])))
         self.cdp = cdp
 
@@ -48,7 +50,10 @@ def summarize(records, base_url):
     host = urlsplit(base_url).netloc
     foreign = [r["url"] for r in records if not r["url"].startswith("data:") and urlsplit(r["url"]).netloc != host]
     on_wire = [r for r in records if not r["url"].startswith("data:")]
+    text = [r for r in on_wire if r.get("status") == 200 and
+            any(t in r.get("type", "") for t in ("html", "css", "javascript"))]
     return {"requests": len(on_wire), "bytes": sum(r["bytes"] for r in on_wire),
+            "text_uncompressed": sum(r["bytes"] for r in text if not r.get("encoding")),
             "from_cache": sum(1 for r in on_wire if r["cache"]),
             "not_modified": sum(1 for r in on_wire if r.get("status") == 304),
             "other_hosts": foreign,
@@ -128,6 +133,15 @@ def markdown(r):
     count = len(r["other_hosts"])
     lines += ["", f"Requests to other hosts: **{count}** (target 0)" +
               (": " + ", ".join(f"`{u}`" for u in r["other_hosts"]) if count else ".")]
+    first = next(iter(r["pages"].values()))
+    cold, warm = first["cold"], first["warm"]
+    if cold.get("text_uncompressed"):
+        lines += ["", f"Not a target, but worth knowing: of the {cold['bytes']:,} bytes of a cold "
+                      f"{next(iter(r['pages']))}, {cold['text_uncompressed']:,} are HTML, CSS and "
+                      "JavaScript sent without compression (gzip, e.g. in a reverse proxy, sends about a "
+                      f"third of that), and a warm page still makes {warm['requests'] - 1} requests for "
+                      f"static files ({warm['not_modified']} answered `304 Not Modified`): versioned "
+                      "static URLs with a long `max-age` would leave a warm page at one request."]
     return "\n".join(lines)
 
 

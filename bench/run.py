@@ -114,7 +114,7 @@ def headline(name, r):
         worst = max(r["rows"], key=lambda row: row["vs_healthz"])
         growth = max(r["rows"], key=lambda row: row["growth"])
         return (f"worst p95 {worst['p95_ms']} ms = {worst['vs_healthz']}× /healthz ({worst['role']}, "
-                f"{worst['query']}); largest growth 1k→100k {growth['growth']}×")
+                f"{worst['query']}); median grows up to {growth['growth']}× from 1k to 100k ({growth['role']}, {growth['query']})")
     if name == "sync":
         return "; ".join(f"{c['changed']:,} changed: {c['calls']} call{'s' if c['calls'] != 1 else ''} "
                          f"(≤ {c['target_calls']}), "
@@ -128,11 +128,19 @@ def headline(name, r):
     return ""
 
 
-def summary_table(results):
+def summary_table(results, memory=None):
     lines = ["| benchmark | target | result | |", "|---|---|---|---|"]
     for name in TITLES:
         r = results.get(name, {"error": "not run"})
         lines.append(f"| {TITLES[name]} | {TARGETS[name]} | {headline(name, r)} | {verdict(r)} |")
+    if memory:
+        peaks = {}
+        for item in memory.values():
+            for role, value in item.items():
+                peaks[role] = max(peaks.get(role, 0), value)
+        shown = [role for role in ("web process", "RQ worker", "RQ work horse (forked per job)") if role in peaks]
+        lines.append("| 6. Memory | none set | peak RSS: " + ", ".join(
+            f"{role} {peaks[role] / 1024 / 1024:.0f} MiB" for role in shown) + " | |")
     return "\n".join(lines)
 
 
@@ -180,7 +188,7 @@ def document(machine, results, memory, seconds, total):
         "",
         "## Summary",
         "",
-        summary_table(results),
+        summary_table(results, memory),
     ]
     modules = {"submit": submit, "list": list_scale, "sync": sync_cost, "delivery": throughput,
                "pages": page_weight}
