@@ -169,8 +169,12 @@ def test_rate_limits_wait_for_retry_after(configure_jira, reporter, drain, jira_
     waiting = reload(request)
     assert waiting.delivery_state == "queued" and waiting.last_error
     assert waiting.next_attempt_at >= utcnow() + timedelta(seconds=0.5)
+    assert waiting.create_started_at is None  # Jira said no: nothing to look for next time
     drain()
     assert reload(request).delivery_state == "sent"
+    # Two creates (one refused), no search: a request never created needs no duplicate check.
+    assert jira_sim.calls["POST /rest/api/3/issue"] == 2
+    assert jira_sim.calls["POST /rest/api/3/search/jql"] == 0
 
 
 def test_permanent_errors_fail_with_a_reason_and_can_be_retried(configure_jira, reporter, drain, jira_sim):

@@ -67,12 +67,13 @@ def assert_delivered_once(jira_sim, request, workers, files=0):
     assert len({a.jira_attachment_id for a in request.attachments}) == files
 
 
-def test_killed_before_the_create_call(configure_jira, reporter, workers, jira_sim):
+def test_killed_before_jira_acted_on_the_create_call(configure_jira, reporter, workers, jira_sim):
     configure_jira()
-    jira_sim.fault("latency", path="/search/jql", seconds=60, times=1)  # holds the duplicate check
+    # The create call is held before Jira acts on it: no issue exists when the worker dies.
+    jira_sim.fault("timeout", path="/rest/api/3/issue", method="POST", seconds=60, times=1)
     request = file_request(reporter, files=1)
     workers.start()
-    assert wait_for(lambda: jira_sim.calls["POST /rest/api/3/search/jql"] >= 1), workers.logs()
+    assert wait_for(lambda: jira_sim.calls["POST /rest/api/3/issue"] >= 1), workers.logs()
     workers.kill()
     jira_sim.clear_faults()
     assert issues_for(jira_sim, request) == []

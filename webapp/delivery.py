@@ -177,17 +177,25 @@ def backoff(attempts, retry_after=None):
 
 
 def _find_or_create_issue(jira, settings, request):
-    found = jira.find_issue_by_reference(settings.project_key, request.reference)
+    found = None
+    if request.create_started_at:
+        # An earlier create may have reached Jira with its answer lost: find it first. Before
+        # the first create nothing can exist, so a fresh request costs no search.
+        found = jira.find_issue_by_reference(settings.project_key, request.reference)
+        waited = (utcnow() - request.create_started_at).total_seconds()
+        lag = current_app.config["SEARCH_LAG_SECONDS"]
+        if found is None and waited < lag:  # search can lag behind a create
+            raise RetryLater(lag - waited)
     if found is None:
-        if request.create_started_at:
-            # An earlier create may have reached Jira with its answer lost; search can lag.
-            waited = (utcnow() - request.create_started_at).total_seconds()
-            lag = current_app.config["SEARCH_LAG_SECONDS"]
-            if waited < lag:
-                raise RetryLater(lag - waited)
         request.create_started_at = utcnow()
         db.session.commit()
-        found = jira.create_issue(issue_fields(jira, settings, request))
+        try:
+            found = jira.create_issue(issue_fields(jira, settings, request))
+        except JiraError as exc:
+            if exc.status and 400 <= exc.status < 500:  # Jira answered no: nothing was created
+                request.create_started_at = None
+                db.session.commit()
+            raise
         log.info("deliver %s: created %s", request.reference, found["key"])
     else:
         log.info("deliver %s: found %s from an earlier attempt", request.reference, found["key"])

@@ -198,6 +198,7 @@ class JiraSimulator(ControlMixin):
 class _Handler(BaseHTTPRequestHandler):
     sim = None
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # else every answer waits ~40 ms for the client's delayed ACK
 
     def log_message(self, format, *args):  # keep test output quiet
         pass
