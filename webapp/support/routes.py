@@ -1,4 +1,5 @@
 """Support requests: the list, the new-request form and the detail page."""
+import time
 from collections import namedtuple
 from urllib.parse import urlencode
 
@@ -20,6 +21,7 @@ from .query import list_page
 from ..sync.files import JiraFileUnavailable, fetch_jira_file
 
 FILTERS = ("key", "q", "status", "label", "category")
+STATUS_CACHE_SECONDS = 60
 TimelineEntry = namedtuple("TimelineEntry", "kind when row")
 
 
@@ -51,13 +53,24 @@ def list_requests():
 
 
 def filter_options():
-    mine = [] if current_user.is_admin else [SupportRequest.reporter_id == current_user.id]
-    statuses = db.session.scalars(select(SupportRequest.jira_status).where(
-        SupportRequest.jira_status.is_not(None), *mine).distinct().order_by(SupportRequest.jira_status)).all()
+    statuses = status_names(current_user)
     labels = db.session.scalars(select(Label.name).where(Label.active, ~Label.applies_to_all)
                                 .order_by(Label.position)).all()
     categories = db.session.scalars(select(Category).where(Category.active).order_by(Category.position)).all()
     return dict(statuses=statuses, labels=labels, categories=categories)
+
+
+def status_names(user):
+    """Statuses to filter by: those of the user's requests; for admins those of every
+    request, remembered for a minute (reading them scans the whole table)."""
+    query = (select(SupportRequest.jira_status).where(SupportRequest.jira_status.is_not(None))
+             .distinct().order_by(SupportRequest.jira_status))
+    if not user.is_admin:
+        return db.session.scalars(query.where(SupportRequest.reporter_id == user.id)).all()
+    cache = current_app.extensions.setdefault("all_statuses", {"at": -STATUS_CACHE_SECONDS, "names": []})
+    if time.monotonic() - cache["at"] >= STATUS_CACHE_SECONDS:
+        cache.update(at=time.monotonic(), names=db.session.scalars(query).all())
+    return cache["names"]
 
 
 # New request ----------------------------------------------------------------------------
