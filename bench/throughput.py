@@ -21,7 +21,8 @@ BASELINE_REQUESTS = 150
 WORKERS = 2
 LATENCY = 0.05
 LIMIT_SHARE = 0.75  # the burst limit, as a share of the calls per second made with no limit
-MIN_CALLS = 2       # a request without attachments: search for its reference label, create
+MIN_CALLS = 1       # a request without attachments: one create (a search only after a create whose
+                    # answer was lost, see webapp/delivery.py)
 # The limited run is stopped when even a portal at exactly 80% of the limit's ceiling would
 # have finished (it has missed the target then), and in any case after MAX_SECONDS, so that
 # `make bench` ends.
@@ -131,7 +132,7 @@ def run(requests=REQUESTS, burst_limit=None, latency=LATENCY, workers=WORKERS):
     result["vs_baseline"] = round(limited["per_second"] / result["baseline"]["per_second"], 3)
     searches = limited["calls_by_endpoint"].get("POST /rest/api/3/search/jql", 0)
     creates = limited["calls_by_endpoint"].get("POST /rest/api/3/issue", 0)
-    result["extra_searches"] = searches - creates
+    result["extra_searches"] = searches  # only after a create whose answer was lost
     result["creates_refused"] = limited["throttled_by"].get("POST /rest/api/3/issue", 0)
     result["met"] = (all(r["failed"] == 0 and r["duplicates"] == 0 and r["unfinished"] == 0 and r["missing"] == 0
                          for r in (limited, result["baseline"]))
@@ -167,7 +168,7 @@ def markdown(r):
         "",
         f"At {r['burst_limit']:g} calls/s and {MIN_CALLS} calls a request the most Jira allows is "
         f"{r['ceiling_per_second']:g} requests/s; the portal delivered **{r['of_ceiling']:.0%}** of that "
-        f"(target ≥ 80%). Searches beyond one per created issue: {r['extra_searches']:,}."
+        f"(target ≥ 80%). Searches for creates whose answer was lost: {r['extra_searches']:,}."
         + (f" Stopped after {r['timeout']} s (when a portal at 80% would have finished) with "
            f"{l['unfinished']:,} requests still queued, none failed." if l["timed_out"] else ""),
         "",
