@@ -1,7 +1,7 @@
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.models import User
+from webapp.models import ApiEndpoint, ApiProduct, Label, User
 
 
 def test_users_create_and_list(runner, app):
@@ -49,3 +49,7 @@ def test_demo_creates_two_accounts_once_and_prints_how_to_log_in(runner, app, mo
     again = runner.invoke(args=["demo"])
     assert again.output.splitlines()[:3] == first.output.splitlines()[:3]
     assert db.session.scalar(select(db.func.count()).select_from(User)) == 2
+    # A catalog to file the first request with, added once.
+    assert db.session.scalars(select(Label.name).order_by(Label.position)).all() == ["Bug", "Question", "Feature-Request"]
+    assert db.session.scalar(select(ApiProduct.name)) == "Payments API"
+    assert db.session.scalar(select(db.func.count()).select_from(ApiEndpoint)) == 2

@@ -165,6 +165,15 @@ def test_the_form_offers_the_admins_lists(client, user, catalog):
     assert "/secret" not in page
 
 
+def test_without_labels_the_form_says_who_can_fix_it(client, user, make_user, auth):
+    page = client.get("/requests/new").get_data(as_text=True)
+    assert "No labels are set up yet" in page and "ask the portal's administrator" in page
+    auth.logout()
+    auth.login(make_user(email="boss@example.com", admin=True).email)
+    page = client.get("/requests/new").get_data(as_text=True)
+    assert 'href="/admin/jira#labels"' in page
+
+
 def test_endpoints_follow_the_chosen_product(client, user, catalog):
     field = client.get(f"/requests/endpoints?product={catalog['product'].id}",
                        headers={"HX-Request": "true"}).get_data(as_text=True)

@@ -79,12 +79,29 @@ def demo_command():
             lines.append(f"  {role:6} {email:28} password: {password}")
         credentials.touch(mode=0o600)
         credentials.write_text("\n".join(lines) + "\n")
+        add_demo_catalog()
     if credentials.exists():
         click.echo("Log in with one of the demo accounts:")
         click.echo(credentials.read_text().rstrip())
         click.echo(f"(kept in {credentials}; change with `flask users password EMAIL`)")
     else:
         click.echo("Log in with an account you created (`flask users list`).")
+
+
+def add_demo_catalog():
+    """A few labels, categories and an API product, so the demo's form can be used at once
+    (only into an empty catalog; the admin edits them like any others)."""
+    from .models import ApiEndpoint, ApiProduct, Category, Label
+    if db.session.scalar(select(func.count()).select_from(Label)):
+        return
+    db.session.add_all([Label(name=name, position=i) for i, name in enumerate(("Bug", "Question", "Feature-Request"))])
+    db.session.add_all([Category(name=name, position=i)
+                        for i, name in enumerate(("Authentication", "Billing", "Rate limits"))])
+    payments = ApiProduct(name="Payments API", position=0)
+    payments.endpoints = [ApiEndpoint(method="POST", path="/v2/payments", position=0),
+                          ApiEndpoint(method="GET", path="/v2/payments/{id}", position=1)]
+    db.session.add(payments)
+    db.session.commit()
 
 
 deliveries = AppGroup("deliveries", help="Requests on their way to Jira.")
