@@ -65,6 +65,7 @@ def test_only_http_urls_without_credentials_on_allowed_hosts_are_saved(client, a
     ("https://acme.atlassian.net.evil.com", "allows only these Jira hosts"),
     ("https://acme.atlassian.net@evil.com", "Leave the user name and token out of the URL"),
     ("https://me:tok@acme.atlassian.net", "Leave the user name and token out of the URL"),
+    ("https://:@acme.atlassian.net", "Leave the user name and token out of the URL"),  # found by hypothesis
     ("javascript:alert(1)", "Enter the address of your Jira site"),
     ("file:///etc/passwd", "Enter the address of your Jira site"),
     ("http://acme.atlassian.net", "Use https://."),

@@ -72,7 +72,7 @@ class JiraSettingsForm(FlaskForm):
             url = normalize_base_url(field.data)
         except ValueError:
             raise ValidationError(_l("Enter the address of your Jira site, like https://your-company.atlassian.net."))
-        if parts.username or parts.password:
+        if "@" in parts.netloc:  # any user info, even an empty "user:@"
             raise ValidationError(_l("Leave the user name and token out of the URL; they have fields of their own."))
         if url.startswith("http://") and not current_app.config["JIRA_ALLOW_HTTP"]:
             raise ValidationError(_l("Use https://. Plain http is allowed only when the operator sets JIRA_ALLOW_HTTP for an intranet Data Center."))
