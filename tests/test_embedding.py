@@ -166,7 +166,7 @@ def _is_compact(response):
     html = response.get_data(as_text=True)
     compact = 'class="embedbar"' in html
     assert compact != ('class="topbar"' in html)
-    assert compact == ('src="/static/embedded.js"' in html)
+    assert compact == ('src="/static/embedded.js?v=' in html)
     return compact
 
 

@@ -1,5 +1,8 @@
 import os
+import re
 import stat
+
+from flask import url_for
 
 from webapp import create_app
 from webapp.config import Config, TestConfig
@@ -95,3 +98,19 @@ def test_htmx_swap_of_an_error_gets_a_fragment(client):
 
 def test_instance_path_is_not_the_repository_during_tests(app):
     assert not app.instance_path.startswith(os.path.dirname(os.path.dirname(__file__)) + "/instance")
+
+
+def test_static_urls_carry_a_content_version_that_may_be_cached_for_good(app, client, tmp_path):
+    page = client.get("/auth/login").get_data(as_text=True)
+    css = re.search(r'href="(/static/portal\.css\?v=[0-9a-f]{12})"', page).group(1)
+    versioned = client.get(css)
+    assert versioned.status_code == 200
+    assert versioned.cache_control.max_age == 365 * 24 * 3600 and versioned.cache_control.immutable
+    assert client.get("/static/embed.js").cache_control.no_cache  # host pages link it unversioned
+
+    app.static_folder = str(tmp_path)
+    (tmp_path / "site.css").write_text("body { color: black; }")
+    with app.test_request_context():
+        first = url_for("static", filename="site.css")
+        (tmp_path / "site.css").write_text("body { color: navy; }")
+        assert url_for("static", filename="site.css") != first  # a changed file, a new URL

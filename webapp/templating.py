@@ -1,4 +1,8 @@
-"""Template helpers shared by every page."""
+"""Template helpers shared by every page, and versioned URLs for the static files."""
+import hashlib
+import os
+
+from flask import request
 from flask_babel import format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -29,7 +33,43 @@ def filesize(size):
             return f"{format_decimal(size, format='#,##0.0')} {unit}"
 
 
+YEAR = 365 * 24 * 3600
+
+
+def static_version(app, filename, known):
+    """A short hash of the file's content, recomputed when the file changes."""
+    path = os.path.join(app.static_folder, filename)
+    try:
+        stamp = os.stat(path).st_mtime_ns
+    except OSError:
+        return None
+    if known.get(filename, (None,))[0] != stamp:
+        with open(path, "rb") as file:
+            known[filename] = (stamp, hashlib.sha256(file.read()).hexdigest()[:12])
+    return known[filename][1]
+
+
 def init_app(app):
+    known_versions = {}
+
+    @app.url_defaults
+    def version_static_urls(endpoint, values):
+        # A changed file gets a new URL, so browsers may keep each version without asking again.
+        if endpoint == "static" and "filename" in values and "v" not in values:
+            version = static_version(app, values["filename"], known_versions)
+            if version:
+                values["v"] = version
+
+    @app.after_request
+    def cache_versioned_static_files(response):
+        # Unversioned URLs (the host pages' /static/embed.js) keep Flask's revalidation.
+        if request.endpoint == "static" and request.args.get("v") and response.status_code in (200, 304):
+            response.cache_control.no_cache = None
+            response.cache_control.public = True
+            response.cache_control.max_age = YEAR
+            response.cache_control.immutable = True
+        return response
+
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["filesizeformat"] = filesize  # Jinja's own knows no locale
     app.jinja_env.filters["number"] = format_decimal
