@@ -139,9 +139,10 @@ def markdown(r):
         lines += ["", f"Not a target, but worth knowing: of the {cold['bytes']:,} bytes of a cold "
                       f"{next(iter(r['pages']))}, {cold['text_uncompressed']:,} are HTML, CSS and "
                       "JavaScript sent without compression (gzip, e.g. in a reverse proxy, sends about a "
-                      f"third of that), and a warm page still makes {warm['requests'] - 1} requests for "
-                      f"static files ({warm['not_modified']} answered `304 Not Modified`): versioned "
-                      "static URLs with a long `max-age` would leave a warm page at one request."]
+                      f"third of that). Warm, {warm['from_cache']} of the page's {warm['requests'] - 1} "
+                      "other requests come from the browser's cache without asking the server (static "
+                      f"URLs carry a content hash and are cached for a year); {warm['not_modified']} were "
+                      "answered `304 Not Modified`."]
     return "\n".join(lines)
 
 
