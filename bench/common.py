@@ -322,26 +322,10 @@ def start_simulator(**options):
 
 
 def configure_jira(sim, **changes):
-    """Point the portal at the simulator, active, with the demo custom fields (as an admin
-    would on Administration → Jira). Call inside an app context."""
-    from tests.jirasim import PORTAL_EMAIL, PORTAL_TOKEN
-    from webapp import crypto
-    from webapp.extensions import db
-    from webapp.models import JiraSettings
-
-    row = JiraSettings.get()
-    values = dict(enabled=True, base_url=sim.url, username=PORTAL_EMAIL, project_key="SUP",
-                  issue_type="Task", issue_type_id="10002", category_field_id="customfield_10050",
-                  product_field_id="customfield_10051", endpoint_field_id="customfield_10052",
-                  field_schemas={fid: sim.state.fields[fid]["schema"]
-                                 for fid in ("customfield_10050", "customfield_10051", "customfield_10052")},
-                  paused_reason=None, **changes)
-    for name, value in values.items():
-        setattr(row, name, value)
-    row.api_token_encrypted = crypto.encrypt(PORTAL_TOKEN)
-    row.api_token_last4 = PORTAL_TOKEN[-4:]
-    db.session.commit()
-    return row
+    """Point the portal at the simulator, active, with the demo custom fields. Call inside an
+    app context."""
+    from tests.jirasim.portal import configure_portal
+    return configure_portal(sim, **changes)
 
 
 def make_user(email, admin=False, name=None):

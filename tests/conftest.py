@@ -225,28 +225,10 @@ def drain(app):
 
 @pytest.fixture
 def configure_jira(app, jira_sim):
-    """Point the integration at the simulator, active, with the demo custom fields."""
-    from tests.jirasim import PORTAL_EMAIL, PORTAL_TOKEN
-    from webapp import crypto
-    from webapp.models import JiraSettings
-
-    def configure(**changes):
-        row = JiraSettings.get()
-        values = dict(enabled=True, base_url=jira_sim.url, username=PORTAL_EMAIL, project_key="SUP",
-                      issue_type="Task", issue_type_id="10002", category_field_id="customfield_10050",
-                      product_field_id="customfield_10051", endpoint_field_id="customfield_10052",
-                      field_schemas={fid: jira_sim.state.fields[fid]["schema"]
-                                     for fid in ("customfield_10050", "customfield_10051", "customfield_10052")},
-                      paused_reason=None)
-        token = changes.pop("token", PORTAL_TOKEN)
-        values.update(changes)
-        for name, value in values.items():
-            setattr(row, name, value)
-        row.api_token_encrypted = crypto.encrypt(token)
-        row.api_token_last4 = token[-4:]
-        db.session.commit()
-        return row
-    return configure
+    """configure(**changes): point the integration at the simulator, active, with the demo
+    custom fields (tests/jirasim/portal.py)."""
+    from tests.jirasim.portal import configure_portal
+    return lambda **changes: configure_portal(jira_sim, **changes)
 
 
 def pytest_sessionfinish(session, exitstatus):
