@@ -119,4 +119,4 @@ def _download(jira, attachment_id, max_bytes):
             log.warning("attachment download: Jira attachment %s: %s", attachment_id, exc)
             raise JiraFileUnavailable(NO_ANSWER) from None
         spool.seek(0)
-        return storage.store_stream(spool, max_bytes=max_bytes)
+        return storage.store_stream(spool)  # already held to max_bytes while downloading
