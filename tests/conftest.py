@@ -130,6 +130,12 @@ def app_factory(request, database_url, _schema):
     for app in made:
         if "scheduler" in app.extensions:
             app.extensions["scheduler"].set()
+        # A delayed retry left by this test must not run later against the next test's rows
+        # (SQLite reuses ids after the wipe) with this test's settings.
+        queue = app.extensions["queue"]
+        if queue.mode == "in-process":
+            queue.discard_pending()
+            queue.join(timeout=5)
     if made:
         on_test_db = [a for a in made if a.config["SQLALCHEMY_DATABASE_URI"] == database_url]
         with (on_test_db or [make()])[0].app_context():

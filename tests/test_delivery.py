@@ -177,6 +177,18 @@ def test_rate_limits_wait_for_retry_after(configure_jira, reporter, drain, jira_
     assert jira_sim.calls["POST /rest/api/3/search/jql"] == 0
 
 
+def test_a_file_missing_from_storage_fails_with_a_reason_not_a_stuck_request(configure_jira, reporter,
+                                                                             drain, jira_sim):
+    configure_jira()
+    request = new_request(reporter, files=[("trace.log", b"log line\n", "text/plain")], accept=False)
+    storage.remove(request.attachments[0].stored_name)
+    delivery.accept(request)
+    drain()
+    failed = reload(request)
+    assert failed.delivery_state == "failed" and failed.locked_until is None
+    assert "missing from the portal's storage" in failed.last_error["en"]
+
+
 def test_permanent_errors_fail_with_a_reason_and_can_be_retried(configure_jira, reporter, drain, jira_sim):
     configure_jira(issue_type="Epic", issue_type_id=None)
     request = new_request(reporter)

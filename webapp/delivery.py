@@ -34,6 +34,14 @@ class RetryLater(Exception):
         self.seconds = seconds
 
 
+MISSING_FILE = {
+    "en": "An attachment's file is missing from the portal's storage (ATTACHMENTS_DIR); "
+          "restore it, or send the request without it.",
+    "tr": "Bir ekin dosyası portalın depolama alanında (ATTACHMENTS_DIR) bulunamadı; "
+          "dosyayı geri yükleyin veya talebi o ek olmadan gönderin.",
+}
+
+
 def messages(exc):
     """An error's explanation in every interface language, for the admin and the user."""
     if isinstance(exc, JiraError):
@@ -100,6 +108,12 @@ def deliver(request_id):
         return
     except SecretUnreadable as exc:
         _pause(settings, request, exc)
+        return
+    except FileNotFoundError:  # no retry brings a file back: fail now, with why
+        request.last_error = MISSING_FILE
+        request.delivery_state, request.locked_until = "failed", None
+        db.session.commit()
+        log.warning("deliver %s: failed: an attachment's file is missing from storage", request.reference)
         return
     request.delivery_state = "sent"
     request.delivered_at = utcnow()

@@ -56,6 +56,11 @@ class InProcessQueue:
                     self._running -= 1
                     self._cond.notify_all()
 
+    def discard_pending(self):
+        """Drop the jobs not started yet (a stopping app's retries must not outlive it)."""
+        with self._cond:
+            self._heap.clear()
+
     def join(self, timeout=10, delayed=False):
         """Wait until every job that is due (with `delayed`, every job) has run."""
         deadline = time.monotonic() + timeout
