@@ -256,15 +256,15 @@ def test_an_upload_that_reached_jira_is_not_sent_twice(configure_jira, reporter,
     request = new_request(reporter, files=[("trace.txt", b"trace", "text/plain"),
                                            ("trace.txt", b"trace", "text/plain")], accept=False)
     created = jira_client.create_issue(jira_client.new_issue_fields("SUP", "Task", "x"))
-    request.jira_issue_id, request.jira_key = created["id"], created["key"]
+    request.jira_issue_id, request.jira_key = created.id, created.key
     first = request.attachments[0]
     # The worker was killed after Jira stored the first file, before we recorded it.
-    jira_client.upload_attachment(created["id"], storage.path_of(first.stored_name), filename="trace.txt")
+    jira_client.upload_attachment(created.id, storage.path_of(first.stored_name), filename="trace.txt")
     first.upload_started_at = utcnow()
     db.session.commit()
     delivery.accept(request)
     drain()
-    issue = jira_sim.state.issues[created["id"]]
+    issue = jira_sim.state.issues[created.id]
     assert len(issue["attachments"]) == 2  # the adopted one and the second, once each
     ids = {a.jira_attachment_id for a in reload(request).attachments}
     assert len(ids) == 2

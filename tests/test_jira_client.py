@@ -10,11 +10,7 @@ from tests.jirasim import PORTAL_EMAIL, PORTAL_PAT, PORTAL_TOKEN
 from webapp.jira import (
     JiraClient,
     adf_to_text,
-    author_name,
-    body_html,
-    body_text,
     check_connection,
-    is_public_comment,
     reference_label,
     shape_field_value,
 )
@@ -57,15 +53,17 @@ def _portal_fields(client, reference="r1", **overrides):
         labels=["api-portal", reference_label(reference)], extra=extra)
 
 
-def test_create_and_read_issue(jira_client):
+def test_create_and_read_issue(jira_client, jira_sim):
     created = jira_client.create_issue(_portal_fields(jira_client))
-    assert created["key"] == "SUP-1" and created["id"].isdigit()
-    issue = jira_client.issue(created["key"], fields=("summary", "status", "labels", "description",
-                                                      "customfield_10050"))
-    assert issue["fields"]["status"]["statusCategory"]["key"] == "new"
-    assert issue["fields"]["customfield_10050"] == {"value": "Payments"}
-    assert "portal-ref-r1" in issue["fields"]["labels"]
-    assert "https://api.example.com/docs" in adf_to_text(issue["fields"]["description"])
+    assert created.key == "SUP-1" and created.id.isdigit()
+    issue = jira_client.issue(created.key, fields=("status", "updated", "attachment"))
+    assert (issue.id, issue.key) == (created.id, created.key)
+    assert (issue.status.name, issue.status.category) == ("To Do", "new")
+    assert issue.updated is not None and issue.attachments == ()
+    stored = jira_sim.state.issues[created.id]["fields"]  # what Jira keeps, as it keeps it
+    assert stored["customfield_10050"] == {"value": "Payments"}
+    assert "portal-ref-r1" in stored["labels"]
+    assert "https://api.example.com/docs" in adf_to_text(stored["description"])
 
 
 def test_find_issue_by_reference_prevents_duplicates(jira_client, jira_sim):
@@ -75,22 +73,23 @@ def test_find_issue_by_reference_prevents_duplicates(jira_client, jira_sim):
         jira_client.create_issue(_portal_fields(jira_client, "r-42"))
     assert failed.value.transient
     found = jira_client.find_issue_by_reference("SUP", "r-42")
-    assert found["key"] == "SUP-1"
+    assert found.key == "SUP-1"
     assert len(jira_sim.state.issues) == 1
 
 
 def test_upload_and_download_attachment(jira_client, jira_sim, tmp_path):
-    key = jira_client.create_issue(_portal_fields(jira_client))["key"]
+    key = jira_client.create_issue(_portal_fields(jira_client)).key
     path = tmp_path / "log.txt"
     path.write_bytes(bytes(range(256)) * 1000 + b"\r\n\r\n")
     uploaded = jira_client.upload_attachment(key, str(path), filename="sunucu günlüğü.txt")
-    assert uploaded[0]["filename"] == "sunucu günlüğü.txt" and uploaded[0]["size"] == 256_004
-    assert uploaded[0]["mimeType"] == "text/plain"
+    assert uploaded[0].filename == "sunucu günlüğü.txt" and uploaded[0].size == 256_004
+    assert uploaded[0].mime_type == "text/plain"
+    assert jira_client.files(key) == uploaded
     out = io.BytesIO()
-    assert jira_client.download_attachment(uploaded[0]["id"], out) == 256_004
+    assert jira_client.download_attachment(uploaded[0].id, out) == 256_004
     assert out.getvalue() == path.read_bytes()
     # Jira's 303 goes to another host: the credentials must not follow it.
-    assert jira_sim.media_requests == [{"path": f"/_media/{uploaded[0]['id']}",
+    assert jira_sim.media_requests == [{"path": f"/_media/{uploaded[0].id}",
                                         "authorization": False}]
 
 
@@ -98,7 +97,7 @@ def test_search_pages_with_next_page_token(jira_client, jira_sim):
     for n in range(7):
         jira_client.create_issue(_portal_fields(jira_client, f"p{n}"))
     issues = list(jira_client.search('project = "SUP" ORDER BY updated ASC', page_size=3))
-    assert [i["key"] for i in issues] == [f"SUP-{n}" for n in range(1, 8)]
+    assert [i.key for i in issues] == [f"SUP-{n}" for n in range(1, 8)]
     assert jira_sim.calls["POST /rest/api/3/search/jql"] == 3
 
 
@@ -108,21 +107,20 @@ def test_search_updated_since(jira_client, jira_sim):
     jira_sim.set_updated("SUP-1", minutes_ago=30)
     jira_sim.set_updated("SUP-2", minutes_ago=3)
     recent = jira_client.search("project = SUP AND updated >= -10m ORDER BY updated ASC")
-    assert [i["key"] for i in recent] == ["SUP-2", "SUP-3"]
+    assert [i.key for i in recent] == ["SUP-2", "SUP-3"]
     by_id = jira_client.search("id in (10001, 10003)")
-    assert sorted(i["key"] for i in by_id) == ["SUP-1", "SUP-3"]
+    assert sorted(i.key for i in by_id) == ["SUP-1", "SUP-3"]
 
 
 def test_status_changes_show_in_search(jira_client, jira_sim):
-    key = jira_client.create_issue(_portal_fields(jira_client))["key"]
+    key = jira_client.create_issue(_portal_fields(jira_client)).key
     jira_sim.set_status(key, "Done")
     (issue,) = jira_client.search(f"key in ({key})")
-    assert issue["fields"]["status"]["statusCategory"]["key"] == "done"
-    assert issue["fields"]["resolution"]["name"] == "Done"
+    assert (issue.status.name, issue.status.category) == ("Done", "done")
 
 
 def test_comments_carry_visibility_and_jsd_public(jira_client, jira_sim):
-    key = jira_client.create_issue(_portal_fields(jira_client))["key"]
+    key = jira_client.create_issue(_portal_fields(jira_client)).key
     jira_sim.add_comment(key, "We are on it.")
     jira_sim.add_comment(key, "Internal note", internal=True)
     jira_sim.add_comment(key, "Admins only", visibility={"type": "role", "value": "Administrators"})
@@ -130,19 +128,18 @@ def test_comments_carry_visibility_and_jsd_public(jira_client, jira_sim):
         jira_sim.add_comment(key, f"more {n}")
     comments = list(jira_client.comments(key, page_size=2))
     assert len(comments) == 6
-    public = [c for c in comments if is_public_comment(c)]
-    assert [adf_to_text(c["body"]) for c in public] == ["We are on it.", "more 0", "more 1", "more 2"]
-    assert author_name(public[0]) == "Mia Agent"
-    assert body_html(public[0]) == "<p>We are on it.</p>"
-    assert comments[1]["jsdPublic"] is False
-    assert comments[2]["visibility"]["value"] == "Administrators"
-    assert "emailAddress" not in comments[0]["author"]
+    public = [c for c in comments if c.public]
+    assert [c.body_html for c in public] == [
+        "<p>We are on it.</p>", "<p>more 0</p>", "<p>more 1</p>", "<p>more 2</p>"]
+    assert public[0].author == "Mia Agent" and public[0].created is not None
+    # The internal note (jsdPublic false) and the role-restricted one keep nothing to show.
+    assert [(c.public, c.author, c.body_html) for c in comments[1:3]] == [(False, "", "")] * 2
 
 
 def test_moved_issue_keeps_id(jira_client, jira_sim):
     created = jira_client.create_issue(_portal_fields(jira_client))
-    new_key = jira_sim.move_issue(created["key"], "HELP")
-    assert jira_client.issue(created["id"])["key"] == new_key
+    new_key = jira_sim.move_issue(created.key, "HELP")
+    assert jira_client.issue(created.id).key == new_key
 
 
 def test_data_center_uses_bearer_v2_and_wiki(jira_sim):
@@ -154,15 +151,14 @@ def test_data_center_uses_bearer_v2_and_wiki(jira_sim):
                                      labels=["dc"], extra={"customfield_10053": shape_field_value(
                                          meta["customfield_10053"], "notes", "datacenter")})
     created = client.create_issue(fields)
-    assert created["self"].startswith(jira_sim.url + "/rest/api/2/")
-    issue = client.issue(created["key"], fields=("description", "customfield_10053"))
-    assert issue["fields"]["description"] == "Line \\*one\\*\nline two"
-    assert [i["key"] for i in client.search("project = SUP")] == [created["key"]]
+    assert jira_sim.calls["POST /rest/api/2/issue"] == 1
+    assert client.issue(created.key).key == created.key
+    assert jira_sim.state.issues[created.id]["fields"]["description"] == "Line \\*one\\*\nline two"
+    assert [i.key for i in client.search("project = SUP")] == [created.key]
     assert jira_sim.calls["POST /rest/api/2/search"] == 1
-    jira_sim.add_comment(created["key"], "Thanks,\nwe <b>fixed</b> it.")
-    (comment,) = client.comments(created["key"])
-    assert body_html(comment) == "<p>Thanks,<br>we &lt;b&gt;fixed&lt;/b&gt; it.</p>"
-    assert body_text(comment) == "Thanks,\nwe <b>fixed</b> it."
+    jira_sim.add_comment(created.key, "Thanks,\nwe <b>fixed</b> it.")
+    (comment,) = client.comments(created.key)
+    assert comment.body_html == "<p>Thanks,<br>we &lt;b&gt;fixed&lt;/b&gt; it.</p>"
 
 
 def test_check_connection_reports_each_step(jira_client):

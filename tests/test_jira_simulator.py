@@ -120,7 +120,7 @@ def test_jql_subset(jira_client, jira_sim):
         call(jira_sim, "POST", "/rest/api/3/issue", json=body)
     jira_sim.set_updated("SUP-1", minutes_ago=60 * 24 * 3)
     since = (datetime.now(timezone.utc) - timedelta(days=1)).strftime("%Y-%m-%d %H:%M")
-    keys = lambda jql: [i["key"] for i in jira_client.search(jql)]
+    keys = lambda jql: [i.key for i in jira_client.search(jql)]
     assert keys(f'project = SUP AND updated >= "{since}" ORDER BY updated DESC') == \
         ["SUP-4", "SUP-3", "SUP-2"]
     assert keys('labels = "portal-ref-2" AND project = SUP') == ["SUP-3"]

@@ -35,7 +35,7 @@ ACCESS = {
     "main.readyz": PUBLIC, "auth.login": PUBLIC, "auth.logout": ANYONE_POST, "metrics": TOKEN,
     "support.list_requests": USER, "support.endpoint_options": USER, "support.new_request": USER,
     "support.detail": OWNER, "support.comments": OWNER, "support.delivery_state": OWNER,
-    "support.download": OWNER, "hooks.jira_webhook": SIGNED,
+    "support.download": OWNER, "support.attachments": OWNER, "hooks.jira_webhook": SIGNED,
 }
 ADMIN_BLUEPRINT = "admin."  # every admin.* route is ADMIN, by the blueprint's before_request
 

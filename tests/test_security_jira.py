@@ -228,7 +228,7 @@ def tracked(configure_jira, jira_client, make_user, client, auth):
     auth.login(reporter.email)
     issue = jira_client.create_issue(jira_client.new_issue_fields("SUP", "10002", "Cannot log in"))
     item = SupportRequest(reporter_id=reporter.id, label="Bug", summary="Cannot log in", description="d",
-                          delivery_state="sent", jira_issue_id=issue["id"], jira_key=issue["key"])
+                          delivery_state="sent", jira_issue_id=issue.id, jira_key=issue.key)
     db.session.add(item)
     db.session.commit()
     return item, issue
@@ -244,10 +244,10 @@ def test_hostile_comments_reach_the_page_inert(client, jira_sim, tracked, tried)
     item, issue = tracked
     for name, doc in NAMED_DOCUMENTS.items():
         tried("2 hostile Jira")
-        jira_sim.add_comment(issue["key"], doc)
+        jira_sim.add_comment(issue.key, doc)
     jira_sim.state.accounts["agent@example.com"]["displayName"] = '<img src=x onerror=alert(1)>'
     started = time.monotonic()
-    sync.refresh_issue(issue["id"])
+    sync.refresh_issue(issue.id)
     assert time.monotonic() - started < 10
     assert db.session.query(JiraComment).count() == len(NAMED_DOCUMENTS)
     html = comments_html(client, item)
@@ -264,10 +264,10 @@ def test_any_comment_status_or_author_from_jira_renders_inert(client, jira_sim, 
     tried("2 hostile Jira")
     item, issue = tracked
     jira_sim.state.accounts["agent@example.com"]["displayName"] = author
-    jira_sim.add_comment(issue["key"], doc)
+    jira_sim.add_comment(issue.key, doc)
     jira_sim.state.statuses["3"]["name"] = status
-    jira_sim.set_status(issue["key"], "3")
-    sync.refresh_issue(issue["id"])
+    jira_sim.set_status(issue.key, "3")
+    sync.refresh_issue(issue.id)
     html = comments_html(client, item)
     body = html.split('class="comment-body">')
     for part in body[1:]:

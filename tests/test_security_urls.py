@@ -129,7 +129,7 @@ def test_no_call_leaves_for_a_host_off_the_list(app, jira_sim, pinned_elsewhere,
 
 def test_a_redirect_off_the_list_is_not_followed(jira_sim, jira_client, tried):
     tried("6 Jira URL", 2)
-    key = jira_client.create_issue(jira_client.new_issue_fields("SUP", "10002", "s"))["key"]
+    key = jira_client.create_issue(jira_client.new_issue_fields("SUP", "10002", "s")).key
     attachment_id = jira_sim.attach(key, "agent.log", b"from the agent")
     own_host = f"127.0.0.1:{jira_sim.port}"  # the media host is "localhost": another name
     pinned = JiraClient(jira_sim.url, PORTAL_EMAIL, PORTAL_TOKEN, timeout=(2, 2), allowed_hosts=[own_host])

@@ -13,8 +13,10 @@ from tests.jirasim import PORTAL_EMAIL
 from tests.test_jobs import ROOT, wait_for, worker_env
 from webapp import sync
 from webapp.extensions import db
+from webapp.jira import Comment, Issue
 from webapp.models import AppState, JiraComment, JiraSettings, StatusChange, SupportRequest, utcnow
 from webapp.periodic import LocalClaims, start_scheduler
+from webapp.sync.apply import shown_status
 from webapp.sync.state import CURSOR, read_cursor, take_lease, write_cursor
 
 
@@ -44,7 +46,7 @@ def track(jira_client, reporter):
         issue = jira_client.create_issue(jira_client.new_issue_fields("SUP", "10002", summary))
         request = SupportRequest(reporter_id=reporter.id, label="Bug", summary=summary,
                                  description="...", delivery_state="sent",
-                                 jira_issue_id=issue["id"], jira_key=issue["key"],
+                                 jira_issue_id=issue.id, jira_key=issue.key,
                                  jira_status="To Do", jira_status_category="new")
         db.session.add(request)
         db.session.commit()
@@ -73,14 +75,14 @@ def test_a_status_change_appears_after_one_sync(jira_on, track):
     request, issue = track()
     synced_once()
     before = fresh(request).updated_at
-    jira_on.set_status(issue["key"], "In Progress")
+    jira_on.set_status(issue.key, "In Progress")
     summary = sync.sync_changed()
     request = fresh(request)
     assert (request.jira_status, request.jira_status_category) == ("In Progress", "indeterminate")
     assert request.jira_updated_at and request.last_synced_at and request.updated_at > before
     change = db.session.scalar(select(StatusChange))
     assert (change.kind, change.from_status, change.to_status) == ("status", "To Do", "In Progress")
-    assert summary.changed == [f"{request.reference} {issue['key']}: In Progress"]
+    assert summary.changed == [f"{request.reference} {issue.key}: In Progress"]
 
 
 def test_an_unchanged_issue_keeps_updated_at_and_adds_no_history(jira_on, track):
@@ -96,7 +98,7 @@ def test_an_unchanged_issue_keeps_updated_at_and_adds_no_history(jira_on, track)
 
 def test_the_first_sync_is_a_full_reconcile_and_sets_the_cursor(jira_on, track):
     request, issue = track()
-    jira_on.set_status(issue["key"], "Done")
+    jira_on.set_status(issue.key, "Done")
     assert read_cursor() is None
     summary = sync.sync_changed()
     assert summary.full and read_cursor() is not None
@@ -111,10 +113,10 @@ def test_the_window_overlaps_the_last_sync_start(jira_on, track):
     old, old_issue = track("old")
     write_cursor(utcnow() - timedelta(minutes=1))
     db.session.commit()
-    jira_on.set_status(caught_issue["key"], "In Progress")
-    jira_on.set_updated(caught_issue["key"], minutes_ago=2)
-    jira_on.set_status(old_issue["key"], "In Progress")
-    jira_on.set_updated(old_issue["key"], minutes_ago=30)
+    jira_on.set_status(caught_issue.key, "In Progress")
+    jira_on.set_updated(caught_issue.key, minutes_ago=2)
+    jira_on.set_status(old_issue.key, "In Progress")
+    jira_on.set_updated(old_issue.key, minutes_ago=30)
     started = utcnow()
     sync.sync_changed()
     assert fresh(caught).jira_status == "In Progress"
@@ -155,7 +157,7 @@ def test_a_cycle_costs_one_call_per_page_of_changed_issues(jira_on, track, monke
     requests = [track(f"r{n}") for n in range(5)]
     synced_once()
     for _, issue in requests:
-        jira_on.set_status(issue["key"], "Done")
+        jira_on.set_status(issue.key, "Done")
     jira_on.calls.clear()
     monkeypatch.setattr(sync, "BATCH", 2)
     sync.sync_changed()
@@ -193,7 +195,7 @@ def test_a_jira_outage_keeps_the_cursor_so_the_next_window_covers_it(jira_on, tr
     request, issue = track()
     synced_once()
     cursor = read_cursor()
-    jira_on.set_status(issue["key"], "Done")
+    jira_on.set_status(issue.key, "Done")
     jira_on.go_down()
     assert sync.sync_changed() is None
     assert read_cursor() == cursor
@@ -219,9 +221,9 @@ def test_overlapping_runs_do_not_both_sync(jira_on, track):
 def test_only_public_comments_are_shown(jira_on, track):
     request, issue = track()
     synced_once()
-    public_id = jira_on.add_comment(issue["key"], "We are **on** it.\n\nhttps://status.example")
-    jira_on.add_comment(issue["key"], "internal note", internal=True)
-    jira_on.add_comment(issue["key"], "admins only", visibility={"type": "role", "value": "Administrators"})
+    public_id = jira_on.add_comment(issue.key, "We are **on** it.\n\nhttps://status.example")
+    jira_on.add_comment(issue.key, "internal note", internal=True)
+    jira_on.add_comment(issue.key, "admins only", visibility={"type": "role", "value": "Administrators"})
     sync.sync_changed()
     comments = db.session.scalars(select(JiraComment).order_by(JiraComment.id)).all()
     assert len(comments) == 3
@@ -237,13 +239,13 @@ def test_only_public_comments_are_shown(jira_on, track):
 def test_removed_or_restricted_comments_are_hidden(jira_on, track):
     request, issue = track()
     synced_once()
-    first = jira_on.add_comment(issue["key"], "first")
-    second = jira_on.add_comment(issue["key"], "second")
+    first = jira_on.add_comment(issue.key, "first")
+    second = jira_on.add_comment(issue.key, "second")
     sync.sync_changed()
     assert all(c.public for c in fresh(request).comments)
     before = fresh(request).updated_at
     with jira_on.state.lock:
-        data = jira_on.state.issues[issue["id"]]
+        data = jira_on.state.issues[issue.id]
         data["comments"] = [c for c in data["comments"] if c["id"] != first]
         data["comments"][0]["visibility"] = {"type": "role", "value": "Administrators"}
         data["updated"] = utcnow()
@@ -270,12 +272,13 @@ def test_long_comment_lists_are_read_in_full(app, reporter):
 
         def comments(self, issue_id):
             self.fetched.append(issue_id)
-            return [comment(n) for n in range(25)]
+            return [Comment.from_json(comment(n)) for n in range(25)]
 
-    issue = {"id": "500", "key": "SUP-500", "fields": {
+    issue = Issue.from_json({"id": "500", "key": "SUP-500", "fields": {
         "status": {"name": "To Do", "statusCategory": {"key": "new"}},
         "updated": "2026-11-01T10:00:00.000+0000",
-        "comment": {"comments": [comment(n) for n in range(20)], "total": 25}}}
+        "comment": {"comments": [comment(n) for n in range(20)], "total": 25}}})
+    assert not issue.comments_complete
     sync._apply_page(Jira(), [issue], sync.Summary(), None)
     assert Jira.fetched == ["500"]
     assert len(fresh(request).comments) == 25
@@ -287,8 +290,8 @@ def test_reconcile_marks_deleted_issues_and_follows_moved_ones(jira_on, track):
     kept, kept_issue = track("kept")
     gone, gone_issue = track("gone")
     moved, moved_issue = track("moved")
-    jira_on.delete_issue(gone_issue["key"])
-    new_key = jira_on.move_issue(moved_issue["key"], "HELP")
+    jira_on.delete_issue(gone_issue.key)
+    new_key = jira_on.move_issue(moved_issue.key, "HELP")
     jira_on.calls.clear()
     summary = sync.reconcile()
     assert summary.full and summary.checked == 3
@@ -302,7 +305,7 @@ def test_reconcile_marks_deleted_issues_and_follows_moved_ones(jira_on, track):
     history = {(c.request_id, c.kind, c.from_status, c.to_status)
                for c in db.session.scalars(select(StatusChange))}
     assert (gone.id, "deleted", "To Do", "deleted") in history
-    assert (moved.id, "moved", moved_issue["key"], new_key) in history
+    assert (moved.id, "moved", moved_issue.key, new_key) in history
     assert read_cursor() is not None
     jira_on.calls.clear()
     sync.reconcile()  # a second run adds no history, and leaves the deleted issue alone
@@ -315,18 +318,18 @@ def test_an_issue_that_comes_back_is_no_longer_shown_as_removed(jira_on, track):
     synced_once()
     request.jira_status_category = "deleted"  # e.g. the account had lost access for a while
     db.session.commit()
-    jira_on.set_status(issue["key"], "In Progress")
+    jira_on.set_status(issue.key, "In Progress")
     sync.sync_changed()
     assert fresh(request).jira_status_category == "indeterminate"
 
 
 def test_reconcile_hides_a_comment_restricted_without_a_newer_updated_time(jira_on, track):
     request, issue = track()
-    jira_on.add_comment(issue["key"], "Oops, meant for the team")
+    jira_on.add_comment(issue.key, "Oops, meant for the team")
     sync.reconcile()
     assert fresh(request).comments[0].public
     with jira_on.state.lock:
-        jira_on.state.issues[issue["id"]]["comments"][0]["visibility"] = {
+        jira_on.state.issues[issue.id]["comments"][0]["visibility"] = {
             "type": "group", "value": "support-team", "identifier": "7d1f"}
     sync.reconcile()
     assert not fresh(request).comments[0].public
@@ -336,8 +339,8 @@ def test_reconcile_asks_issue_by_issue_when_jira_refuses_the_batch(jira_on, trac
     """Jira answers 400 for the whole `id in (...)` when one id no longer exists."""
     request, issue = track()
     gone, gone_issue = track("gone")
-    jira_on.set_status(issue["key"], "Done")
-    jira_on.delete_issue(gone_issue["key"])
+    jira_on.set_status(issue.key, "Done")
+    jira_on.delete_issue(gone_issue.key)
     jira_on.fault("error", path="/search/jql", status=400, times=1)
     jira_on.calls.clear()
     sync.reconcile()
@@ -359,15 +362,15 @@ def test_reconcile_searches_a_batch_of_ids_at_a_time(jira_on, track, monkeypatch
 
 def test_refresh_issue_reads_one_issue_and_its_comments(jira_on, track):
     request, issue = track()
-    jira_on.set_status(issue["key"], "In Progress")
-    jira_on.add_comment(issue["key"], "Looking")
+    jira_on.set_status(issue.key, "In Progress")
+    jira_on.add_comment(issue.key, "Looking")
     jira_on.calls.clear()
-    sync.refresh_issue(issue["id"])
+    sync.refresh_issue(issue.id)
     request = fresh(request)
     assert request.jira_status == "In Progress" and len(request.comments) == 1
     assert calls(jira_on) == 1  # GET issue with status, updated and comment
-    jira_on.delete_issue(issue["key"])
-    sync.refresh_issue(issue["id"])
+    jira_on.delete_issue(issue.key)
+    sync.refresh_issue(issue.id)
     assert fresh(request).jira_status_category == "deleted"
 
 
@@ -383,11 +386,11 @@ def test_a_busy_refresh_comes_back_later(jira_on, track, monkeypatch):
     later = []
     monkeypatch.setattr(sync, "enqueue", lambda func, *args, delay=0: later.append((func, args, delay)))
     lease = take_lease(60)
-    assert sync.refresh_issue(issue["id"]) is None
+    assert sync.refresh_issue(issue.id) is None
     lease.release()
-    assert later == [(sync.refresh_issue, (issue["id"],), sync.BUSY_RETRY_SECONDS)]
+    assert later == [(sync.refresh_issue, (issue.id,), sync.BUSY_RETRY_SECONDS)]
     jira_on.go_down()  # a failure is not "busy": the periodic sync catches up instead
-    assert sync.refresh_issue(issue["id"]) is None
+    assert sync.refresh_issue(issue.id) is None
     assert len(later) == 1
 
 
@@ -399,25 +402,25 @@ def test_flask_jira_sync_prints_what_changed(app, jira_on, track):
     result = runner.invoke(args=["jira", "sync", "--full"])
     assert result.exit_code == 0, result.output
     assert "Full reconcile: 1 tracked issue(s) checked" in result.output
-    jira_on.set_status(issue["key"], "Waiting for customer")
+    jira_on.set_status(issue.key, "Waiting for customer")
     result = runner.invoke(args=["jira", "sync"])
     assert result.exit_code == 0, result.output
     assert "Sync: 1 tracked issue(s) checked, 1 changed." in result.output
-    assert f"{request.reference} {issue['key']}: Waiting for customer" in result.output
-    jira_on.delete_issue(issue["key"])
+    assert f"{request.reference} {issue.key}: Waiting for customer" in result.output
+    jira_on.delete_issue(issue.key)
     result = runner.invoke(args=["jira", "sync", "--full"])
-    assert f"{request.reference} {issue['key']}: removed from Jira" in result.output
+    assert f"{request.reference} {issue.key}: removed from Jira" in result.output
 
 
 def test_a_deleted_issue_is_shown_as_removed_in_every_language(app, track, jira_on):
     request, issue = track()
-    jira_on.delete_issue(issue["key"])
+    jira_on.delete_issue(issue.key)
     sync.reconcile()
     for language, text in (("en", "Removed from Jira"), ("tr", "Jira'dan kaldırıldı")):
         with app.test_request_context(), force_locale(language):
-            assert str(sync.shown_status(fresh(request))) == text
+            assert str(shown_status(fresh(request))) == text
     request.jira_status_category = "done"
-    assert sync.shown_status(request) == "To Do"
+    assert shown_status(request) == "To Do"
 
 
 def test_flask_jira_sync_says_when_nothing_ran(app):
@@ -432,7 +435,7 @@ def test_the_scheduler_brings_a_change_within_one_sync_interval(app_factory, jir
     try:
         assert wait_for(lambda: read_cursor() is not None, timeout=5)  # the first, full run
         changed = time.monotonic()
-        jira_on.set_status(issue["key"], "Done")
+        jira_on.set_status(issue.key, "Done")
         assert wait_for(lambda: fresh(request).jira_status == "Done", timeout=5)
         assert time.monotonic() - changed < 1 + 1  # the interval, plus the run itself
     finally:
@@ -445,10 +448,10 @@ def test_the_sync_runs_on_an_rq_worker(app_factory, redis_url, configure_jira, j
     with rq_app.app_context():
         configure_jira()
         issue = jira_client.create_issue(jira_client.new_issue_fields("SUP", "10002", "rq"))
-        jira_sim.set_status(issue["key"], "Done")
+        jira_sim.set_status(issue.key, "Done")
         request = SupportRequest(reporter_id=reporter.id, label="Bug", summary="rq",
                                  description="...", delivery_state="sent",
-                                 jira_issue_id=issue["id"], jira_key=issue["key"])
+                                 jira_issue_id=issue.id, jira_key=issue.key)
         db.session.add(request)
         db.session.commit()
         queue = rq_app.extensions["queue"]

@@ -1,4 +1,5 @@
-"""Files the support team attaches in Jira: copied by the sync, fetched on first download."""
+"""Files the support team attaches in Jira: copied by the sync, fetched by the worker, served
+from storage (the web process never calls Jira)."""
 import hashlib
 import io
 import unicodedata
@@ -14,8 +15,8 @@ from webapp import storage, sync
 from webapp.extensions import db
 from webapp.models import Attachment, utcnow
 from webapp.storage import clean_filename
-from webapp.sync import files
-from webapp.sync.files import JiraFileUnavailable, fetch_jira_file
+from webapp.sync import jira_files
+from webapp.sync.jira_files import fetch_jira_file
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40  # every byte value, CRLF included
 
@@ -33,7 +34,7 @@ def agent_file(jira_on, track):
     attached the file in Jira and a sync brought its row."""
     def make(name="shot.png", data=PNG, mime_type="image/png"):
         request, issue = track()
-        attachment_id = jira_on.attach(issue["key"], name, data, mime_type=mime_type)
+        attachment_id = jira_on.attach(issue.key, name, data, mime_type=mime_type)
         synced_once()
         sync.sync_changed()
         [row] = attachments(request)
@@ -64,23 +65,33 @@ def portal_file(request, name, data, **columns):
     return row
 
 
-def unavailable_message(attachment):
-    with pytest.raises(JiraFileUnavailable) as caught:
-        fetch_jira_file(attachment)
+@pytest.fixture
+def no_auto_fetch(monkeypatch):
+    """The sync enqueues no fetch job: the test runs `fetch_jira_file` itself."""
+    monkeypatch.setattr(jira_files, "enqueue_missing", lambda: 0)
+
+
+def why_not(row):
     with force_locale("en"):
-        return str(caught.value.message)
+        return str(jira_files.why_not_stored(db.session.get(Attachment, row.id)))
+
+
+def stored_bytes(row):
+    db.session.expire_all()
+    row = db.session.get(Attachment, row.id)
+    return storage.path_of(row.stored_name).read_bytes() if row.stored_name else None
 
 
 # The sync -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("run", ["sync_changed", "reconcile", "refresh_issue"])
-def test_an_agents_file_appears_after_a_sync(jira_on, track, run):
+def test_an_agents_file_appears_after_a_sync(jira_on, track, run, no_auto_fetch):
     request, issue = track()
     synced_once()
     before = fresh(request).updated_at
-    attachment_id = jira_on.attach(issue["key"], "report.pdf", b"%PDF-1.4 hello", mime_type="application/pdf")
+    attachment_id = jira_on.attach(issue.key, "report.pdf", b"%PDF-1.4 hello", mime_type="application/pdf")
     if run == "refresh_issue":  # what the webhook enqueues
-        sync.refresh_issue(issue["id"])
+        sync.refresh_issue(issue.id)
     else:
         getattr(sync, run)()
     [row] = attachments(request)
@@ -103,8 +114,8 @@ def upload_from_portal(jira_client, issue, tmp_path, name="log.txt", data=b"port
     """What delivery sends for a portal file; returns Jira's attachment id."""
     source = tmp_path / name
     source.write_bytes(data)
-    [uploaded] = jira_client.upload_attachment(issue["id"], source, filename=name)
-    return str(uploaded["id"])
+    [uploaded] = jira_client.upload_attachment(issue.id, source, filename=name)
+    return uploaded.id
 
 
 def test_a_portal_file_uploaded_to_jira_is_not_copied(jira_on, track, jira_client, tmp_path):
@@ -136,14 +147,17 @@ def test_a_portal_upload_in_flight_is_left_to_delivery(jira_on, track, jira_clie
     assert [a.id for a in attachments(request)] == [mine.id]
 
 
-def test_a_file_deleted_in_jira_disappears_with_its_cached_copy(jira_on, track):
+def test_a_file_deleted_in_jira_disappears_with_its_cached_copy(jira_on, track, drain):
     request, issue = track()
     mine = portal_file(request, "mine.txt", b"mine", jira_attachment_id="99999", uploaded_at=utcnow())
-    gone = jira_on.attach(issue["key"], "gone.png", PNG, mime_type="image/png")
-    kept = jira_on.attach(issue["key"], "kept.png", PNG, mime_type="image/png")
+    gone = jira_on.attach(issue.key, "gone.png", PNG, mime_type="image/png")
+    kept = jira_on.attach(issue.key, "kept.png", PNG, mime_type="image/png")
     synced_once()
     sync.sync_changed()
-    cached = fetch_jira_file(next(a for a in attachments(request) if a.jira_attachment_id == gone))
+    drain()  # the worker fetched both
+    row = next(a for a in attachments(request) if a.jira_attachment_id == gone)
+    cached = storage.path_of(row.stored_name)
+    assert cached.read_bytes() == PNG
     before = fresh(request).updated_at
     delete_in_jira(jira_on, gone)
     sync.sync_changed()
@@ -163,104 +177,118 @@ def test_clean_filename(name, shown):
     assert clean_filename(name) == shown
 
 
-def test_a_turkish_file_name_survives_sync_and_download(agent_file):
+def test_a_turkish_file_name_survives_sync_and_fetch(agent_file, drain):
     _, row, _ = agent_file("Ekran görüntüsü ş.png")
     assert row.original_name == "Ekran görüntüsü ş.png"
-    assert fetch_jira_file(row).read_bytes() == PNG
+    drain()
+    assert stored_bytes(row) == PNG
 
 
-# Fetching the file ---------------------------------------------------------------------------
+# Fetching the file: a worker's job -----------------------------------------------------------
 
-def test_fetch_downloads_the_exact_bytes_once(jira_on, agent_file):
-    request, row, _ = agent_file()
-    path = fetch_jira_file(row)
-    assert path.read_bytes() == PNG
+def test_the_worker_fetches_the_exact_bytes_once(jira_on, agent_file, drain):
+    request, row, _ = agent_file()  # the sync enqueued the fetch
+    drain()
     [row] = attachments(request)
-    assert row.stored_name == path.name and row.sha256 == hashlib.sha256(PNG).hexdigest()
+    assert stored_bytes(row) == PNG and row.sha256 == hashlib.sha256(PNG).hexdigest()
     # Through the media host's redirect, which never gets the credentials.
     assert [r["authorization"] for r in jira_on.media_requests] == [False]
-    before = calls(jira_on)
-    assert fetch_jira_file(row) == path
-    assert calls(jira_on) == before and len(jira_on.media_requests) == 1
+    sync.reconcile()
+    drain()
+    fetch_jira_file(row.id)
+    assert len(jira_on.media_requests) == 1 and jira_files.enqueue_missing() == 0
 
 
-def test_a_missing_cached_copy_is_fetched_again(agent_file):
-    request, row, _ = agent_file()
-    fetch_jira_file(row).unlink()
-    path = fetch_jira_file(row)
-    assert path.read_bytes() == PNG and attachments(request)[0].stored_name == path.name
-
-
-def test_two_fetches_at_once_keep_one_file(jira_on, agent_file, monkeypatch):
-    """The second download to finish finds the row already stored: its copy is removed."""
+def test_a_second_job_for_a_file_being_fetched_does_nothing(jira_on, agent_file, no_auto_fetch,
+                                                            monkeypatch):
     _, row, _ = agent_file()
-    download = files._download
+    download = jira_files._download
 
-    def racing_download(*args):
-        # While this download runs, another one starts and finishes first.
-        monkeypatch.setattr(files, "_download", download)
-        racing.append(fetch_jira_file(db.session.get(Attachment, row.id)))
+    def slow_download(*args):
+        fetch_jira_file(row.id)  # another worker wakes for the same file meanwhile
         return download(*args)
 
-    racing = []
-    monkeypatch.setattr(files, "_download", racing_download)
-    path = fetch_jira_file(row)
-    assert path == racing[0] and path.read_bytes() == PNG
-    assert len(jira_on.media_requests) == 2
-    assert [p.name for p in path.parent.iterdir()] == [path.name]
+    monkeypatch.setattr(jira_files, "_download", slow_download)
+    fetch_jira_file(row.id)
+    assert stored_bytes(row) == PNG and len(jira_on.media_requests) == 1
+    assert len(list(storage.attachments_dir().iterdir())) == 1
 
 
-def test_a_file_removed_from_jira_says_so(jira_on, agent_file):
+def test_a_file_removed_from_jira_is_not_tried_again(jira_on, agent_file, no_auto_fetch):
     request, row, attachment_id = agent_file()
     delete_in_jira(jira_on, attachment_id)
-    assert unavailable_message(row) == "This file was removed from Jira."
-    assert attachments(request)[0].stored_name is None
+    fetch_jira_file(row.id)
+    assert why_not(row) == "This file was removed from Jira."
+    assert attachments(request)[0].stored_name is None and jira_files.enqueue_missing() == 0
 
 
 @pytest.mark.parametrize("fault", [{"kind": "error", "status": 503}, {"kind": "drop"}])
-def test_jira_failing_says_try_again_and_keeps_nothing(jira_on, agent_file, fault, caplog):
+def test_jira_failing_keeps_nothing_and_the_next_sync_tries_again(jira_on, agent_file, no_auto_fetch,
+                                                                  fault, caplog, monkeypatch, drain):
     _, row, _ = agent_file()
     jira_on.fault(path="/attachment/content", **fault)
-    assert unavailable_message(row) == "Jira did not answer; try again in a minute."
+    fetch_jira_file(row.id)
     assert list(storage.attachments_dir().iterdir()) == []
-    assert "attachment download" in caplog.text and PORTAL_TOKEN not in caplog.text
+    assert why_not(row) == "Being fetched from Jira…"
+    assert "jira file" in caplog.text and PORTAL_TOKEN not in caplog.text
+    jira_on.faults.clear()
+    monkeypatch.undo()  # the sync enqueues again
+    sync.reconcile()
+    drain()
+    assert stored_bytes(row) == PNG
 
 
-def test_a_passive_integration_fetches_nothing(jira_on, agent_file, configure_jira):
+def test_a_refused_token_pauses_the_fetch(jira_on, agent_file, no_auto_fetch):
+    from webapp.models import JiraSettings
+    _, row, _ = agent_file()
+    jira_on.fault(path="/attachment/content", kind="error", status=401)
+    fetch_jira_file(row.id)
+    assert JiraSettings.get().paused_reason and stored_bytes(row) is None
+    assert why_not(row) == "The support team's file can't be fetched right now: the Jira connection is off."
+
+
+def test_a_passive_integration_fetches_nothing(jira_on, agent_file, configure_jira, no_auto_fetch):
     _, row, _ = agent_file()
     configure_jira(enabled=False)
     before = calls(jira_on)
-    assert unavailable_message(row) == (
-        "The support team's file can't be fetched right now: the Jira connection is off.")
-    assert calls(jira_on) == before
+    fetch_jira_file(row.id)
+    assert calls(jira_on) == before and stored_bytes(row) is None
+    assert why_not(row) == "The support team's file can't be fetched right now: the Jira connection is off."
 
 
-def test_a_file_over_the_size_limit_is_refused_without_a_call(jira_on, agent_file, app):
+def test_a_file_over_the_size_limit_is_refused_without_a_call(jira_on, agent_file, app, no_auto_fetch):
     app.config["JIRA_FILE_MAX_MB"] = 1
     _, row, _ = agent_file("big.log", b"x" * (1024 * 1024 + 1), "text/plain")
     before = calls(jira_on)
-    assert unavailable_message(row) == "This file is too large to download through the portal."
+    fetch_jira_file(row.id)
     assert calls(jira_on) == before
+    assert why_not(row) == "This file is too large to download through the portal."
 
 
-def test_a_portal_file_is_served_from_storage(jira_on, track):
+def test_a_portal_file_is_never_fetched(jira_on, track):
     request, _ = track()
     stored_name, _, _ = storage.store_stream(io.BytesIO(b"mine"))
     row = portal_file(request, "mine.txt", b"mine", stored_name=stored_name)
     before = calls(jira_on)
-    assert fetch_jira_file(row).read_bytes() == b"mine"
-    assert calls(jira_on) == before
+    fetch_jira_file(row.id)
+    assert calls(jira_on) == before and stored_bytes(row) == b"mine"
 
 
-# Through the detail page ----------------------------------------------------------------------
+# Through the detail page: served from storage only ---------------------------------------------
 
 def test_the_support_teams_file_downloads_through_the_detail_page(agent_file, client, auth, make_user,
-                                                                  jira_on):
+                                                                  jira_on, no_auto_fetch):
     request, row, attachment_id = agent_file("Ekran görüntüsü ş.png")
     auth.login("reporter@example.com")
-    page = client.get(f"/requests/{request.id}").get_data(as_text=True)
-    assert "Ekran görüntüsü ş.png" in page and "from the support team" in page
     url = f"/requests/{request.id}/attachments/{row.id}"
+    before = calls(jira_on)
+    page = client.get(f"/requests/{request.id}").get_data(as_text=True)
+    assert "Ekran görüntüsü ş.png" in page and "Being fetched from Jira…" in page and url not in page
+    response = client.get(url)  # not fetched yet: the page says so, and no call to Jira
+    assert response.status_code == 303 and calls(jira_on) == before
+    fetch_jira_file(row.id)  # the worker
+    part = client.get(f"/requests/{request.id}/files").get_data(as_text=True)
+    assert url in part and "from the support team" in part and "Being fetched" not in part
     response = client.get(url)
     assert response.status_code == 200 and response.data == PNG
     assert response.headers["Content-Disposition"].startswith("attachment;")
@@ -269,11 +297,26 @@ def test_the_support_teams_file_downloads_through_the_detail_page(agent_file, cl
     auth.logout()
     auth.login(make_user(email="stranger@example.com").email)
     assert client.get(url).status_code == 404
+    assert client.get(f"/requests/{request.id}/files").status_code == 404
 
 
-def test_a_file_gone_from_jira_says_so_on_the_detail_page(agent_file, client, auth, jira_on):
+def test_a_lost_stored_copy_is_fetched_again(agent_file, client, auth, jira_on, drain):
+    request, row, _ = agent_file()
+    drain()
+    storage.path_of(attachments(request)[0].stored_name).unlink()
+    auth.login("reporter@example.com")
+    url = f"/requests/{request.id}/attachments/{row.id}"
+    response = client.get(url)
+    assert response.status_code == 303
+    assert "Being fetched from Jira…" in client.get(response.headers["Location"]).get_data(as_text=True)
+    drain()  # the page woke the worker
+    assert client.get(url).data == PNG
+
+
+def test_a_file_gone_from_jira_says_so_on_the_detail_page(agent_file, client, auth, jira_on, no_auto_fetch):
     request, row, attachment_id = agent_file()
     delete_in_jira(jira_on, attachment_id)
+    fetch_jira_file(row.id)
     auth.login("reporter@example.com")
     response = client.get(f"/requests/{request.id}/attachments/{row.id}")
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/requests/{request.id}")

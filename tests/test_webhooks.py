@@ -134,7 +134,7 @@ def test_a_status_change_in_jira_reaches_the_portal_within_seconds(
     issue = jira_client.create_issue(jira_client.new_issue_fields("SUP", "10002", "Webhook"))
     user = make_user(email="reporter@example.com")
     request = SupportRequest(reporter_id=user.id, label="Bug", summary="Webhook", description="d",
-                             delivery_state="sent", jira_issue_id=issue["id"], jira_key=issue["key"],
+                             delivery_state="sent", jira_issue_id=issue.id, jira_key=issue.key,
                              jira_status="To Do", jira_status_category="new")
     db.session.add(request)
     db.session.commit()
@@ -145,12 +145,12 @@ def test_a_status_change_in_jira_reaches_the_portal_within_seconds(
         return db.session.get(SupportRequest, request.id)
 
     started = time.monotonic()
-    jira_sim.set_status(issue["key"], "In Progress")
+    jira_sim.set_status(issue.key, "In Progress")
     assert wait_for(lambda: current().jira_status == "In Progress", timeout=5)
     assert time.monotonic() - started < 5
-    jira_sim.add_comment(issue["key"], "We found it.")
+    jira_sim.add_comment(issue.key, "We found it.")
     assert wait_for(lambda: len(current().comments) == 1, timeout=5)
-    jira_sim.delete_issue(issue["key"])
+    jira_sim.delete_issue(issue.key)
     assert wait_for(lambda: current().jira_status_category == "deleted", timeout=5)
     jira_sim.flush_webhooks()
     assert {d["status"] for d in jira_sim.webhooks.deliveries} == {204}

@@ -7,7 +7,6 @@ the request's reference label), and before re-uploading a file whose upload may 
 Jira it looks at the issue's attachments. `sweep` re-enqueues whatever a lost job, a killed
 worker or a flushed Redis left behind.
 """
-import json
 import logging
 import random
 from datetime import timedelta
@@ -16,10 +15,9 @@ from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
 from . import integration, storage
-from .crypto import SecretUnreadable
 from .extensions import db
-from .jira import JiraAuthError, JiraError, field_type, make_label, reference_label, shape_field_value
-from .models import Label, SupportRequest, utcnow
+from .jira import JiraError, field_type, make_label, reference_label, shape_field_value
+from .models import DeliveryState, Label, SupportRequest, utcnow
 from .queue import enqueue
 
 log = logging.getLogger(__name__)
@@ -42,26 +40,19 @@ MISSING_FILE = {
 }
 
 
-def messages(exc):
-    """An error's explanation in every interface language, for the admin and the user."""
-    if isinstance(exc, JiraError):
-        return {"en": exc.message("en"), "tr": exc.message("tr")}
-    return {"en": str(exc), "tr": str(exc)}
-
-
 # Accepting requests ---------------------------------------------------------------------
 
-def accept(request):
+def accept(support_request):
     """Store a new request in the state the integration calls for, then wake a worker.
     Active: `queued`, and delivered by a job. Passive: `local`, and nothing reaches Jira."""
     settings = integration.settings()
-    request.delivery_state = "queued" if settings.enabled else "local"
-    request.next_attempt_at = utcnow()
-    db.session.add(request)
+    support_request.delivery_state = DeliveryState.QUEUED if settings.enabled else DeliveryState.LOCAL
+    support_request.next_attempt_at = utcnow()
+    db.session.add(support_request)
     db.session.commit()
-    if request.delivery_state == "queued":
-        enqueue(deliver, request.id)
-    return request
+    if support_request.delivery_state == DeliveryState.QUEUED:
+        enqueue(deliver, support_request.id)
+    return support_request
 
 
 def requeue(request_ids):
@@ -69,12 +60,12 @@ def requeue(request_ids):
     ids = list(request_ids)
     db.session.execute(
         update(SupportRequest)
-        .where(SupportRequest.id.in_(ids), SupportRequest.delivery_state.in_(("failed", "local")))
-        .values(delivery_state="queued", next_attempt_at=utcnow(), last_error=None)
+        .where(SupportRequest.id.in_(ids), SupportRequest.delivery_state.in_(DeliveryState.SENDABLE))
+        .values(delivery_state=DeliveryState.QUEUED, next_attempt_at=utcnow(), last_error=None)
     )
     db.session.commit()
     queued = db.session.scalars(select(SupportRequest.id).where(
-        SupportRequest.id.in_(ids), SupportRequest.delivery_state == "queued")).all()
+        SupportRequest.id.in_(ids), SupportRequest.delivery_state == DeliveryState.QUEUED)).all()
     for request_id in queued:
         enqueue(deliver, request_id)
     return len(queued)
@@ -86,41 +77,38 @@ def deliver(request_id):
     """Send one request to Jira: find or create its issue, then upload its files."""
     if not _claim(request_id):
         return
-    request = db.session.get(SupportRequest, request_id)
-    settings = integration.settings()
-    if not settings.enabled or settings.paused_reason:
-        _release(request, None)  # the sweep resumes it once active and unpaused
+    support_request = db.session.get(SupportRequest, request_id)
+    jira = integration.connect()
+    if jira is None:
+        _release(support_request, None)  # the sweep resumes it once Jira may be called again
         return
-    log.info("deliver %s (attempt %d)", request.reference, request.attempts)
+    log.info("deliver %s (attempt %d)", support_request.reference, support_request.attempts)
     try:
-        jira = integration.client(settings, timeout=current_app.config["JIRA_TIMEOUT"])
-        if not request.jira_issue_id:
-            _find_or_create_issue(jira, settings, request)
-        _upload_attachments(jira, request)
+        if not support_request.jira_issue_id:
+            _find_or_create_issue(jira, support_request)
+        _upload_attachments(jira, support_request)
     except RetryLater as wait:
-        _release(request, wait.seconds)
-        return
-    except JiraAuthError as exc:
-        _pause(settings, request, exc)
+        _release(support_request, wait.seconds)
         return
     except JiraError as exc:
-        _failed_attempt(request, exc)
-        return
-    except SecretUnreadable as exc:
-        _pause(settings, request, exc)
+        if integration.refused(exc):
+            _pause(support_request, exc)
+        else:
+            _failed_attempt(support_request, exc)
         return
     except FileNotFoundError:  # no retry brings a file back: fail now, with why
-        request.last_error = MISSING_FILE
-        request.delivery_state, request.locked_until = "failed", None
+        support_request.last_error = MISSING_FILE
+        support_request.delivery_state, support_request.locked_until = DeliveryState.FAILED, None
         db.session.commit()
-        log.warning("deliver %s: failed: an attachment's file is missing from storage", request.reference)
+        log.warning("deliver %s: failed: an attachment's file is missing from storage",
+                    support_request.reference)
         return
-    request.delivery_state = "sent"
-    request.delivered_at = utcnow()
-    request.last_error = None
-    request.locked_until = None
+    support_request.delivery_state = DeliveryState.SENT
+    support_request.delivered_at = utcnow()
+    support_request.last_error = None
+    support_request.locked_until = None
     db.session.commit()
-    log.info("deliver %s: sent as %s", request.reference, request.jira_key)
+    log.info("deliver %s: sent as %s", support_request.reference, support_request.jira_key)
 
 
 def _claim(request_id):
@@ -130,54 +118,64 @@ def _claim(request_id):
     due = now + timedelta(seconds=1)  # a scheduler may wake a job a moment early
     claimed = db.session.execute(
         update(SupportRequest)
-        .where(SupportRequest.id == request_id, or_(
-            and_(SupportRequest.delivery_state == "queued",
-                 or_(SupportRequest.next_attempt_at.is_(None), SupportRequest.next_attempt_at <= due)),
-            and_(SupportRequest.delivery_state == "sending", SupportRequest.locked_until < now),
-        ))
-        .values(delivery_state="sending", locked_until=lease, attempts=SupportRequest.attempts + 1)
+        .where(SupportRequest.id == request_id, _due(due, now))
+        .values(delivery_state=DeliveryState.SENDING, locked_until=lease,
+                attempts=SupportRequest.attempts + 1)
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()
     return claimed == 1
 
 
-def _renew_lease(request):
-    request.locked_until = utcnow() + timedelta(seconds=current_app.config["DELIVERY_LEASE_SECONDS"])
+def _due(queued_before, now):
+    """Requests a worker may take: queued (and due by `queued_before`), or sending under a
+    lease that lapsed (its worker died)."""
+    return or_(
+        and_(SupportRequest.delivery_state == DeliveryState.QUEUED,
+             or_(SupportRequest.next_attempt_at.is_(None), SupportRequest.next_attempt_at <= queued_before)),
+        and_(SupportRequest.delivery_state == DeliveryState.SENDING, SupportRequest.locked_until < now),
+    )
+
+
+def _renew_lease(support_request):
+    support_request.locked_until = utcnow() + timedelta(seconds=current_app.config["DELIVERY_LEASE_SECONDS"])
     db.session.commit()
 
 
-def _release(request, delay):
+def _release(support_request, delay):
     """Back to the queue; with a delay, a job is scheduled for then."""
-    request.delivery_state = "queued"
-    request.locked_until = None
-    request.next_attempt_at = utcnow() + timedelta(seconds=delay) if delay is not None else None
+    support_request.delivery_state = DeliveryState.QUEUED
+    support_request.locked_until = None
+    support_request.next_attempt_at = utcnow() + timedelta(seconds=delay) if delay is not None else None
     db.session.commit()
     if delay is not None:
-        enqueue(deliver, request.id, delay=delay)
+        enqueue(deliver, support_request.id, delay=delay)
 
 
-def _pause(settings, request, exc):
-    """Bad credentials: stop calling Jira until an admin changes the settings."""
-    settings.paused_reason = json.dumps(messages(exc), ensure_ascii=False)
-    request.last_error = messages(exc)
-    log.warning("deliver %s: Jira refused the credentials; delivery paused", request.reference)
-    _release(request, None)
+def _pause(support_request, exc):
+    """Jira refused the credentials: every call stops until an admin changes the settings;
+    this request waits in the queue, saying why."""
+    request_id = support_request.id
+    integration.pause(exc)
+    support_request = db.session.get(SupportRequest, request_id)
+    support_request.last_error = integration.explain(exc)
+    log.warning("deliver %s: Jira refused the credentials; delivery paused", support_request.reference)
+    _release(support_request, None)
 
 
-def _failed_attempt(request, exc):
+def _failed_attempt(support_request, exc):
     """Transient: retry with backoff for DELIVERY_GIVE_UP_HOURS. Permanent: failed, with why."""
     config = current_app.config
-    request.last_error = messages(exc)
-    give_up = request.created_at + timedelta(hours=config["DELIVERY_GIVE_UP_HOURS"])
+    support_request.last_error = integration.explain(exc)
+    give_up = support_request.created_at + timedelta(hours=config["DELIVERY_GIVE_UP_HOURS"])
     if exc.transient and utcnow() < give_up:
-        delay = backoff(request.attempts, getattr(exc, "retry_after", None))
-        log.warning("deliver %s: %s; retrying in %.1f s", request.reference, exc.message("en"), delay)
-        _release(request, delay)
+        delay = backoff(support_request.attempts, getattr(exc, "retry_after", None))
+        log.warning("deliver %s: %s; retrying in %.1f s", support_request.reference, exc.message("en"), delay)
+        _release(support_request, delay)
         return
-    log.warning("deliver %s: failed: %s", request.reference, exc.message("en"))
-    request.delivery_state = "failed"
-    request.locked_until = None
+    log.warning("deliver %s: failed: %s", support_request.reference, exc.message("en"))
+    support_request.delivery_state = DeliveryState.FAILED
+    support_request.locked_until = None
     db.session.commit()
 
 
@@ -190,52 +188,53 @@ def backoff(attempts, retry_after=None):
     return max(delay, float(retry_after or 0))
 
 
-def _find_or_create_issue(jira, settings, request):
+def _find_or_create_issue(jira, support_request):
+    settings = integration.settings()
     found = None
-    if request.create_started_at:
+    if support_request.create_started_at:
         # An earlier create may have reached Jira with its answer lost: find it first. Before
         # the first create nothing can exist, so a fresh request costs no search.
-        found = jira.find_issue_by_reference(settings.project_key, request.reference)
-        waited = (utcnow() - request.create_started_at).total_seconds()
+        found = jira.find_issue_by_reference(settings.project_key, support_request.reference)
+        waited = (utcnow() - support_request.create_started_at).total_seconds()
         lag = current_app.config["SEARCH_LAG_SECONDS"]
         if found is None and waited < lag:  # search can lag behind a create
             raise RetryLater(lag - waited)
     if found is None:
-        request.create_started_at = utcnow()
+        support_request.create_started_at = utcnow()
         db.session.commit()
         try:
-            found = jira.create_issue(issue_fields(jira, settings, request))
+            found = jira.create_issue(issue_fields(jira, settings, support_request))
         except JiraError as exc:
             if exc.status and 400 <= exc.status < 500:  # Jira answered no: nothing was created
-                request.create_started_at = None
+                support_request.create_started_at = None
                 db.session.commit()
             raise
-        log.info("deliver %s: created %s", request.reference, found["key"])
+        log.info("deliver %s: created %s", support_request.reference, found.key)
     else:
-        log.info("deliver %s: found %s from an earlier attempt", request.reference, found["key"])
-    request.jira_issue_id, request.jira_key = str(found["id"]), found["key"]
+        log.info("deliver %s: found %s from an earlier attempt", support_request.reference, found.key)
+    support_request.jira_issue_id, support_request.jira_key = found.id, found.key
     db.session.commit()
 
 
-def issue_fields(jira, settings, request):
+def issue_fields(jira, settings, support_request):
     """The new issue's fields: summary, description with a portal footer, type, labels and
     the configured custom fields shaped by their Jira type."""
-    reporter = request.reporter
-    footer = [f"Portal reference: {request.reference}",
+    reporter = support_request.reporter
+    footer = [f"Portal reference: {support_request.reference}",
               f"Reporter: {reporter.display_name} <{reporter.email}>"]
-    link = portal_link(request)
+    link = portal_link(support_request)
     if link:
         footer.append(f"In the portal: {link}")
-    description = request.description.rstrip() + "\n\n" + "\n".join(footer)
-    labels = [request.label] + db.session.scalars(
+    description = support_request.description.rstrip() + "\n\n" + "\n".join(footer)
+    labels = [support_request.label] + db.session.scalars(
         select(Label.name).where(Label.applies_to_all, Label.active).order_by(Label.position)).all()
     labels = list(dict.fromkeys(make_label(label)[0] for label in labels if label))
-    labels.append(reference_label(request.reference))
+    labels.append(reference_label(support_request.reference))
     extra = {}
-    endpoint = request.endpoint
+    endpoint = support_request.endpoint
     for field_id, value, url_value in (
-        (settings.category_field_id, request.category and request.category.name, None),
-        (settings.product_field_id, request.product and request.product.name, None),
+        (settings.category_field_id, support_request.category and support_request.category.name, None),
+        (settings.product_field_id, support_request.product and support_request.product.name, None),
         (settings.endpoint_field_id, endpoint and endpoint.label,
          endpoint and endpoint.path),
     ):
@@ -245,40 +244,38 @@ def issue_fields(jira, settings, request):
                 value = url_value  # a URL field takes the path alone
             extra[field_id] = shape_field_value(schema, value, jira.deployment)
     return jira.new_issue_fields(settings.project_key, settings.issue_type_id or settings.issue_type,
-                                 request.summary, description, labels, extra)
+                                 support_request.summary, description, labels, extra)
 
 
-def portal_link(request):
+def portal_link(support_request):
     """The request's page in the portal, when the portal knows its own address."""
     base = current_app.config.get("PORTAL_BASE_URL")
-    return f"{base}/requests/{request.id}" if base else None
+    return f"{base}/requests/{support_request.id}" if base else None
 
 
-def _upload_attachments(jira, request):
-    for attachment in request.attachments:
+def _upload_attachments(jira, support_request):
+    for attachment in support_request.attachments:
         if attachment.source != "portal" or attachment.uploaded_at:
             continue
-        _renew_lease(request)
-        if attachment.upload_started_at and _already_uploaded(jira, request, attachment):
+        _renew_lease(support_request)
+        if attachment.upload_started_at and _adopt_earlier_upload(jira, support_request, attachment):
             continue
         attachment.upload_started_at = utcnow()
         db.session.commit()
-        uploaded = jira.upload_attachment(request.jira_issue_id, storage.path_of(attachment.stored_name),
-                                          filename=attachment.original_name,
-                                          mime_type=attachment.content_type)
-        attachment.jira_attachment_id = str(uploaded[0]["id"])
+        (uploaded, *_) = jira.upload_attachment(
+            support_request.jira_issue_id, storage.path_of(attachment.stored_name),
+            filename=attachment.original_name, mime_type=attachment.content_type)
+        attachment.jira_attachment_id = uploaded.id
         attachment.uploaded_at = utcnow()
         db.session.commit()
 
 
-def _already_uploaded(jira, request, attachment):
+def _adopt_earlier_upload(jira, support_request, attachment):
     """Did an interrupted upload of this file reach Jira? Then adopt it instead of re-sending."""
-    taken = {a.jira_attachment_id for a in request.attachments if a.jira_attachment_id}
-    issue = jira.issue(request.jira_issue_id, fields=("attachment",))
-    for item in (issue.get("fields") or {}).get("attachment") or []:
-        if (str(item.get("id")) not in taken and item.get("filename") == attachment.original_name
-                and int(item.get("size") or -1) == attachment.size):
-            attachment.jira_attachment_id = str(item["id"])
+    taken = {a.jira_attachment_id for a in support_request.attachments if a.jira_attachment_id}
+    for jira_file in jira.files(support_request.jira_issue_id):
+        if jira_file.id not in taken and attachment.is_upload_of(jira_file):
+            attachment.jira_attachment_id = jira_file.id
             attachment.uploaded_at = utcnow()
             db.session.commit()
             return True
@@ -289,23 +286,18 @@ def _already_uploaded(jira, request, attachment):
 
 def sweep():
     """Re-enqueue requests a lost job left behind (a killed worker, a flushed Redis)."""
-    settings = integration.settings()
-    if not settings.enabled or settings.paused_reason:
+    if not integration.may_call_jira():
         return 0
     now = utcnow()
     stale = now - timedelta(seconds=current_app.config["DELIVERY_STALE_SECONDS"])
     ids = db.session.scalars(
-        select(SupportRequest.id).where(or_(
-            and_(SupportRequest.delivery_state == "queued",
-                 or_(SupportRequest.next_attempt_at.is_(None), SupportRequest.next_attempt_at <= stale)),
-            and_(SupportRequest.delivery_state == "sending", SupportRequest.locked_until < now),
-        )).order_by(SupportRequest.id).limit(SWEEP_BATCH)
+        select(SupportRequest.id).where(_due(stale, now)).order_by(SupportRequest.id).limit(SWEEP_BATCH)
     ).all()
     if not ids:
         return 0
     # Not picked again until the job had time to run.
     db.session.execute(
-        update(SupportRequest).where(SupportRequest.id.in_(ids), SupportRequest.delivery_state == "queued")
+        update(SupportRequest).where(SupportRequest.id.in_(ids), SupportRequest.delivery_state == DeliveryState.QUEUED)
         .values(next_attempt_at=now).execution_options(synchronize_session=False))
     db.session.commit()
     for request_id in ids:

@@ -1,13 +1,21 @@
 """The Jira integration as the portal uses it: the settings row, whether it may be active,
-and a Jira client built from it. Read from the database every time, so a change made by an
-admin governs the very next request and job in every process."""
+whether Jira may be called now, the one way to build a Jira client, the pause after Jira
+refused the credentials, and the explanation of an error that people read.
+
+Read from the database every time, so a change made by an admin governs the very next
+request and job in every process."""
+import json
+import logging
+
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from . import audit, crypto
 from .extensions import db
-from .jira import JiraClient
+from .jira import JiraAuthError, JiraClient, JiraError
 from .models import JiraSettings
+
+log = logging.getLogger(__name__)
 
 FIELD_NAMES = {
     "enabled": _l("Jira Integration Status"),
@@ -78,13 +86,70 @@ def set_enabled(row, enabled):
     return []
 
 
-def client(row, timeout=(5, 30)):
-    """A JiraClient for these settings (the token decrypted only here), counted in /metrics."""
-    from .metrics import jira_call_observer
-    token = crypto.decrypt(row.api_token_encrypted) if row.api_token_encrypted else ""
-    return JiraClient(row.base_url, row.username, token, deployment=row.deployment, timeout=timeout,
-                      on_call=jira_call_observer(),
-                      allowed_hosts=current_app.config.get("JIRA_ALLOWED_HOSTS") or ())
+class NoClient(Exception):
+    """No Jira client can be built from the settings (the token can't be decrypted with
+    ENCRYPTION_KEYS, or the settings are not usable). `cause` is the original exception."""
+
+    def __init__(self, cause):
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def may_call_jira(settings=None):
+    """The gate every Jira call of a job passes: active, and not paused after a refusal."""
+    settings = settings or JiraSettings.get()
+    return bool(settings.enabled and not settings.paused_reason)
+
+
+def client(settings, timeout=None):
+    """A JiraClient for these settings, whatever the switch says (Save and Test works while
+    passive). The token is decrypted only here. Raises NoClient when none can be built."""
+    try:
+        token = crypto.decrypt(settings.api_token_encrypted) if settings.api_token_encrypted else ""
+        return JiraClient(settings.base_url, settings.username, token, deployment=settings.deployment,
+                          timeout=timeout or current_app.config["JIRA_TIMEOUT"],
+                          on_call=current_app.extensions.get("jira_call_observer"),
+                          allowed_hosts=current_app.config.get("JIRA_ALLOWED_HOSTS") or ())
+    except (crypto.SecretUnreadable, ValueError) as exc:
+        raise NoClient(exc) from None
+
+
+def connect():
+    """A JiraClient when jobs may call Jira now, else None (passive, paused, or no client can
+    be built: that pauses, as a refusal does, so the admin sees why)."""
+    settings = JiraSettings.get()
+    if not may_call_jira(settings):
+        return None
+    try:
+        return client(settings)
+    except NoClient as exc:
+        pause(exc.cause)
+        return None
+
+
+def refused(exc):
+    """Jira refused the credentials, or there are none we can read: no retry can help."""
+    return isinstance(exc, (JiraAuthError, NoClient))
+
+
+def pause(exc):
+    """Stop every Jira call until an admin changes the settings; the reason is `exc`'s
+    explanation. Commits (whatever the caller had pending is rolled back first)."""
+    db.session.rollback()
+    settings = JiraSettings.get()
+    settings.paused_reason = json.dumps(explain(exc), ensure_ascii=False)
+    db.session.commit()
+    log.warning("Jira calls paused: %s", type(exc).__name__)
+
+
+def explain(exc):
+    """An error's explanation for people (the admin and the user), as stored with a request
+    or the pause."""
+    if isinstance(exc, NoClient):
+        exc = exc.cause
+    if isinstance(exc, JiraError):
+        return {"en": exc.message("en"), "tr": exc.message("tr")}
+    return {"en": str(exc), "tr": str(exc)}
 
 
 def rotate_token_encryption():

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from .extensions import db
 from .models import SupportRequest, utcnow
+from .sync.state import read_cursor
 
 ID_SEGMENT = re.compile(r"/(?:[A-Z][A-Z0-9_]*-\d+|\d+)(?=/|$)")
 API_PREFIX = re.compile(r"^(.*?/rest/api/\d+)(/.*)?$")
@@ -58,8 +59,10 @@ class RedisStats:
 
 def init_app(app):
     queue = app.extensions["queue"]
-    app.extensions["jira_stats"] = (RedisStats(queue.redis, queue.queue.name) if queue.mode == "rq"
-                                    else LocalStats())
+    stats = RedisStats(queue.redis, queue.queue.name) if queue.mode == "rq" else LocalStats()
+    app.extensions["jira_stats"] = stats
+    # Handed to every JiraClient by webapp.integration, which need not know of metrics.
+    app.extensions["jira_call_observer"] = jira_call_observer(stats)
 
     @app.get("/metrics")
     def metrics():
@@ -70,9 +73,8 @@ def init_app(app):
         return Response(render(), mimetype="text/plain; version=0.0.4")
 
 
-def jira_call_observer():
-    """The JiraClient `on_call` hook that counts calls of this app's processes."""
-    stats = current_app.extensions["jira_stats"]
+def jira_call_observer(stats):
+    """The JiraClient `on_call` hook that counts calls into `stats`."""
 
     def on_call(method, path, status, seconds):
         endpoint = endpoint_of(method, path)
@@ -107,7 +109,6 @@ def render():
             lines.append(f'portal_jira_call_seconds_sum{{endpoint="{_label(endpoint)}"}} {value:.6f}')
             lines.append(f'portal_jira_call_seconds_count{{endpoint="{_label(endpoint)}"}} '
                          f'{stats.get("count|" + endpoint, 0):g}')
-    from .sync.state import read_cursor
     cursor = read_cursor()
     lines += ["# HELP portal_sync_lag_seconds Seconds since the start of the last successful sync.",
               "# TYPE portal_sync_lag_seconds gauge"]

@@ -2,6 +2,7 @@
 import secrets
 from datetime import datetime, timezone
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import DDL, Index, UniqueConstraint, event
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -188,9 +189,35 @@ def new_reference():
     return "PR-" + "".join(secrets.choice(alphabet) for _ in range(8))
 
 
+class DeliveryState:
+    """A request's way to Jira (`SupportRequest.delivery_state`): the one list of states, their
+    names for people, and the groups pages and jobs ask about. See docs/delivery.md."""
+
+    LOCAL = "local"      # kept in the portal: the integration was passive when it came
+    QUEUED = "queued"    # waiting for a worker (again, after a transient failure)
+    SENDING = "sending"  # a worker holds its lease and is talking to Jira
+    SENT = "sent"        # the issue exists and every file is uploaded
+    FAILED = "failed"    # given up; `last_error` says why; an admin may retry it
+    ALL = (LOCAL, QUEUED, SENDING, SENT, FAILED)  # the order of the admin's overview
+    NOT_SENT = (FAILED, QUEUED, SENDING, LOCAL)  # the admin's Deliveries tabs: what needs a hand first
+    MOVING = (QUEUED, SENDING)  # a page showing one keeps watching it
+    SENDABLE = (FAILED, LOCAL)  # what an admin may (re)send to Jira
+    NAMES = {
+        LOCAL: _l("Portal only"),
+        QUEUED: _l("Queued"),
+        SENDING: _l("Sending"),
+        SENT: _l("Sent to Jira"),
+        FAILED: _l("Not forwarded"),
+    }
+
+    @classmethod
+    def name_of(cls, state):
+        return cls.NAMES.get(state, state)
+
+
 class SupportRequest(db.Model):
     __tablename__ = "support_requests"
-    STATES = ("local", "queued", "sending", "sent", "failed")
+    STATES = DeliveryState.ALL  # TEMP until admin merges
 
     id = db.Column(db.Integer, primary_key=True)
     reference = db.Column(db.String(16), nullable=False, unique=True, default=new_reference)
@@ -204,7 +231,7 @@ class SupportRequest(db.Model):
     product_id = db.Column(db.Integer, db.ForeignKey("api_products.id"))
     endpoint_id = db.Column(db.Integer, db.ForeignKey("api_endpoints.id"))
 
-    delivery_state = db.Column(db.String(16), nullable=False, default="queued")
+    delivery_state = db.Column(db.String(16), nullable=False, default=DeliveryState.QUEUED)
     last_error = db.Column(db.JSON)  # {"en": ..., "tr": ...}: why the last attempt failed
     attempts = db.Column(db.Integer, nullable=False, default=0)
     next_attempt_at = db.Column(UTCDateTime)  # a queued request is not retried before this
@@ -281,8 +308,16 @@ class Attachment(db.Model):
     jira_attachment_id = db.Column(db.String(32))
     upload_started_at = db.Column(UTCDateTime)  # an upload may have reached Jira
     uploaded_at = db.Column(UTCDateTime)  # when Jira confirmed it
+    # The support team's files (source "jira"), fetched by a worker (webapp.sync.jira_files):
+    fetch_started_at = db.Column(UTCDateTime)  # a job's lease while it downloads
+    fetch_problem = db.Column(db.String(16))  # too_large | removed: never tried again
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     request = db.relationship("SupportRequest", back_populates="attachments")
+
+    def is_upload_of(self, jira_file):
+        """Whether `jira_file` (a JiraFile) is this portal file, uploaded by an attempt whose
+        answer was lost: Jira names no upload, so the same name and size are the test."""
+        return self.original_name == jira_file.filename and self.size == jira_file.size
 
 
 class JiraComment(db.Model):

@@ -4,21 +4,9 @@ import os
 
 from flask import request
 from flask_babel import format_decimal, get_locale
-from flask_babel import lazy_gettext as _l
 
+from .models import DeliveryState
 from .sync.apply import shown_status
-
-DELIVERY_STATE_NAMES = {
-    "local": _l("Portal only"),
-    "queued": _l("Queued"),
-    "sending": _l("Sending"),
-    "sent": _l("Sent to Jira"),
-    "failed": _l("Not forwarded"),
-}
-
-
-def delivery_state_name(state):
-    return DELIVERY_STATE_NAMES.get(state, state)
 
 
 def filesize(size):
@@ -73,6 +61,7 @@ def init_app(app):
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["filesizeformat"] = filesize  # Jinja's own knows no locale
     app.jinja_env.filters["number"] = format_decimal
-    app.jinja_env.globals["delivery_state_name"] = delivery_state_name
+    app.jinja_env.globals["DeliveryState"] = DeliveryState
+    app.jinja_env.globals["delivery_state_name"] = DeliveryState.name_of
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["shown_status"] = shown_status

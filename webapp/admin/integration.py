@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from . import bp
 from .forms import JiraSettingsForm, LabelForm, errors_text
 from .. import audit, integration
-from ..crypto import SecretUnreadable
 from ..extensions import db
 from ..htmx import is_fragment_request
 from ..jira import check_connection, make_label
@@ -64,7 +63,7 @@ def run_checks(row):
     language = str(get_locale() or "en")
     try:
         jira = integration.client(row, timeout=current_app.config["JIRA_TEST_TIMEOUT"])
-    except (SecretUnreadable, ValueError) as exc:
+    except integration.NoClient as exc:
         return ConnectionReport(steps=[Step("server", False, str(exc))])
     field_ids = [row.category_field_id, row.product_field_id, row.endpoint_field_id]
     report = check_connection(jira, row.project_key, row.issue_type, field_ids=field_ids,

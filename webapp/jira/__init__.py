@@ -2,7 +2,7 @@
 from .adf import adf_to_html, adf_to_text, safe_href, text_to_adf, text_to_wiki
 from .check import ConnectionReport, check_connection
 from .client import JiraClient
-from .comments import author_name, body_html, body_text, is_public_comment
+from .comments import author_name, body_html, is_public_comment
 from .errors import (
     JiraAuthError,
     JiraError,
@@ -13,14 +13,15 @@ from .errors import (
     JiraTransientError,
     parse_retry_after,
 )
+from .records import Comment, Issue, IssueRef, JiraFile, Status, parse_time
 from .fields import field_type, make_label, reference_label, shape_field_value
 from .urls import jql_quote, normalize_base_url
 from .webhooks import verify_signature
 
 __all__ = [
-    "JiraClient", "normalize_base_url", "jql_quote", "check_connection", "ConnectionReport",
+    "JiraClient", "Issue", "IssueRef", "Status", "JiraFile", "Comment", "parse_time", "normalize_base_url", "jql_quote", "check_connection", "ConnectionReport",
     "text_to_adf", "text_to_wiki", "adf_to_html", "adf_to_text", "safe_href",
-    "is_public_comment", "author_name", "body_html", "body_text", "verify_signature",
+    "is_public_comment", "author_name", "body_html", "verify_signature",
     "shape_field_value", "field_type", "make_label", "reference_label",
     "JiraError", "JiraAuthError", "JiraForbiddenError", "JiraNotFoundError",
     "JiraInvalidError", "JiraRateLimitedError", "JiraTransientError", "parse_retry_after",

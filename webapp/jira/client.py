@@ -1,8 +1,10 @@
 """JiraClient: the portal's only contact with Jira.
 
 One class for Jira Cloud (REST v3, Basic e-mail:API token, ADF bodies) and Jira Data Center
-(REST v2, Bearer personal access token, wiki text), picked by ``deployment``. Plain values in,
-plain dicts out, and every failure raised as a ``JiraError`` subclass from ``errors``.
+(REST v2, Bearer personal access token, wiki text), picked by ``deployment``. Plain values in;
+out come the typed records of ``records`` for what the portal reads back (issues, comments,
+files), plain dicts only for the configuration the admin's check reads (``check``). Every
+failure is raised as a ``JiraError`` subclass from ``errors``.
 """
 import base64
 import json
@@ -17,6 +19,7 @@ from .adf import text_to_adf, text_to_wiki
 from .errors import (JiraError, JiraHostNotAllowedError, JiraInvalidError, JiraTransientError,
                      error_from_response)
 from .fields import reference_label
+from .records import Comment, Issue, IssueRef, JiraFile
 from .upload import MultipartFile
 from .urls import host_allowed, jql_quote, normalize_base_url, origin, path_segment
 
@@ -225,11 +228,12 @@ class JiraClient:
         return fields
 
     def create_issue(self, fields):
-        """Create an issue; return Jira's ``{"id", "key", "self"}``."""
+        """Create an issue; return its IssueRef."""
         project_key = (fields.get("project") or {}).get("key")
         context = {"project_key": project_key}
         try:
-            return self._json("POST", "/issue", context, expected=(201,), json={"fields": fields})
+            return IssueRef.from_json(self._json("POST", "/issue", context, expected=(201,),
+                                                 json={"fields": fields}))
         except JiraInvalidError as exc:
             if "issuetype" in exc.errors and project_key:
                 exc.context["valid_issue_types"] = self._valid_issue_type_names(project_key)
@@ -243,19 +247,25 @@ class JiraClient:
             return []
 
     def upload_attachment(self, issue_id_or_key, path, filename=None, mime_type=None):
-        """Upload the file at ``path``, streamed from disk; return Jira's attachment list."""
+        """Upload the file at ``path``, streamed from disk; return the JiraFiles Jira made."""
         body = MultipartFile(path, filename, mime_type)
         headers = {"X-Atlassian-Token": "no-check", "Content-Type": body.content_type}
-        return self._json("POST", f"/issue/{path_segment(issue_id_or_key)}/attachments", headers=headers,
+        data = self._json("POST", f"/issue/{path_segment(issue_id_or_key)}/attachments", headers=headers,
                           data=body)
+        return tuple(JiraFile.from_json(item) for item in (data if isinstance(data, list) else []))
 
     def issue(self, issue_id_or_key, fields=("summary", "status", "updated", "resolution")):
-        return self._json("GET", f"/issue/{path_segment(issue_id_or_key)}",
-                          params={"fields": ",".join(fields)})
+        """The issue with these fields, as an Issue."""
+        return Issue.from_json(self._json("GET", f"/issue/{path_segment(issue_id_or_key)}",
+                                          params={"fields": ",".join(fields)}))
+
+    def files(self, issue_id_or_key):
+        """The issue's attachments, as JiraFiles."""
+        return self.issue(issue_id_or_key, fields=("attachment",)).attachments or ()
 
     def search(self, jql, fields=("summary", "status", "updated", "resolution"),
                page_size=100, reconcile_issues=()):
-        """Yield every issue matching ``jql``, following the pages Jira hands out.
+        """Yield every issue matching ``jql`` as an Issue, following the pages Jira hands out.
 
         Cloud uses the enhanced search (``/search/jql``, ``nextPageToken``); Data Center has
         only the classic ``/search`` with ``startAt``.
@@ -265,7 +275,7 @@ class JiraClient:
             for _ in range(MAX_PAGES):
                 data = self._json("POST", "/search", json=body)
                 issues = data.get("issues") or []
-                yield from issues
+                yield from (Issue.from_json(issue) for issue in issues)
                 body["startAt"] = body.get("startAt", 0) + len(issues)
                 if not issues or body["startAt"] >= data.get("total", 0):
                     return
@@ -275,29 +285,29 @@ class JiraClient:
             body["reconcileIssues"] = [int(i) for i in reconcile_issues]
         for _ in range(MAX_PAGES):
             data = self._json("POST", "/search/jql", json=body)
-            yield from data.get("issues") or []
+            yield from (Issue.from_json(issue) for issue in data.get("issues") or [])
             token = data.get("nextPageToken")
             if not token or data.get("isLast", True):
                 return
             body["nextPageToken"] = token
 
-    def find_issue_by_reference(self, project_key, reference,
-                                fields=("summary", "status", "updated", "labels")):
-        """The issue created earlier for portal request ``reference``, or None.
+    def find_issue_by_reference(self, project_key, reference):
+        """The IssueRef of the issue created earlier for portal request ``reference``, or None.
 
         Every issue the portal creates carries the label ``portal-ref-<reference>``; a retried
         delivery calls this first so an interrupted create never yields a second issue.
         """
         jql = (f"project = {jql_quote(project_key)} AND "
                f"labels = {jql_quote(reference_label(reference))}")
-        for issue in self.search(jql, fields=fields, page_size=1):
-            return issue
+        for issue in self.search(jql, fields=("labels",), page_size=1):
+            return IssueRef(issue.id, issue.key)
         return None
 
     def comments(self, issue_id_or_key, page_size=100):
-        """Yield every comment of the issue, oldest first."""
-        yield from self._pages(f"/issue/{path_segment(issue_id_or_key)}/comment", ("comments",),
-                               params={"orderBy": "created"}, page_size=page_size)
+        """Yield every comment of the issue as a Comment, oldest first."""
+        for comment in self._pages(f"/issue/{path_segment(issue_id_or_key)}/comment", ("comments",),
+                                   params={"orderBy": "created"}, page_size=page_size):
+            yield Comment.from_json(comment)
 
     def download_attachment(self, attachment_id, fileobj, chunk_size=64 * 1024):
         """Stream attachment content into ``fileobj``; return the number of bytes written.

@@ -7,7 +7,7 @@ Service Management note: ``jsdPublic`` false, or the ``sd.public.comment`` prope
 """
 from html import escape
 
-from .adf import adf_to_html, adf_to_text
+from .adf import adf_to_html
 
 
 def is_public_comment(comment):
@@ -36,7 +36,3 @@ def body_html(comment):
     return "".join(f"<p>{escape(p).replace(chr(10), '<br>')}</p>"
                    for p in paragraphs if p.strip())
 
-
-def body_text(comment):
-    value = comment.get("body")
-    return adf_to_text(value) if isinstance(value, dict) else str(value or "")

@@ -18,11 +18,13 @@ from ..htmx import is_fragment_request
 from ..models import (ApiEndpoint, ApiProduct, Attachment, Category, JiraComment, Label, StatusChange, SupportRequest,
                       as_id)
 from .query import list_page
-from ..sync.files import JiraFileUnavailable, fetch_jira_file
+from ..queue import enqueue
+from ..sync import jira_files
 
 FILTERS = ("key", "q", "status", "label", "category")
 STATUS_CACHE_SECONDS = 60
 TimelineEntry = namedtuple("TimelineEntry", "kind when row")
+ShownFile = namedtuple("ShownFile", "row stored why_not")
 
 
 def visible_request(request_id):
@@ -226,7 +228,23 @@ def detail(request_id):
     back = request.args.get("back", "")
     back_url = url_for("support.list_requests") + ("?" + back if back and "//" not in back else "")
     return render_template("support/detail.html", item=item, timeline=timeline_of(item),
-                           attachments=item.attachments, back_url=back_url)
+                           attachments=files_of(item), back_url=back_url)
+
+
+@bp.get("/<int:request_id>/files")
+def attachments(request_id):
+    """The attachments section alone, for its poll while a Jira file is being fetched."""
+    item = visible_request(request_id)
+    return render_template("support/_attachments.html", item=item, attachments=files_of(item))
+
+
+def files_of(item):
+    """The request's files, each with whether it can be downloaded and, if not, why."""
+    files = []
+    for row in item.attachments:
+        stored = jira_files.is_stored(row)
+        files.append(ShownFile(row, stored, None if stored else jira_files.why_not_stored(row)))
+    return files
 
 
 @bp.get("/<int:request_id>/comments")
@@ -258,16 +276,16 @@ def download(request_id, attachment_id):
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.request_id != item.id:
         abort(404)
-    if attachment.source != "jira" and not attachment.stored_name:
-        abort(404)
-    try:
-        path = fetch_jira_file(attachment)  # the support team's files: from Jira on first use
-    except JiraFileUnavailable as exc:
-        flash(str(exc.message), "error")
+    if not jira_files.is_stored(attachment):
+        if attachment.source != "jira":
+            abort(404)
+        if attachment.stored_name:  # the stored copy is lost: fetch it again
+            attachment.stored_name = None
+            db.session.commit()
+            enqueue(jira_files.fetch_jira_file, attachment.id)
+        flash(str(jira_files.why_not_stored(attachment)), "error")
         return redirect(url_for("support.detail", request_id=item.id), code=303)
-    if not path.exists():
-        abort(404)
-    response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
+    response = send_file(storage.path_of(attachment.stored_name), mimetype=attachment.content_type, as_attachment=True,
                          download_name=attachment.original_name, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -7,11 +7,12 @@ webhook refresh.
 - `reconcile` (every RECONCILE_SECONDS, and the first sync): every tracked issue, by `id in
   (...)` batches of 100; notices issues deleted or moved to another project.
 - `refresh_issue` (enqueued by the webhook): one issue, right now.
+- after each: a `jira_files.fetch_jira_file` job for each of the support team's files not
+  stored yet, so pages serve them from storage.
 
 Each is a job: it takes ids or nothing and runs in an app context. All three hold one lease
 (`state.take_lease`), so overlapping runs never write the same rows twice.
 """
-import json
 import logging
 import math
 from dataclasses import dataclass, field
@@ -21,13 +22,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from .. import integration
-from ..crypto import SecretUnreadable
 from ..extensions import db
-from ..jira import JiraAuthError, JiraError, JiraInvalidError, JiraNotFoundError, jql_quote
+from ..jira import JiraError, JiraInvalidError, JiraNotFoundError, jql_quote
 from ..models import SupportRequest, utcnow
 from ..queue import enqueue
-from .apply import (DELETED, apply_deleted, apply_issue, embedded_comments, is_unchanged,
-                    mark_synced, shown_status)  # noqa: F401 (shown_status: for templates)
+from . import jira_files
+from .apply import DELETED, apply_deleted, apply_issue, is_unchanged, mark_synced
 from .state import read_cursor, take_lease, write_cursor
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ def _reconcile(jira, lease):
         found = _search_ids(jira, batch)
         # Forced: a comment restricted or deleted in Jira need not bump the issue's `updated`.
         _apply_page(jira, found, summary, lease, force=True)
-        missing = set(batch) - {str(issue["id"]) for issue in found}
+        missing = set(batch) - {issue.id for issue in found}
         for issue_id in sorted(missing):
             # Search is eventually consistent: ask for the issue itself before calling it gone.
             _refresh_issue(jira, lease, issue_id, summary)
@@ -137,10 +137,10 @@ def _refresh_issue(jira, lease, issue_id, summary=None):
     try:
         issue = jira.issue(issue_id, fields=FIELDS)
     except JiraNotFoundError:
-        for request in _requests_for([issue_id]):
+        for support_request in _requests_for([issue_id]):
             summary.checked += 1
-            if apply_deleted(request):
-                summary.note(request, "removed from Jira")
+            if apply_deleted(support_request):
+                summary.note(support_request, "removed from Jira")
         db.session.commit()
         return summary
     _apply_page(jira, [issue], summary, lease, force=True)
@@ -161,21 +161,19 @@ def _search_ids(jira, batch):
 def _apply_page(jira, issues, summary, lease, force=False):
     """Apply a page of issues to the requests tracking them; commit; renew the lease."""
     by_issue = {}
-    for request in _requests_for([str(issue["id"]) for issue in issues]):
-        by_issue.setdefault(request.jira_issue_id, []).append(request)
+    for support_request in _requests_for([issue.id for issue in issues]):
+        by_issue.setdefault(support_request.jira_issue_id, []).append(support_request)
     for issue in issues:
-        requests = by_issue.get(str(issue["id"]), [])
-        summary.checked += len(requests)
-        if not requests or (not force and all(is_unchanged(r, issue) for r in requests)):
-            for request in requests:
-                mark_synced(request)
+        tracking = by_issue.get(issue.id, [])
+        summary.checked += len(tracking)
+        if not tracking or (not force and all(is_unchanged(r, issue) for r in tracking)):
+            for support_request in tracking:
+                mark_synced(support_request)
             continue
-        comments, complete = embedded_comments(issue)
-        if not complete:
-            comments = list(jira.comments(issue["id"]))
-        for request in requests:
-            if apply_issue(request, issue, comments):
-                summary.note(request, request.jira_status or "")
+        comments = issue.comments if issue.comments_complete else list(jira.comments(issue.id))
+        for support_request in tracking:
+            if apply_issue(support_request, issue, comments):
+                summary.note(support_request, support_request.jira_status or "")
     db.session.commit()
     if lease is not None:
         lease.renew()
@@ -193,20 +191,11 @@ def _requests_for(issue_ids):
 
 
 def _jira_if_allowed():
-    """A JiraClient when the sync may call Jira now, else None: passive, paused after a
-    401, unreadable token, or nothing tracked yet. None means no HTTP call at all."""
-    row = integration.settings()
-    if not row.enabled or row.paused_reason:
-        return None
+    """A JiraClient when the sync may call Jira now (integration.connect), and something is
+    tracked; else None, and no HTTP call at all."""
     tracked = db.session.scalar(
         select(SupportRequest.id).where(SupportRequest.jira_issue_id.isnot(None)).limit(1))
-    if tracked is None:
-        return None
-    try:
-        return integration.client(row, timeout=current_app.config["JIRA_TIMEOUT"])
-    except (SecretUnreadable, ValueError) as exc:
-        log.warning("sync: cannot build a Jira client: %s", exc)
-        return None
+    return integration.connect() if tracked is not None else None
 
 
 def _locked(run, jira, *args, on_busy=None):
@@ -220,25 +209,16 @@ def _locked(run, jira, *args, on_busy=None):
         return None
     try:
         summary = run(jira, lease, *args)
-    except JiraAuthError as exc:
-        _pause(exc)
-        return None
     except JiraError as exc:  # the cursor stays: the next run's window covers this one's
-        log.warning("sync: %s failed: %s", run.__name__.lstrip("_"), exc)
+        if integration.refused(exc):
+            integration.pause(exc)
+        else:
+            log.warning("sync: %s failed: %s", run.__name__.lstrip("_"), exc)
         return None
     finally:
         lease.release()
     log.info("sync: %s checked %d, changed %d", run.__name__.lstrip("_"),
              summary.checked, len(summary.changed))
+    jira_files.enqueue_missing()  # the support team's files this run found, or still lacks
     return summary
 
-
-def _pause(exc):
-    """Jira refused the credentials: no more calls until an admin changes the settings
-    (the same pause, in the same shape, as delivery's)."""
-    db.session.rollback()
-    row = integration.settings()
-    row.paused_reason = json.dumps({"en": exc.message("en"), "tr": exc.message("tr")},
-                                   ensure_ascii=False)
-    db.session.commit()
-    log.warning("sync: Jira refused the credentials; calls paused")
