@@ -1,6 +1,6 @@
 """RQ worker entry point: `python worker.py` (needs REDIS_URL).
 
-Runs the jobs from webapp.jobs, with RQ's scheduler for delayed jobs and the
+Runs the portal's jobs (delivery, sync, the support team's files, housekeeping), with RQ's scheduler for delayed jobs and the
 portal's periodic-job scheduler thread."""
 import logging
 import os

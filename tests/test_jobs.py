@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.workers import worker_env
-from webapp import jobs
+from webapp import housekeeping
 from webapp.periodic import LocalClaims, RedisClaims, enqueue_due, start_scheduler
 from webapp.queue import InProcessQueue, RQQueue
 
@@ -29,7 +29,7 @@ def wait_for(predicate, timeout=20, interval=0.1):
 
 def fresh_heartbeat(app):
     with app.app_context():
-        return jobs.last_heartbeat()
+        return housekeeping.last_heartbeat()
 
 
 # The in-process runner ----------------------------------------------------------------
@@ -39,7 +39,7 @@ def test_without_redis_jobs_run_in_process(app_factory):
     queue = app.extensions["queue"]
     assert isinstance(queue, InProcessQueue)
     with app.app_context():
-        queue.enqueue(jobs.heartbeat)
+        queue.enqueue(housekeeping.heartbeat)
     assert queue.join(timeout=10)
     beat = fresh_heartbeat(app)
     assert beat["mode"] == "in-process" and beat["pid"] == os.getpid()
@@ -56,7 +56,7 @@ def test_in_process_delayed_jobs_wait_and_failures_do_not_stop_the_runner(app_fa
     queue.enqueue(lambda: ran.append(time.monotonic()), delay=0.3)
     queue.enqueue(broken)
     started = time.monotonic()
-    queue.enqueue(jobs.heartbeat)
+    queue.enqueue(housekeeping.heartbeat)
     assert wait_for(lambda: ran, timeout=5)
     assert ran[0] - started >= 0.25
     assert fresh_heartbeat(app) is not None
@@ -104,7 +104,7 @@ def test_an_rq_worker_process_runs_the_job(rq_app):
     queue = rq_app.extensions["queue"]
     assert isinstance(queue, RQQueue)
     with rq_app.app_context():
-        job_id = queue.enqueue(jobs.heartbeat)
+        job_id = queue.enqueue(housekeeping.heartbeat)
     assert job_id
     result = subprocess.run([sys.executable, "worker.py", "--burst"], cwd=ROOT,
                             env=worker_env(rq_app), capture_output=True, text=True, timeout=60)
@@ -116,7 +116,7 @@ def test_an_rq_worker_process_runs_the_job(rq_app):
 def test_rq_delayed_jobs_run_through_the_worker_scheduler(rq_app):
     queue = rq_app.extensions["queue"]
     with rq_app.app_context():
-        queue.enqueue(jobs.heartbeat, delay=1)
+        queue.enqueue(housekeeping.heartbeat, delay=1)
     assert fresh_heartbeat(rq_app) is None
     worker = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT,
                               env=worker_env(rq_app, HEARTBEAT_SECONDS="3600"),
@@ -171,7 +171,7 @@ def test_enqueue_due_puts_the_periodic_jobs_on_the_rq_queue(rq_app):
     with rq_app.app_context():
         due = enqueue_due(rq_app, queue, LocalClaims())
     assert due[:2] == ["heartbeat", "sweep"]
-    assert [job.func_name for job in queue.queue.jobs][:2] == ["webapp.jobs.heartbeat", "webapp.delivery.sweep"]
+    assert [job.func_name for job in queue.queue.jobs][:2] == ["webapp.housekeeping.heartbeat", "webapp.delivery.sweep"]
 
 
 def test_worker_refuses_to_start_without_redis(app):

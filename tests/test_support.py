@@ -10,7 +10,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import func, select
 
-from webapp import jobs, storage
+from webapp import housekeeping, storage
 from webapp.extensions import db
 from webapp.models import (ApiEndpoint, ApiProduct, Attachment, Category, JiraComment, Label,
                            StatusChange, SupportRequest, utcnow)
@@ -283,11 +283,11 @@ def test_files_of_forms_never_sent_are_removed_after_a_while(client, user, app):
     sent = make_request(user)
     owned = attach(sent, "owned.log", LOG, "text/plain")
     files = sorted(path.name for path in storage.attachments_dir().iterdir())
-    assert jobs.remove_unclaimed_files() == 0  # too young
+    assert housekeeping.remove_unclaimed_files() == 0  # too young
     old = time.time() - 25 * 3600
     for name in files:
         os.utime(storage.path_of(name), (old, old))
-    assert jobs.remove_unclaimed_files() == len(files) - 1
+    assert housekeeping.remove_unclaimed_files() == len(files) - 1
     assert [path.name for path in storage.attachments_dir().iterdir()] == [owned.stored_name]
 
 

@@ -58,7 +58,7 @@ class Config:
     # Connect and read timeouts of every call a worker makes.
     JIRA_TIMEOUT = (5, float(os.environ.get("JIRA_READ_TIMEOUT", "30")))
 
-    # Status and comment sync (webapp/sync.py).
+    # Status and comment sync (webapp/sync/).
     SYNC_SECONDS = int(os.environ.get("SYNC_SECONDS", "60"))
     RECONCILE_SECONDS = int(os.environ.get("RECONCILE_SECONDS", "3600"))
     SYNC_OVERLAP_MINUTES = int(os.environ.get("SYNC_OVERLAP_MINUTES", "2"))

@@ -349,7 +349,7 @@ class StatusChange(db.Model):
     from_status = db.Column(db.String(100))
     to_status = db.Column(db.String(100), nullable=False)
     changed_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
-    # Added by the sync (webapp/sync.py): what kind of change this row records.
+    # Added by the sync (webapp/sync/apply.py): what kind of change this row records.
     # "status": from_status → to_status are status names; "moved": they are the old and new
     # Jira keys; "deleted": the issue is gone from Jira (to_status holds "deleted").
     kind = db.Column(db.String(16), nullable=False, default="status", server_default="status")

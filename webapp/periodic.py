@@ -4,7 +4,7 @@ import logging
 import threading
 import time
 
-from . import delivery, jobs, sync
+from . import delivery, housekeeping, sync
 
 log = logging.getLogger(__name__)
 
@@ -12,11 +12,11 @@ log = logging.getLogger(__name__)
 def periodic_jobs(app):
     """(name, job function, interval in seconds) for every periodic job."""
     return [
-        ("heartbeat", jobs.heartbeat, app.config["HEARTBEAT_SECONDS"]),
+        ("heartbeat", housekeeping.heartbeat, app.config["HEARTBEAT_SECONDS"]),
         ("sweep", delivery.sweep, app.config["SWEEP_SECONDS"]),
         ("sync", sync.sync_changed, app.config["SYNC_SECONDS"]),
         ("reconcile", sync.reconcile, app.config["RECONCILE_SECONDS"]),
-        ("file-cleanup", jobs.remove_unclaimed_files, 3600),
+        ("file-cleanup", housekeeping.remove_unclaimed_files, 3600),
     ]
 
 

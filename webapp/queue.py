@@ -1,6 +1,6 @@
 """One small job-queue interface with two backends: RQ on Redis (production) and a
 background thread in this process (the embedded default, when REDIS_URL is unset).
-Both run the same job functions from webapp.jobs."""
+Both run the same job functions: delivery, sync, the support team's files, housekeeping."""
 import heapq
 import itertools
 import logging
@@ -107,5 +107,5 @@ def get_queue():
 
 
 def enqueue(func, *args, **options):
-    """Enqueue a job function from webapp.jobs on this app's queue."""
+    """Enqueue a job function (it takes ids or nothing) on this app's queue."""
     return get_queue().enqueue(func, *args, **options)

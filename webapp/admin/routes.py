@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from . import bp
 from ..extensions import db
-from ..jobs import last_heartbeat
+from ..housekeeping import last_heartbeat
 from ..integration import FIELD_NAMES
 from ..models import AuditLog, JiraSettings, SupportRequest, User
 

@@ -1,5 +1,9 @@
-"""Background job functions. Each takes ids or nothing, never objects, and runs
-in an app context, whether on an RQ worker or on the in-process thread."""
+"""Housekeeping jobs: the job runner's heartbeat, and removing files no request owns.
+
+The other jobs live with what they do: delivery (`webapp.delivery`), the sync and the support
+team's files (`webapp.sync`); `webapp.periodic` lists those that run on a schedule. Every job
+takes ids or nothing, never objects, and runs in an app context, on an RQ worker or on the
+in-process thread."""
 import json
 import os
 import time
