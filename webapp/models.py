@@ -3,7 +3,7 @@ import secrets
 from datetime import datetime, timezone
 
 from flask_login import UserMixin
-from sqlalchemy import DDL, Index, UniqueConstraint, event
+from sqlalchemy import DDL, Index, UniqueConstraint, event, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
@@ -252,6 +252,12 @@ class SupportRequest(db.Model):
     @property
     def display_key(self):
         return self.jira_key or self.reference
+
+    @classmethod
+    def counts_by_state(cls):
+        """{delivery state: how many requests are in it}; a state no request is in is absent."""
+        return dict(db.session.execute(
+            select(cls.delivery_state, func.count()).group_by(cls.delivery_state)).all())
 
     @staticmethod
     def new_submission_key():

@@ -4,7 +4,7 @@ import json
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from . import bp
 from .. import audit, delivery, integration
@@ -37,8 +37,7 @@ def deliveries():
     state = request.args.get("state", "failed")
     if state not in STATES:
         state = "failed"
-    counts = dict(db.session.execute(
-        select(SupportRequest.delivery_state, func.count()).group_by(SupportRequest.delivery_state)).all())
+    counts = SupportRequest.counts_by_state()
     page = db.paginate(
         select(SupportRequest).where(SupportRequest.delivery_state == state)
         .order_by(SupportRequest.created_at.desc(), SupportRequest.id.desc()),
