@@ -161,7 +161,7 @@ class ApiProduct(db.Model):
     published = db.Column(db.Boolean, nullable=False, default=True)  # offered in the form
     active = db.Column(db.Boolean, nullable=False, default=True)  # removed ones stay on old requests
     endpoints = db.relationship(
-        "ApiEndpoint", back_populates="product", order_by="ApiEndpoint.position",
+        "ApiEndpoint", back_populates="product", order_by="[ApiEndpoint.position, ApiEndpoint.id]",
         cascade="all, delete-orphan",
     )
 

@@ -13,10 +13,10 @@ from . import bp
 from .files import from_token, keep_token, store_upload
 from .forms import DESCRIPTION_MAX, SUMMARY_MAX, RequestForm
 from .. import delivery, storage
+from ..choices import active_categories, offered_endpoints, offered_labels, offered_products
 from ..extensions import db
 from ..htmx import is_fragment_request
-from ..models import (ApiEndpoint, ApiProduct, Attachment, Category, JiraComment, Label, StatusChange, SupportRequest,
-                      as_id)
+from ..models import ApiEndpoint, Attachment, Category, JiraComment, StatusChange, SupportRequest, as_id
 from .query import list_page
 from ..sync.files import JiraFileUnavailable, fetch_jira_file
 
@@ -54,10 +54,7 @@ def list_requests():
 
 def filter_options():
     statuses = status_names(current_user)
-    labels = db.session.scalars(select(Label.name).where(Label.active, ~Label.applies_to_all)
-                                .order_by(Label.position)).all()
-    categories = db.session.scalars(select(Category).where(Category.active).order_by(Category.position)).all()
-    return dict(statuses=statuses, labels=labels, categories=categories)
+    return dict(statuses=statuses, labels=offered_labels(), categories=active_categories())
 
 
 def status_names(user):
@@ -76,38 +73,22 @@ def status_names(user):
 # New request ----------------------------------------------------------------------------
 
 def _choices(form):
-    form.label.choices = [("", _("Choose a label"))] + [
-        (name, name) for name in db.session.scalars(
-            select(Label.name).where(Label.active, ~Label.applies_to_all).order_by(Label.position))]
-    form.category.choices = [("", "—")] + [
-        (c.id, c.name) for c in db.session.scalars(
-            select(Category).where(Category.active).order_by(Category.position, Category.id))]
-    products = db.session.scalars(select(ApiProduct).where(ApiProduct.active, ApiProduct.published)
-                                  .order_by(ApiProduct.position, ApiProduct.id)).all()
-    form.product.choices = [("", "—")] + [(p.id, p.name) for p in products]
+    form.label.choices = [("", _("Choose a label"))] + [(name, name) for name in offered_labels()]
+    form.category.choices = [("", "—")] + [(c.id, c.name) for c in active_categories()]
+    form.product.choices = [("", "—")] + [(p.id, p.name) for p in offered_products()]
     form.endpoint.choices = endpoint_choices(form.product.data)
 
 
 def endpoint_choices(product_id):
     """The chosen product's endpoints; with no product yet, every offered endpoint grouped
     by product (so the form works without JavaScript: the product follows from the endpoint)."""
-    endpoints = endpoints_of(product_id)
+    endpoints = offered_endpoints(product_id)
     if product_id:
         return [("", "—")] + [(e.id, e.label) for e in endpoints]
     groups = {None: [("", "—")]}
     for endpoint in endpoints:
         groups.setdefault(endpoint.product.name, []).append((endpoint.id, endpoint.label))
     return groups
-
-
-def endpoints_of(product_id=None):
-    """Endpoints offered in the form: of one product, or of every published product."""
-    query = (select(ApiEndpoint).join(ApiProduct)
-             .where(ApiEndpoint.active, ApiProduct.published, ApiProduct.active)
-             .order_by(ApiProduct.position, ApiProduct.id, ApiEndpoint.position, ApiEndpoint.id))
-    if product_id:
-        query = query.where(ApiEndpoint.product_id == product_id)
-    return db.session.scalars(query).all()
 
 
 @bp.get("/endpoints")
@@ -212,7 +193,7 @@ def _checked_choices(form):
     if endpoint and not product:  # chosen without JavaScript: the endpoint names its product
         product = form.product.data = db.session.scalar(
             select(ApiEndpoint.product_id).where(ApiEndpoint.id == endpoint))
-    if endpoint and endpoint not in [e.id for e in endpoints_of(product)]:
+    if endpoint and endpoint not in [e.id for e in offered_endpoints(product)]:
         form.endpoint.errors = [_("Choose an endpoint of the chosen product.")]
     return category, product, endpoint
 
