@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from ..integration import SETTINGS_FIELDS
 from ..jira import normalize_base_url
 from ..jira.urls import host_allowed
 
@@ -96,9 +97,10 @@ class JiraSettingsForm(FlaskForm):
             raise ValidationError(_l("A project key starts with a letter and has only letters, digits and underscores, like SUP."))
 
     def values(self):
+        """The settings as integration.save() takes them; an empty field is None, or "" where
+        the column holds text."""
         return {name: getattr(self, name).data or ("" if name in ("description", "username") else None)
-                for name in ("deployment", "base_url", "description", "username", "project_key",
-                             "issue_type", "category_field_id", "product_field_id", "endpoint_field_id")}
+                for name in SETTINGS_FIELDS}
 
 
 class LabelForm(FlaskForm):
