@@ -305,6 +305,14 @@ def test_choices_from_outside_the_lists_are_refused(client, user, catalog):
 
 
 
+
+def test_an_id_no_row_has_gets_the_fields_own_message(client, user, catalog):
+    """0 is refused like any id outside the list (it once got WTForms' generic message)."""
+    page = send(client, category="0", product="0").get_data(as_text=True)
+    assert "Choose a category from the list." in page and "Choose a product from the list." in page
+    assert "Not a valid choice." not in page
+    assert db.session.scalar(select(func.count()).select_from(SupportRequest)) == 0
+
 def test_labels_and_categories_keep_one_order_everywhere(client, user):
     """Position first, then id: rows that share a position come in the order they were added,
     in the list's filters and in the form alike (the filters once ordered by position only)."""
