@@ -121,8 +121,7 @@ class JiraSettings(db.Model):
     webhook_secret_encrypted = db.Column(db.Text)
     paused_reason = db.Column(db.Text)  # set after a 401: no calls until settings change
     version = db.Column(db.Integer, nullable=False, default=1)  # bumped on every change
-    updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
-    updated_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    # Who changed what, and when: the audit log.
 
     @classmethod
     def get(cls):
@@ -343,5 +342,4 @@ class AppState(db.Model):
 
     __tablename__ = "app_state"
     key = db.Column(db.String(64), primary_key=True)
-    value = db.Column(db.Text, nullable=False, default="")
-    updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    value = db.Column(db.Text, nullable=False, default="")  # each value carries its own time
