@@ -16,11 +16,10 @@ class InlineQueue:
     def __init__(self, queue):
         self.queue = queue
 
-    def enqueue(self, func, *args, delay=0, job_id=None):
+    def enqueue(self, func, *args, delay=0):
         if delay:
-            return self.queue.enqueue(func, *args, delay=delay, job_id=job_id)
+            return self.queue.enqueue(func, *args, delay=delay)
         func(*args)
-        return job_id
 
     def __getattr__(self, name):
         return getattr(self.queue, name)

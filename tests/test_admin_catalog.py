@@ -89,6 +89,21 @@ def test_endpoints_of_another_product_are_404(client, admin):
     assert client.post(f"/admin/products/{b.id}/endpoints/{endpoint.id}/remove").status_code == 404
 
 
+
+def test_endpoints_sharing_a_position_are_listed_as_they_are_moved(client, admin):
+    """The product card and Move read one order, position then id (the card once ordered by
+    position only)."""
+    product = ApiProduct(name="Payments")
+    product.endpoints = [ApiEndpoint(path=path, position=0) for path in ("/first", "/second", "/third")]
+    db.session.add(product)
+    db.session.commit()
+    page = client.get("/admin/products").data.decode()
+    assert page.index("/first<") < page.index("/second<") < page.index("/third<")
+    second = product.endpoints[1]
+    page = client.post(f"/admin/products/{product.id}/endpoints/{second.id}/move",
+                       data={"direction": "up"}, headers=HX).data.decode()
+    assert page.index("/second<") < page.index("/first<") < page.index("/third<")
+
 OPENAPI_YAML = b"""
 openapi: 3.0.0
 info: {title: Payments, version: "1"}

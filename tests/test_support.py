@@ -304,6 +304,27 @@ def test_choices_from_outside_the_lists_are_refused(client, user, catalog):
     assert db.session.scalar(select(func.count()).select_from(SupportRequest)) == 0
 
 
+
+
+def test_an_id_no_row_has_gets_the_fields_own_message(client, user, catalog):
+    """0 is refused like any id outside the list (it once got WTForms' generic message)."""
+    page = send(client, category="0", product="0").get_data(as_text=True)
+    assert "Choose a category from the list." in page and "Choose a product from the list." in page
+    assert "Not a valid choice." not in page
+    assert db.session.scalar(select(func.count()).select_from(SupportRequest)) == 0
+
+def test_labels_and_categories_keep_one_order_everywhere(client, user):
+    """Position first, then id: rows that share a position come in the order they were added,
+    in the list's filters and in the form alike (the filters once ordered by position only)."""
+    db.session.add_all([Label(name=name, position=1) for name in ("Zeta", "Alpha", "Mid")]
+                       + [Category(name=name, position=1) for name in ("Cz", "Ca", "Cm")])
+    db.session.commit()
+    for page in (client.get("/requests/").get_data(as_text=True),
+                 client.get("/requests/new").get_data(as_text=True)):
+        labels = [page.index(f">{name}</option>") for name in ("Zeta", "Alpha", "Mid")]
+        categories = [page.index(f">{name}</option>") for name in ("Cz", "Ca", "Cm")]
+        assert labels == sorted(labels) and categories == sorted(categories)
+
 def test_overlong_text_is_refused_with_the_limit(client, user, catalog):
     page = send(client, summary="x" * 256).get_data(as_text=True)
     assert "Field cannot be longer than 255 characters." in page

@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from .extensions import db
-from .models import User
+from .models import DeliveryState, SupportRequest, User
 
 users = AppGroup("users", help="Manage portal accounts.")
 
@@ -108,14 +108,13 @@ deliveries = AppGroup("deliveries", help="Requests on their way to Jira.")
 
 
 @deliveries.command("list")
-@click.option("--state", type=click.Choice(["failed", "queued", "sending", "local", "sent"]),
+@click.option("--state", type=click.Choice(DeliveryState.ALL),
               help="Only requests in this delivery state (default: all but sent).")
 def list_deliveries_command(state):
     """List requests by delivery state, with the reason of the last failure."""
-    from .models import SupportRequest
     query = select(SupportRequest).order_by(SupportRequest.id)
     query = query.where(SupportRequest.delivery_state == state) if state else \
-        query.where(SupportRequest.delivery_state != "sent")
+        query.where(SupportRequest.delivery_state != DeliveryState.SENT)
     for item in db.session.scalars(query):
         reason = (item.last_error or {}).get("en", "")
         click.echo(f"{item.id:>6} {item.display_key:14} {item.delivery_state:8} "
@@ -129,10 +128,9 @@ def list_deliveries_command(state):
 def send_deliveries_command(ids, all_failed, all_local):
     """Retry failed requests or send portal-only ones to Jira."""
     from . import delivery, integration
-    from .models import SupportRequest
     if not integration.settings().enabled:
         raise click.ClickException("The integration is passive; activate it first.")
-    states = [name for name, flag in (("failed", all_failed), ("local", all_local)) if flag]
+    states = [name for name, flag in ((DeliveryState.FAILED, all_failed), (DeliveryState.LOCAL, all_local)) if flag]
     chosen = set(ids) | set(db.session.scalars(
         select(SupportRequest.id).where(SupportRequest.delivery_state.in_(states))))
     if not chosen:

@@ -130,11 +130,6 @@ def init_app(app):
             else:
                 session.pop("embed", None)
 
-    @app.context_processor
-    def embed_context():
-        return {"embedded": is_embedded(), "embed_origins": app.config["EMBED_ORIGINS"],
-                "full_page_url": full_page_url}
-
     def add_security_headers(response):
         headers = response.headers
         # A view may set a stricter policy of its own (an attachment download, say).

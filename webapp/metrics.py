@@ -9,10 +9,8 @@ from collections import defaultdict
 from urllib.parse import urlsplit
 
 from flask import Response, current_app, request
-from sqlalchemy import func, select
 
-from .extensions import db
-from .models import SupportRequest, utcnow
+from .models import DeliveryState, SupportRequest, utcnow
 from .sync.state import read_cursor
 
 ID_SEGMENT = re.compile(r"/(?:[A-Z][A-Z0-9_]*-\d+|\d+)(?=/|$)")
@@ -90,9 +88,8 @@ def _label(value):
 def render():
     lines = ["# HELP portal_requests Support requests by delivery state.",
              "# TYPE portal_requests gauge"]
-    counts = dict(db.session.execute(
-        select(SupportRequest.delivery_state, func.count()).group_by(SupportRequest.delivery_state)).all())
-    for state in SupportRequest.STATES:
+    counts = SupportRequest.counts_by_state()
+    for state in DeliveryState.ALL:
         lines.append(f'portal_requests{{state="{state}"}} {counts.get(state, 0)}')
     stats = current_app.extensions["jira_stats"].read()
     lines += ["# HELP portal_jira_calls_total Calls to Jira by endpoint and HTTP status.",

@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import DDL, Index, UniqueConstraint, event
+from sqlalchemy import DDL, Index, UniqueConstraint, event, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
@@ -122,8 +122,7 @@ class JiraSettings(db.Model):
     webhook_secret_encrypted = db.Column(db.Text)
     paused_reason = db.Column(db.Text)  # set after a 401: no calls until settings change
     version = db.Column(db.Integer, nullable=False, default=1)  # bumped on every change
-    updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
-    updated_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    # Who changed what, and when: the audit log.
 
     @classmethod
     def get(cls):
@@ -162,7 +161,7 @@ class ApiProduct(db.Model):
     published = db.Column(db.Boolean, nullable=False, default=True)  # offered in the form
     active = db.Column(db.Boolean, nullable=False, default=True)  # removed ones stay on old requests
     endpoints = db.relationship(
-        "ApiEndpoint", back_populates="product", order_by="ApiEndpoint.position",
+        "ApiEndpoint", back_populates="product", order_by="[ApiEndpoint.position, ApiEndpoint.id]",
         cascade="all, delete-orphan",
     )
 
@@ -217,7 +216,6 @@ class DeliveryState:
 
 class SupportRequest(db.Model):
     __tablename__ = "support_requests"
-    STATES = DeliveryState.ALL  # TEMP until admin merges
 
     id = db.Column(db.Integer, primary_key=True)
     reference = db.Column(db.String(16), nullable=False, unique=True, default=new_reference)
@@ -279,6 +277,12 @@ class SupportRequest(db.Model):
     @property
     def display_key(self):
         return self.jira_key or self.reference
+
+    @classmethod
+    def counts_by_state(cls):
+        """{delivery state: how many requests are in it}; a state no request is in is absent."""
+        return dict(db.session.execute(
+            select(cls.delivery_state, func.count()).group_by(cls.delivery_state)).all())
 
     @staticmethod
     def new_submission_key():
@@ -372,5 +376,4 @@ class AppState(db.Model):
 
     __tablename__ = "app_state"
     key = db.Column(db.String(64), primary_key=True)
-    value = db.Column(db.Text, nullable=False, default="")
-    updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    value = db.Column(db.Text, nullable=False, default="")  # each value carries its own time

@@ -26,12 +26,11 @@ class InProcessQueue:
         self._running = 0
         self._thread = None
 
-    def enqueue(self, func, *args, delay=0, job_id=None):
+    def enqueue(self, func, *args, delay=0):
         with self._cond:
             heapq.heappush(self._heap, (time.monotonic() + delay, next(self._seq), func, args))
             self._start()
             self._cond.notify_all()
-        return job_id
 
     def _start(self):
         if self._thread is None or not self._thread.is_alive():
@@ -85,8 +84,8 @@ class RQQueue:
         self.redis = Redis.from_url(redis_url)
         self.queue = Queue(name, connection=self.redis)
 
-    def enqueue(self, func, *args, delay=0, job_id=None):
-        options = {"job_id": job_id, "job_timeout": 600, "result_ttl": 0, "failure_ttl": 7 * 86400}
+    def enqueue(self, func, *args, delay=0):
+        options = {"job_timeout": 600, "result_ttl": 0, "failure_ttl": 7 * 86400}
         if delay:
             job = self.queue.enqueue_in(timedelta(seconds=delay), func, *args, **options)
         else:
@@ -106,6 +105,7 @@ def get_queue():
     return current_app.extensions["queue"]
 
 
-def enqueue(func, *args, **options):
-    """Enqueue a job function (it takes ids or nothing) on this app's queue."""
-    return get_queue().enqueue(func, *args, **options)
+def enqueue(func, *args, delay=0):
+    """Enqueue a job function (it takes ids or nothing) on this app's queue, to run `delay`
+    seconds from now."""
+    return get_queue().enqueue(func, *args, delay=delay)

@@ -2,10 +2,13 @@
 import hashlib
 import os
 
-from flask import request
+from flask import current_app, request
 from flask_babel import format_decimal, get_locale
 
 from .models import DeliveryState
+from .embedding import full_page_url, is_embedded
+from .hooks.routes import EVENTS as WEBHOOK_EVENTS
+from .hooks.routes import webhook_url
 from .sync.apply import shown_status
 
 
@@ -65,3 +68,10 @@ def init_app(app):
     app.jinja_env.globals["delivery_state_name"] = DeliveryState.name_of
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["shown_status"] = shown_status
+    app.jinja_env.globals["webhook_url"] = webhook_url
+    app.jinja_env.globals["webhook_events"] = WEBHOOK_EVENTS
+    app.jinja_env.globals["full_page_url"] = full_page_url
+
+    @app.context_processor
+    def embed_context():
+        return {"embedded": is_embedded(), "embed_origins": current_app.config["EMBED_ORIGINS"]}

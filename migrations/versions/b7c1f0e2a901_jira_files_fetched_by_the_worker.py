@@ -1,7 +1,7 @@
 """The support team's files are fetched by a worker: its lease, and why a file is not tried again
 
 Revision ID: b7c1f0e2a901
-Revises: 416312df702e
+Revises: 7a1fbfc10b6c
 Create Date: 2026-12-01 12:10:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'b7c1f0e2a901'
-down_revision = '416312df702e'
+down_revision = '7a1fbfc10b6c'
 branch_labels = None
 depends_on = None
 

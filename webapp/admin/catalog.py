@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from . import bp
 from .forms import HTTP_METHODS, EndpointForm, NameForm, errors_text
 from .. import audit
+from ..choices import active_categories, active_products
 from ..extensions import db
 from ..htmx import is_fragment_request
 from ..models import ApiEndpoint, ApiProduct, Category
@@ -39,14 +40,9 @@ def _move(model, row, direction, *scope):
 
 # Categories -----------------------------------------------------------------------------
 
-def _categories():
-    return db.session.scalars(
-        select(Category).where(Category.active).order_by(Category.position, Category.id)).all()
-
-
 def _categories_response(error=None):
     if is_fragment_request():
-        return render_template("admin/_categories.html", categories=_categories(), error=error)
+        return render_template("admin/_categories.html", categories=active_categories(), error=error)
     if error:
         flash(error, "error")
     return redirect(url_for("admin.categories"), code=303)
@@ -55,7 +51,7 @@ def _categories_response(error=None):
 @bp.get("/categories")
 def categories():
     """The request categories (e.g. Payment, Customer, Other Request)."""
-    return render_template("admin/categories.html", categories=_categories(), error=None)
+    return render_template("admin/categories.html", categories=active_categories(), error=None)
 
 
 @bp.post("/categories")
@@ -99,17 +95,12 @@ def remove_category(item_id):
 
 # API products and endpoints -------------------------------------------------------------
 
-def _products():
-    return db.session.scalars(
-        select(ApiProduct).where(ApiProduct.active).order_by(ApiProduct.position, ApiProduct.id)).all()
-
-
 def _product_response(product, error=None, notice=None):
     """One product's card for an htmx swap, else back to the list."""
     if is_fragment_request() and product.active:
         return render_template("admin/_product.html", product=product, error=error, notice=notice)
     if is_fragment_request():
-        return render_template("admin/_products.html", products=_products())
+        return render_template("admin/_products.html", products=active_products())
     if error or notice:
         flash(error or notice, "error" if error else "success")
     return redirect(url_for("admin.products") + (f"#product-{product.id}" if product.active else ""), code=303)
@@ -118,7 +109,7 @@ def _product_response(product, error=None, notice=None):
 @bp.get("/products")
 def products():
     """API products and their endpoints, as offered in the request form."""
-    return render_template("admin/products.html", products=_products(), error=None)
+    return render_template("admin/products.html", products=active_products(), error=None)
 
 
 @bp.post("/products")
@@ -126,7 +117,7 @@ def add_product():
     form = NameForm()
     if not form.validate_on_submit():
         if is_fragment_request():
-            return render_template("admin/_products.html", products=_products(),
+            return render_template("admin/_products.html", products=active_products(),
                                    error=errors_text(form.name))
         flash(errors_text(form.name), "error")
         return redirect(url_for("admin.products"), code=303)
@@ -134,7 +125,7 @@ def add_product():
     audit.record("products.added", name=form.name.data)
     db.session.commit()
     if is_fragment_request():
-        return render_template("admin/_products.html", products=_products())
+        return render_template("admin/_products.html", products=active_products())
     return redirect(url_for("admin.products"), code=303)
 
 
@@ -172,7 +163,7 @@ def move_product(product_id):
     _move(ApiProduct, _active_product(product_id), request.form.get("direction"))
     db.session.commit()
     if is_fragment_request():
-        return render_template("admin/_products.html", products=_products())
+        return render_template("admin/_products.html", products=active_products())
     return redirect(url_for("admin.products"), code=303)
 
 

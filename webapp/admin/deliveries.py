@@ -4,14 +4,12 @@ import json
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from . import bp
 from .. import audit, delivery, integration
 from ..extensions import db
-from ..models import SupportRequest, as_id
-
-STATES = ("failed", "queued", "sending", "local")
+from ..models import DeliveryState, SupportRequest, as_id
 
 
 def localized(messages):
@@ -34,16 +32,15 @@ def localized_filter(messages):
 @bp.get("/deliveries")
 def deliveries():
     """Requests not (yet) in Jira, one state at a time."""
-    state = request.args.get("state", "failed")
-    if state not in STATES:
-        state = "failed"
-    counts = dict(db.session.execute(
-        select(SupportRequest.delivery_state, func.count()).group_by(SupportRequest.delivery_state)).all())
+    state = request.args.get("state", DeliveryState.FAILED)
+    if state not in DeliveryState.NOT_SENT:
+        state = DeliveryState.FAILED
+    counts = SupportRequest.counts_by_state()
     page = db.paginate(
         select(SupportRequest).where(SupportRequest.delivery_state == state)
         .order_by(SupportRequest.created_at.desc(), SupportRequest.id.desc()),
         per_page=100, error_out=False)
-    return render_template("admin/deliveries.html", state=state, states=STATES, counts=counts,
+    return render_template("admin/deliveries.html", state=state, states=DeliveryState.NOT_SENT, counts=counts,
                            page=page, settings=integration.settings())
 
 
@@ -51,11 +48,11 @@ def deliveries():
 def send_deliveries():
     """Retry failed requests, or send portal-only ones to Jira: those chosen, or all."""
     everything = request.form.get("all")
-    if everything in ("failed", "local"):
+    if everything in DeliveryState.SENDABLE:
         ids = db.session.scalars(select(SupportRequest.id).where(SupportRequest.delivery_state == everything)).all()
     else:
         ids = [as_id(i) for i in request.form.getlist("ids") if as_id(i) is not None]
-    back = url_for("admin.deliveries", state=request.form.get("state", "failed"))
+    back = url_for("admin.deliveries", state=request.form.get("state", DeliveryState.FAILED))
     settings = integration.settings()
     if not settings.enabled:
         flash(_("The integration is passive: activate it on the Jira Config screen first."), "error")

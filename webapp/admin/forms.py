@@ -7,20 +7,14 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from ..forms import REQUIRED, strip
+from ..integration import SETTINGS_FIELDS
 from ..jira import normalize_base_url
 from ..jira.urls import host_allowed
-
-# The seed's `entity.validation.required`, in the user's language.
-REQUIRED = _l("This field is required.")
-
 
 def errors_text(*fields):
     """The fields' error messages as one line, in the user's language."""
     return " ".join(str(error) for field in fields for error in field.errors)
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def _upper(value):
@@ -45,15 +39,15 @@ class JiraSettingsForm(FlaskForm):
         SelectChoice("cloud", _l("Jira Cloud (API token)")),
         SelectChoice("datacenter", _l("Jira Data Center / Server (personal access token)")),
     ], default="cloud")
-    base_url = StringField(_l("Jira URL"), filters=[_strip],
+    base_url = StringField(_l("Jira URL"), filters=[strip],
                            validators=[DataRequired(message=REQUIRED), Length(max=500)])
-    description = TextAreaField(_l("Description"), filters=[_strip], validators=[Length(max=5000)])
-    username = StringField(_l("Username"), filters=[_strip], validators=[Length(max=254)])
-    api_token = PasswordField(_l("API Token"), filters=[_strip], validators=[Length(max=2000)])
+    description = TextAreaField(_l("Description"), filters=[strip], validators=[Length(max=5000)])
+    username = StringField(_l("Username"), filters=[strip], validators=[Length(max=254)])
+    api_token = PasswordField(_l("API Token"), filters=[strip], validators=[Length(max=2000)])
     clear_token = BooleanField(_l("Remove the stored token"))
     project_key = StringField(_l("Project Key"), filters=[_upper],
                               validators=[DataRequired(message=REQUIRED), Length(max=255)])
-    issue_type = StringField(_l("Issue Type"), filters=[_strip],
+    issue_type = StringField(_l("Issue Type"), filters=[strip],
                              validators=[DataRequired(message=REQUIRED), Length(max=100)])
     category_field_id = StringField(_l("Category Custom Field ID"), filters=[_custom_field_id],
                                     validators=[Optional(), custom_field_id])
@@ -96,17 +90,18 @@ class JiraSettingsForm(FlaskForm):
             raise ValidationError(_l("A project key starts with a letter and has only letters, digits and underscores, like SUP."))
 
     def values(self):
+        """The settings as integration.save() takes them; an empty field is None, or "" where
+        the column holds text."""
         return {name: getattr(self, name).data or ("" if name in ("description", "username") else None)
-                for name in ("deployment", "base_url", "description", "username", "project_key",
-                             "issue_type", "category_field_id", "product_field_id", "endpoint_field_id")}
+                for name in SETTINGS_FIELDS}
 
 
 class LabelForm(FlaskForm):
-    name = StringField(_l("Label"), filters=[_strip], validators=[DataRequired(message=REQUIRED), Length(max=255)])
+    name = StringField(_l("Label"), filters=[strip], validators=[DataRequired(message=REQUIRED), Length(max=255)])
 
 
 class NameForm(FlaskForm):
-    name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(message=REQUIRED), Length(max=200)])
+    name = StringField(_l("Name"), filters=[strip], validators=[DataRequired(message=REQUIRED), Length(max=200)])
 
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -114,7 +109,7 @@ HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 class EndpointForm(FlaskForm):
     method = StringField(_l("Method"), filters=[_upper], validators=[Optional()])
-    path = StringField(_l("Endpoint"), filters=[_strip], validators=[DataRequired(message=REQUIRED), Length(max=500)])
+    path = StringField(_l("Endpoint"), filters=[strip], validators=[DataRequired(message=REQUIRED), Length(max=500)])
 
     def validate_method(self, field):
         if field.data and field.data not in HTTP_METHODS:

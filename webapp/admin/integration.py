@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from . import bp
 from .forms import JiraSettingsForm, LabelForm, errors_text
 from .. import audit, integration
+from ..choices import all_labels
 from ..extensions import db
 from ..htmx import is_fragment_request
 from ..jira import check_connection, make_label
@@ -26,13 +27,9 @@ ADVICE = {
 }
 
 
-def _labels():
-    return db.session.scalars(select(Label).order_by(Label.position, Label.id)).all()
-
-
 def _page(form, row, report=None, status_error=None, code=200):
     return render_template(
-        "admin/jira.html", form=form, row=row, report=report, labels=_labels(),
+        "admin/jira.html", form=form, row=row, report=report, labels=all_labels(),
         label_form=LabelForm(), status_error=status_error, advice=ADVICE,
     ), code
 
@@ -67,7 +64,7 @@ def run_checks(row):
         return ConnectionReport(steps=[Step("server", False, str(exc))])
     field_ids = [row.category_field_id, row.product_field_id, row.endpoint_field_id]
     report = check_connection(jira, row.project_key, row.issue_type, field_ids=field_ids,
-                              lang=language, labels=[label.name for label in _labels()])
+                              lang=language, labels=[label.name for label in all_labels()])
     if report.issue_type_id:
         row.issue_type_id = report.issue_type_id
     if report.field_schemas:
@@ -98,7 +95,7 @@ def jira_status():
 
 def _labels_response(error=None, notice=None):
     if is_fragment_request():
-        return render_template("admin/_labels.html", labels=_labels(), label_form=LabelForm(),
+        return render_template("admin/_labels.html", labels=all_labels(), label_form=LabelForm(),
                                label_error=error, label_notice=notice)
     if error or notice:
         flash(error or notice, "error" if error else "info")

@@ -3,7 +3,7 @@ from datetime import datetime
 
 from flask import current_app, render_template
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from . import bp
 from ..extensions import db
@@ -50,9 +50,7 @@ def overview():
     """Integration state, job runner health, requests by delivery state, accounts."""
     settings = JiraSettings.get()
     db.session.commit()
-    counts = dict(db.session.execute(
-        select(SupportRequest.delivery_state, func.count()).group_by(SupportRequest.delivery_state)
-    ).all())
+    counts = SupportRequest.counts_by_state()
     beat = last_heartbeat()
     if beat:
         beat["at"] = datetime.fromisoformat(beat["at"])
@@ -61,7 +59,7 @@ def overview():
         "admin/overview.html",
         settings=settings,
         counts=counts,
-        states=SupportRequest.STATES,
+        states=DeliveryState.ALL,
         heartbeat=beat,
         queue_mode=current_app.extensions["queue"].mode,
         users=users,

@@ -73,13 +73,9 @@ def _is_tracked(issue_id):
     ) is not None
 
 
-@bp.app_context_processor
-def webhook_helpers():
-    """webhook_url() for the admin screen: where Jira must send its webhooks."""
-    def webhook_url():
-        base = current_app.config.get("PORTAL_BASE_URL")
-        if base:
-            return base + url_for("hooks.jira_webhook")
-        return url_for("hooks.jira_webhook", _external=True)
-
-    return {"webhook_url": webhook_url, "webhook_events": EVENTS}
+def webhook_url():
+    """Where Jira must send its webhooks, as the admin screen shows it."""
+    base = current_app.config.get("PORTAL_BASE_URL")
+    if base:
+        return base + url_for("hooks.jira_webhook")
+    return url_for("hooks.jira_webhook", _external=True)

@@ -1,27 +1,56 @@
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from wtforms import HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..admin.forms import REQUIRED
-from ..models import as_id
+from ..choices import active_categories, offered_endpoints, offered_labels, offered_products
+from ..extensions import db
+from ..forms import REQUIRED, strip
+from ..models import ApiEndpoint, as_id
 
 SUMMARY_MAX = 255
 DESCRIPTION_MAX = 32000
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 class RequestForm(FlaskForm):
+    """The new-request form. Its choices are the lists as they are now; an id from outside
+    them (an old page, a forged post) is refused with the field's own message."""
+
     label = SelectField(_l("Label"), validators=[DataRequired(message=REQUIRED)], validate_choice=True)
-    summary = StringField(_l("Summary"), filters=[_strip],
+    summary = StringField(_l("Summary"), filters=[strip],
                           validators=[DataRequired(message=REQUIRED), Length(max=SUMMARY_MAX)])
-    description = TextAreaField(_l("Description"), filters=[_strip],
+    description = TextAreaField(_l("Description"), filters=[strip],
                                 validators=[DataRequired(message=REQUIRED), Length(max=DESCRIPTION_MAX)])
-    category = SelectField(_l("Category"), coerce=as_id, validators=[Optional()])
-    product = SelectField(_l("API Product"), coerce=as_id, validators=[Optional()])
-    endpoint = SelectField(_l("Endpoint"), coerce=as_id, validators=[Optional()])
+    category = SelectField(_l("Category"), coerce=as_id, validators=[Optional()],
+                           invalid_choice_message=_l("Choose a category from the list."))
+    product = SelectField(_l("API Product"), coerce=as_id, validators=[Optional()],
+                          invalid_choice_message=_l("Choose a product from the list."))
+    endpoint = SelectField(_l("Endpoint"), coerce=as_id, validators=[Optional()],
+                           invalid_choice_message=_l("Choose an endpoint of the chosen product."))
     attachments = MultipleFileField(_l("Attachments"))
     submission_key = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.label.choices = [("", _("Choose a label"))] + [(name, name) for name in offered_labels()]
+        self.category.choices = [("", "—")] + [(c.id, c.name) for c in active_categories()]
+        self.product.choices = [("", "—")] + [(p.id, p.name) for p in offered_products()]
+        self.endpoint.choices = endpoint_choices(self.product.data)
+
+    def validate_endpoint(self, field):
+        if field.data and not self.product.data:  # chosen without JavaScript: the endpoint names its product
+            self.product.data = db.session.scalar(select(ApiEndpoint.product_id).where(ApiEndpoint.id == field.data))
+
+
+def endpoint_choices(product_id):
+    """The chosen product's endpoints; with no product yet, every offered endpoint grouped
+    by product (so the form works without JavaScript: the product follows from the endpoint)."""
+    endpoints = offered_endpoints(product_id)
+    if product_id:
+        return [("", "—")] + [(e.id, e.label) for e in endpoints]
+    groups = {None: [("", "—")]}
+    for endpoint in endpoints:
+        groups.setdefault(endpoint.product.name, []).append((endpoint.id, endpoint.label))
+    return groups

@@ -13,10 +13,10 @@ from . import bp
 from .files import from_token, keep_token, store_upload
 from .forms import DESCRIPTION_MAX, SUMMARY_MAX, RequestForm
 from .. import delivery, storage
+from ..choices import active_categories, offered_labels
 from ..extensions import db
 from ..htmx import is_fragment_request
-from ..models import (ApiEndpoint, ApiProduct, Attachment, Category, JiraComment, Label, StatusChange, SupportRequest,
-                      as_id)
+from ..models import Attachment, JiraComment, StatusChange, SupportRequest, as_id
 from .query import list_page
 from ..queue import enqueue
 from ..sync import jira_files
@@ -56,10 +56,7 @@ def list_requests():
 
 def filter_options():
     statuses = status_names(current_user)
-    labels = db.session.scalars(select(Label.name).where(Label.active, ~Label.applies_to_all)
-                                .order_by(Label.position)).all()
-    categories = db.session.scalars(select(Category).where(Category.active).order_by(Category.position)).all()
-    return dict(statuses=statuses, labels=labels, categories=categories)
+    return dict(statuses=statuses, labels=offered_labels(), categories=active_categories())
 
 
 def status_names(user):
@@ -77,47 +74,10 @@ def status_names(user):
 
 # New request ----------------------------------------------------------------------------
 
-def _choices(form):
-    form.label.choices = [("", _("Choose a label"))] + [
-        (name, name) for name in db.session.scalars(
-            select(Label.name).where(Label.active, ~Label.applies_to_all).order_by(Label.position))]
-    form.category.choices = [("", "—")] + [
-        (c.id, c.name) for c in db.session.scalars(
-            select(Category).where(Category.active).order_by(Category.position, Category.id))]
-    products = db.session.scalars(select(ApiProduct).where(ApiProduct.active, ApiProduct.published)
-                                  .order_by(ApiProduct.position, ApiProduct.id)).all()
-    form.product.choices = [("", "—")] + [(p.id, p.name) for p in products]
-    form.endpoint.choices = endpoint_choices(form.product.data)
-
-
-def endpoint_choices(product_id):
-    """The chosen product's endpoints; with no product yet, every offered endpoint grouped
-    by product (so the form works without JavaScript: the product follows from the endpoint)."""
-    endpoints = endpoints_of(product_id)
-    if product_id:
-        return [("", "—")] + [(e.id, e.label) for e in endpoints]
-    groups = {None: [("", "—")]}
-    for endpoint in endpoints:
-        groups.setdefault(endpoint.product.name, []).append((endpoint.id, endpoint.label))
-    return groups
-
-
-def endpoints_of(product_id=None):
-    """Endpoints offered in the form: of one product, or of every published product."""
-    query = (select(ApiEndpoint).join(ApiProduct)
-             .where(ApiEndpoint.active, ApiProduct.published, ApiProduct.active)
-             .order_by(ApiProduct.position, ApiProduct.id, ApiEndpoint.position, ApiEndpoint.id))
-    if product_id:
-        query = query.where(ApiEndpoint.product_id == product_id)
-    return db.session.scalars(query).all()
-
-
 @bp.get("/endpoints")
 def endpoint_options():
     """The Endpoint field for the chosen product (swapped in when the product changes)."""
-    form = RequestForm(formdata=None)
-    form.product.data = as_id(request.args.get("product"))
-    _choices(form)
+    form = RequestForm(formdata=None, product=as_id(request.args.get("product")))
     return render_template("support/_endpoint_field.html", form=form)
 
 
@@ -125,7 +85,6 @@ def endpoint_options():
 def new_request():
     """File a request. It is stored at once; a worker forwards it to Jira."""
     form = RequestForm()
-    _choices(form)
     if request.method == "GET":
         form.submission_key.data = SupportRequest.new_submission_key()
         return _form_page(form)
@@ -133,15 +92,13 @@ def new_request():
     if existing:  # the same form again (a double click, a resend after a lost answer)
         return redirect(url_for("support.detail", request_id=existing.id), code=303)
     kept, file_errors = _collect_files()
-    valid = form.validate()
-    category, product, endpoint = _checked_choices(form)  # after validate(), which resets errors
-    if not valid or file_errors or form.category.errors or form.product.errors or form.endpoint.errors:
+    if not form.validate() or file_errors:
         tokens = [dict(file, token=keep_token(file, current_user.id)) for file in kept]
         return _form_page(form, kept=tokens, file_errors=file_errors)
     item = SupportRequest(
         reporter_id=current_user.id, label=form.label.data, summary=form.summary.data,
-        description=form.description.data, category_id=category, product_id=product,
-        endpoint_id=endpoint, submission_key=form.submission_key.data or None,
+        description=form.description.data, category_id=form.category.data, product_id=form.product.data,
+        endpoint_id=form.endpoint.data, submission_key=form.submission_key.data or None,
         attachments=[Attachment(original_name=f["name"], content_type=f["type"], size=f["size"],
                                 sha256=f["sha256"], stored_name=f["stored_name"]) for f in kept])
     try:
@@ -200,23 +157,6 @@ def _collect_files():
             storage.remove(extra["stored_name"])
         kept = kept[:limit]
     return kept, errors
-
-
-def _checked_choices(form):
-    """Category, product and endpoint ids that exist and go together, else a field error."""
-    category = form.category.data
-    if category and not db.session.scalar(select(Category.id).where(Category.id == category, Category.active)):
-        form.category.errors = [_("Choose a category from the list.")]
-    product = form.product.data
-    if product and product not in [choice[0] for choice in form.product.choices]:
-        form.product.errors = [_("Choose a product from the list.")]
-    endpoint = form.endpoint.data
-    if endpoint and not product:  # chosen without JavaScript: the endpoint names its product
-        product = form.product.data = db.session.scalar(
-            select(ApiEndpoint.product_id).where(ApiEndpoint.id == endpoint))
-    if endpoint and endpoint not in [e.id for e in endpoints_of(product)]:
-        form.endpoint.errors = [_("Choose an endpoint of the chosen product.")]
-    return category, product, endpoint
 
 
 # Detail ---------------------------------------------------------------------------------
