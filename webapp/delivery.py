@@ -7,7 +7,6 @@ the request's reference label), and before re-uploading a file whose upload may 
 Jira it looks at the issue's attachments. `sweep` re-enqueues whatever a lost job, a killed
 worker or a flushed Redis left behind.
 """
-import json
 import logging
 import random
 from datetime import timedelta
@@ -19,6 +18,7 @@ from . import integration, storage
 from .crypto import SecretUnreadable
 from .extensions import db
 from .jira import JiraAuthError, JiraError, field_type, make_label, reference_label, shape_field_value
+from .messages import N_, from_error, message
 from .models import Label, SupportRequest, utcnow
 from .queue import enqueue
 
@@ -34,19 +34,13 @@ class RetryLater(Exception):
         self.seconds = seconds
 
 
-MISSING_FILE = {
-    "en": "An attachment's file is missing from the portal's storage (ATTACHMENTS_DIR); "
-          "restore it, or send the request without it.",
-    "tr": "Bir ekin dosyası portalın depolama alanında (ATTACHMENTS_DIR) bulunamadı; "
-          "dosyayı geri yükleyin veya talebi o ek olmadan gönderin.",
-}
+MISSING_FILE = message(N_("An attachment's file is missing from the portal's storage (ATTACHMENTS_DIR); "
+                          "restore it, or send the request without it."))
 
 
 def messages(exc):
-    """An error's explanation in every interface language, for the admin and the user."""
-    if isinstance(exc, JiraError):
-        return {"en": exc.message("en"), "tr": exc.message("tr")}
-    return {"en": str(exc), "tr": str(exc)}
+    """An error's explanation as stored, shown in each reader's language (webapp/messages.py)."""
+    return from_error(exc)
 
 
 # Accepting requests ---------------------------------------------------------------------
@@ -159,7 +153,7 @@ def _release(request, delay):
 
 def _pause(settings, request, exc):
     """Bad credentials: stop calling Jira until an admin changes the settings."""
-    settings.paused_reason = json.dumps(messages(exc), ensure_ascii=False)
+    settings.paused_reason = messages(exc)
     request.last_error = messages(exc)
     log.warning("deliver %s: Jira refused the credentials; delivery paused", request.reference)
     _release(request, None)

@@ -6,6 +6,7 @@ from flask import request
 from flask_babel import format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 
+from .messages import translated
 from .sync.apply import shown_status
 
 DELIVERY_STATE_NAMES = {
@@ -73,6 +74,7 @@ def init_app(app):
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["filesizeformat"] = filesize  # Jinja's own knows no locale
     app.jinja_env.filters["number"] = format_decimal
+    app.jinja_env.filters["message"] = translated  # a stored message (webapp/messages.py)
     app.jinja_env.globals["delivery_state_name"] = delivery_state_name
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["shown_status"] = shown_status

@@ -11,7 +11,6 @@ webhook refresh.
 Each is a job: it takes ids or nothing and runs in an app context. All three hold one lease
 (`state.take_lease`), so overlapping runs never write the same rows twice.
 """
-import json
 import logging
 import math
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from .. import integration
 from ..crypto import SecretUnreadable
 from ..extensions import db
 from ..jira import JiraAuthError, JiraError, JiraInvalidError, JiraNotFoundError, jql_quote
+from ..messages import from_error
 from ..models import SupportRequest, utcnow
 from ..queue import enqueue
 from .apply import (DELETED, apply_deleted, apply_issue, embedded_comments, is_unchanged,
@@ -238,7 +238,6 @@ def _pause(exc):
     (the same pause, in the same shape, as delivery's)."""
     db.session.rollback()
     row = integration.settings()
-    row.paused_reason = json.dumps({"en": exc.message("en"), "tr": exc.message("tr")},
-                                   ensure_ascii=False)
+    row.paused_reason = from_error(exc)
     db.session.commit()
     log.warning("sync: Jira refused the credentials; calls paused")
