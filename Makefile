@@ -21,7 +21,7 @@ translations: $(BIN)/.installed
 # After changing interface strings: collect them into the catalogs, then translate the new
 # entries in webapp/translations/tr/LC_MESSAGES/messages.po.
 messages: $(BIN)/.installed
-	$(BIN)/pybabel -q extract -F babel.cfg -k _l --no-location --sort-output -o webapp/translations/messages.pot webapp templates
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k N_ --no-location --sort-output -o webapp/translations/messages.pot webapp templates
 	$(BIN)/pybabel -q update -i webapp/translations/messages.pot -d webapp/translations --no-fuzzy-matching
 
 # The portal on its embedded defaults: SQLite in instance/, jobs in-process, no Redis.

@@ -17,6 +17,7 @@ _TMP = tempfile.mkdtemp(prefix="portal-tests-")
 os.environ["INSTANCE_PATH"] = os.path.join(_TMP, "instance")  # never the developer's instance/
 
 from flask import has_app_context  # noqa: E402
+from flask_babel import force_locale  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
@@ -25,6 +26,7 @@ from webapp import create_app  # noqa: E402
 from webapp.cli import create_user  # noqa: E402
 from webapp.config import TestConfig  # noqa: E402
 from webapp.extensions import db  # noqa: E402
+from webapp.messages import translated  # noqa: E402
 from tests.support import IN_CI, PASSWORD, need_service  # noqa: E402
 
 # jira_sim, jira_client: the Jira simulator; browser, live_server: Chromium and a real server;
@@ -172,6 +174,15 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def shown(app):
+    """A stored message (webapp/messages.py) as a reader of `language` sees it."""
+    def shown(stored, language="en"):
+        with app.app_context(), force_locale(language):
+            return translated(stored)
+    return shown
 
 
 @pytest.fixture

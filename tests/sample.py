@@ -4,6 +4,7 @@ from datetime import datetime, timedelta, timezone
 from tests.support import PASSWORD
 from webapp.cli import create_user
 from webapp.extensions import db
+from webapp.jira import JiraInvalidError
 from webapp.models import (ApiEndpoint, ApiProduct, Attachment, AuditLog, Category, JiraComment, Label,
                            StatusChange, SupportRequest, utcnow)
 
@@ -42,7 +43,8 @@ def seed(app, language=None):
         failed = SupportRequest(
             reporter_id=deniz.id, label="Bug", summary="Account list is empty", description="Since Monday.",
             delivery_state="failed", attempts=3, created_at=now - timedelta(days=1), updated_at=now,
-            last_error={"en": "Jira refused the issue type.", "tr": "Jira iş türünü reddetti."})
+            last_error=JiraInvalidError(errors={"issuetype": "Specify a valid issue type"},
+                                        context={"project_key": "SUP"}).as_message())
         db.session.add_all([queued, sent, failed])
         db.session.flush()
         sent.attachments = [

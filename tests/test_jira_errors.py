@@ -53,7 +53,7 @@ def test_401_json_message_body():
     err = error_from_response(401, {}, '{"message":"Client must be authenticated to access this '
                                        'resource.","status-code":401}')
     assert isinstance(err, JiraAuthError)
-    assert "Client must be authenticated" in err.message("en")
+    assert "Client must be authenticated" in err.message()
 
 
 def test_html_error_page_is_summarised(jira_mock, cloud):
@@ -61,13 +61,13 @@ def test_html_error_page_is_summarised(jira_mock, cloud):
     jira_mock.get(BASE + "/rest/api/3/serverInfo", status=502, body=page, content_type="text/html")
     with pytest.raises(JiraTransientError) as caught:
         cloud.server_info()
-    assert "(HTML error page)" in caught.value.message("en")
-    assert "<p>" not in caught.value.message("en")
+    assert "(HTML error page)" in caught.value.message()
+    assert "<p>" not in caught.value.message()
 
 
 def test_long_messages_are_truncated():
     err = error_from_response(400, {}, '{"errorMessages":["' + "x" * 5000 + '"],"errors":{}}')
-    assert isinstance(err, JiraInvalidError) and len(err.message("en")) < 600
+    assert isinstance(err, JiraInvalidError) and len(err.message()) < 600
 
 
 def test_success_with_a_non_json_body(jira_mock, cloud):
@@ -75,7 +75,7 @@ def test_success_with_a_non_json_body(jira_mock, cloud):
                   content_type="text/html")
     with pytest.raises(JiraError) as caught:
         cloud.myself()
-    assert "not JSON" in caught.value.message("en")
+    assert "not JSON" in caught.value.message()
 
 
 def test_429_with_http_date_retry_after(jira_mock, cloud):

@@ -123,7 +123,7 @@ def test_the_jira_token_appears_nowhere_after_a_full_run(app, client, admin, mak
             assert not any(leak.encode() in value for leak in leaks), key
 
 
-def test_exceptions_and_reprs_of_the_client_never_show_the_token(jira_sim, tried):
+def test_exceptions_and_reprs_of_the_client_never_show_the_token(jira_sim, tried, shown):
     from webapp.jira import JiraClient, JiraError
     token = "tok-" + secrets.token_hex(16)
     jira = JiraClient(jira_sim.url, PORTAL_EMAIL, token, timeout=(1, 1))
@@ -133,7 +133,7 @@ def test_exceptions_and_reprs_of_the_client_never_show_the_token(jira_sim, tried
         with pytest.raises(JiraError) as caught:
             jira.myself()
         error = caught.value
-        texts += [str(error), repr(error), error.message("en"), error.message("tr"), repr(error.__dict__)]
+        texts += [str(error), repr(error), error.message(), shown(error.as_message(), "tr"), repr(error.__dict__)]
     with pytest.raises(JiraError) as caught:  # wrong token: Jira's 401
         jira.myself()
     texts += [str(caught.value), repr(caught.value.__dict__)]

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_every_string_is_translated_to_turkish(tmp_path):
     pot = tmp_path / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l",
+        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l", "-k", "N_",
          "--no-location", "-o", str(pot), "webapp", "templates"],
         cwd=ROOT, check=True, capture_output=True,
     )

@@ -112,11 +112,12 @@ deliveries = AppGroup("deliveries", help="Requests on their way to Jira.")
               help="Only requests in this delivery state (default: all but sent).")
 def list_deliveries_command(state):
     """List requests by delivery state, with the reason of the last failure."""
+    from .messages import english
     query = select(SupportRequest).order_by(SupportRequest.id)
     query = query.where(SupportRequest.delivery_state == state) if state else \
         query.where(SupportRequest.delivery_state != DeliveryState.SENT)
     for item in db.session.scalars(query):
-        reason = (item.last_error or {}).get("en", "")
+        reason = english(item.last_error)
         click.echo(f"{item.id:>6} {item.display_key:14} {item.delivery_state:8} "
                    f"attempts={item.attempts:<3} {item.summary[:40]}  {reason}".rstrip())
 

@@ -17,6 +17,7 @@ from sqlalchemy import and_, or_, select, update
 from . import integration, storage
 from .extensions import db
 from .jira import JiraError, field_type, make_label, reference_label, shape_field_value
+from .messages import N_, message
 from .models import DeliveryState, Label, SupportRequest, utcnow
 from .queue import enqueue
 
@@ -32,12 +33,8 @@ class RetryLater(Exception):
         self.seconds = seconds
 
 
-MISSING_FILE = {
-    "en": "An attachment's file is missing from the portal's storage (ATTACHMENTS_DIR); "
-          "restore it, or send the request without it.",
-    "tr": "Bir ekin dosyası portalın depolama alanında (ATTACHMENTS_DIR) bulunamadı; "
-          "dosyayı geri yükleyin veya talebi o ek olmadan gönderin.",
-}
+MISSING_FILE = message(N_("An attachment's file is missing from the portal's storage (ATTACHMENTS_DIR); "
+                          "restore it, or send the request without it."))
 
 
 # Accepting requests ---------------------------------------------------------------------
@@ -170,10 +167,10 @@ def _failed_attempt(support_request, exc):
     give_up = support_request.created_at + timedelta(hours=config["DELIVERY_GIVE_UP_HOURS"])
     if exc.transient and utcnow() < give_up:
         delay = backoff(support_request.attempts, getattr(exc, "retry_after", None))
-        log.warning("deliver %s: %s; retrying in %.1f s", support_request.reference, exc.message("en"), delay)
+        log.warning("deliver %s: %s; retrying in %.1f s", support_request.reference, exc.message(), delay)
         _release(support_request, delay)
         return
-    log.warning("deliver %s: failed: %s", support_request.reference, exc.message("en"))
+    log.warning("deliver %s: failed: %s", support_request.reference, exc.message())
     support_request.delivery_state = DeliveryState.FAILED
     support_request.locked_until = None
     db.session.commit()

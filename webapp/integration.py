@@ -4,15 +4,14 @@ refused the credentials, and the explanation of an error that people read.
 
 Read from the database every time, so a change made by an admin governs the very next
 request and job in every process."""
-import json
 import logging
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from . import audit, crypto
+from . import audit, crypto, messages
 from .extensions import db
-from .jira import JiraAuthError, JiraClient, JiraError
+from .jira import JiraAuthError, JiraClient
 from .models import JiraSettings
 
 log = logging.getLogger(__name__)
@@ -137,19 +136,15 @@ def pause(exc):
     explanation. Commits (whatever the caller had pending is rolled back first)."""
     db.session.rollback()
     settings = JiraSettings.get()
-    settings.paused_reason = json.dumps(explain(exc), ensure_ascii=False)
+    settings.paused_reason = explain(exc)
     db.session.commit()
     log.warning("Jira calls paused: %s", type(exc).__name__)
 
 
 def explain(exc):
     """An error's explanation for people (the admin and the user), as stored with a request
-    or the pause."""
-    if isinstance(exc, NoClient):
-        exc = exc.cause
-    if isinstance(exc, JiraError):
-        return {"en": exc.message("en"), "tr": exc.message("tr")}
-    return {"en": str(exc), "tr": str(exc)}
+    or the pause: a message id and its parameters, shown in each reader's language."""
+    return messages.from_error(exc.cause if isinstance(exc, NoClient) else exc)
 
 
 def rotate_token_encryption():

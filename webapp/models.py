@@ -120,7 +120,8 @@ class JiraSettings(db.Model):
     endpoint_field_id = db.Column(db.String(40))
     field_schemas = db.Column(db.JSON, nullable=False, default=dict)  # as Jira reported them
     webhook_secret_encrypted = db.Column(db.Text)
-    paused_reason = db.Column(db.Text)  # set after a 401: no calls until settings change
+    # Set after a 401, as a stored message (webapp/messages.py): no calls until settings change.
+    paused_reason = db.Column(db.JSON(none_as_null=True))
     version = db.Column(db.Integer, nullable=False, default=1)  # bumped on every change
     # Who changed what, and when: the audit log.
 
@@ -230,7 +231,7 @@ class SupportRequest(db.Model):
     endpoint_id = db.Column(db.Integer, db.ForeignKey("api_endpoints.id"))
 
     delivery_state = db.Column(db.String(16), nullable=False, default=DeliveryState.QUEUED)
-    last_error = db.Column(db.JSON)  # {"en": ..., "tr": ...}: why the last attempt failed
+    last_error = db.Column(db.JSON)  # why the last attempt failed, a stored message (webapp/messages.py)
     attempts = db.Column(db.Integer, nullable=False, default=0)
     next_attempt_at = db.Column(UTCDateTime)  # a queued request is not retried before this
     locked_until = db.Column(UTCDateTime)  # a worker's lease while it is sending

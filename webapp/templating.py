@@ -9,6 +9,7 @@ from .models import DeliveryState
 from .embedding import full_page_url, is_embedded
 from .hooks.routes import EVENTS as WEBHOOK_EVENTS
 from .hooks.routes import webhook_url
+from .messages import translated
 from .sync.apply import shown_status
 
 
@@ -64,6 +65,7 @@ def init_app(app):
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["filesizeformat"] = filesize  # Jinja's own knows no locale
     app.jinja_env.filters["number"] = format_decimal
+    app.jinja_env.filters["message"] = translated  # a stored message (webapp/messages.py)
     app.jinja_env.globals["DeliveryState"] = DeliveryState
     app.jinja_env.globals["delivery_state_name"] = DeliveryState.name_of
     app.jinja_env.globals["get_locale"] = get_locale

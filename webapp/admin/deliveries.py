@@ -1,8 +1,5 @@
 """Requests by delivery state, with the reason, Retry and Send to Jira."""
-import json
-
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -10,23 +7,6 @@ from . import bp
 from .. import audit, delivery, integration
 from ..extensions import db
 from ..models import DeliveryState, SupportRequest, as_id
-
-
-def localized(messages):
-    """Pick the user's language from a {"en": ..., "tr": ...} explanation."""
-    if not messages:
-        return ""
-    if isinstance(messages, str):
-        try:
-            messages = json.loads(messages)
-        except ValueError:
-            return messages
-    return messages.get(str(get_locale()), messages.get("en", ""))
-
-
-@bp.app_template_filter("localized")
-def localized_filter(messages):
-    return localized(messages)
 
 
 @bp.get("/deliveries")

@@ -1,14 +1,13 @@
 """The Jira Config screen: settings, the live Active/Passive switch, the label list and
 "Save and Test"."""
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from . import bp
 from .forms import JiraSettingsForm, LabelForm, errors_text
-from .. import audit, integration
+from .. import audit, integration, messages
 from ..choices import all_labels
 from ..extensions import db
 from ..htmx import is_fragment_request
@@ -57,14 +56,13 @@ def jira_settings():
 
 def run_checks(row):
     """Check the saved settings against Jira without creating anything there."""
-    language = str(get_locale() or "en")
     try:
         jira = integration.client(row, timeout=current_app.config["JIRA_TEST_TIMEOUT"])
     except integration.NoClient as exc:
-        return ConnectionReport(steps=[Step("server", False, str(exc))])
+        return ConnectionReport(steps=[Step("server", False, messages.from_error(exc.cause))])
     field_ids = [row.category_field_id, row.product_field_id, row.endpoint_field_id]
     report = check_connection(jira, row.project_key, row.issue_type, field_ids=field_ids,
-                              lang=language, labels=[label.name for label in all_labels()])
+                              labels=[label.name for label in all_labels()])
     if report.issue_type_id:
         row.issue_type_id = report.issue_type_id
     if report.field_schemas:

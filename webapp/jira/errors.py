@@ -1,13 +1,16 @@
 """Exceptions for Jira failures, one class per kind of failure.
 
 Each carries what the delivery job needs to decide (``transient``) and what an admin needs to
-fix the settings (``message(lang)``), following the troubleshooting table of the product docs.
+fix the settings (``as_message()``: a message id and its parameters, see texts.py), following the
+troubleshooting table of the product docs.
 Nothing here ever holds the API token: messages are built from the response body and the
 context the client passes in (project key, issue type), never from request headers.
 """
 import json
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+
+from .texts import N_, message, render
 
 MAX_BODY_CHARS = 300
 MAX_RETRY_AFTER = 24 * 3600  # a Retry-After longer than a day is not believed
@@ -38,18 +41,21 @@ class JiraError(Exception):
             parts.append(self.detail)
         return "; ".join(parts)
 
-    def message(self, lang="en"):
-        """A readable sentence saying what went wrong and what to fix."""
-        lang = lang if lang in ("en", "tr") else "en"
-        text = self._advice(lang)
-        said = self.jira_text()
-        if said:
-            text += (" Jira said: " if lang == "en" else " Jira yanıtı: ") + said
-        return text
+    def as_message(self):
+        """What went wrong and what to fix, then what Jira said: the stored shape (texts.py)."""
+        msgid, params = self.advice()
+        return message(msgid, jira=self.jira_text(), **params)
 
-    def _advice(self, lang):
-        return {"en": "Jira returned an unexpected error.",
-                "tr": "Jira beklenmeyen bir hata döndürdü."}[lang]
+    def message(self, lang="en"):
+        """The same in English, for logs. Only "en": the portal shows `as_message()` in the
+        reader's language (webapp/messages.py)."""
+        if lang != "en":
+            raise ValueError("render as_message() in the reader's language instead")
+        return render(self.as_message())
+
+    def advice(self):
+        """(message id, parameters): what went wrong and what to fix."""
+        return N_("Jira returned an unexpected error."), {}
 
 
 class JiraAuthError(JiraError):
@@ -57,14 +63,9 @@ class JiraAuthError(JiraError):
 
     default_status = 401
 
-    def _advice(self, lang):
-        return {
-            "en": "Jira rejected the credentials (401). Check the username (the Atlassian account "
-                  "e-mail) and the API token: it may be mistyped, expired or revoked.",
-            "tr": "Jira kimlik bilgilerini reddetti (401). Kullanıcı adını (Atlassian hesabının "
-                  "e-posta adresi) ve API token'ı kontrol edin: hatalı yazılmış, süresi dolmuş "
-                  "veya iptal edilmiş olabilir.",
-        }[lang]
+    def advice(self):
+        return N_("Jira rejected the credentials (401). Check the username (the Atlassian account "
+                  "e-mail) and the API token: it may be mistyped, expired or revoked."), {}
 
 
 class JiraForbiddenError(JiraError):
@@ -72,14 +73,10 @@ class JiraForbiddenError(JiraError):
 
     default_status = 403
 
-    def _advice(self, lang):
+    def advice(self):
         project = self.context.get("project_key", "")
-        return {
-            "en": f"The Jira account lacks permission for this action (403). Give it Browse, "
-                  f"Create issues and Create attachments permissions in project {project}.",
-            "tr": f"Jira hesabının bu işlem için yetkisi yok (403). {project} projesinde Browse, "
-                  f"Create issues ve Create attachments yetkilerini verin.",
-        }[lang]
+        return N_("The Jira account lacks permission for this action (403). Give it Browse, Create "
+                  "issues and Create attachments permissions in project %(project)s."), {"project": project}
 
 
 class JiraNotFoundError(JiraError):
@@ -87,21 +84,13 @@ class JiraNotFoundError(JiraError):
 
     default_status = 404
 
-    def _advice(self, lang):
+    def advice(self):
         project = self.context.get("project_key")
         if project:
-            return {
-                "en": f"Project '{project}' was not found (404). Check the project key, and that "
-                      f"the Jira account has permission to see the project.",
-                "tr": f"'{project}' projesi bulunamadı (404). Proje anahtarını ve Jira hesabının "
-                      f"projeyi görme yetkisi olduğunu kontrol edin.",
-            }[lang]
-        return {
-            "en": "Jira could not find it (404): check the Jira URL, or the issue was deleted "
-                  "or is not visible to the Jira account.",
-            "tr": "Jira kaydı bulamadı (404): Jira URL'sini kontrol edin; kayıt silinmiş veya "
-                  "Jira hesabına görünmüyor olabilir.",
-        }[lang]
+            return N_("Project '%(project)s' was not found (404). Check the project key, and that "
+                      "the Jira account has permission to see the project."), {"project": project}
+        return N_("Jira could not find it (404): check the Jira URL, or the issue was deleted "
+                  "or is not visible to the Jira account."), {}
 
 
 class JiraInvalidError(JiraError):
@@ -109,33 +98,22 @@ class JiraInvalidError(JiraError):
 
     default_status = 400
 
-    def _advice(self, lang):
+    def advice(self):
         if self.status == 413:
-            return {"en": "Jira refused the attachment as too large (413). Lower the portal's "
-                          "upload limit below Jira's attachment size limit.",
-                    "tr": "Jira eki çok büyük olduğu için reddetti (413). Portalın yükleme "
-                          "sınırını Jira'nın ek boyutu sınırının altına indirin."}[lang]
+            return N_("Jira refused the attachment as too large (413). Lower the portal's "
+                      "upload limit below Jira's attachment size limit."), {}
         if "issuetype" in self.errors:
-            valid = ", ".join(self.context.get("valid_issue_types", []))
             project = self.context.get("project_key", "")
-            if lang == "tr":
-                hint = f" Geçerli tipler: {valid}." if valid else ""
-                return f"Issue type {project} projesi için geçerli değil (400).{hint}"
-            hint = f" Valid types: {valid}." if valid else ""
-            return f"The issue type is not valid for project {project} (400).{hint}"
+            valid = ", ".join(self.context.get("valid_issue_types", []))
+            if valid:
+                return N_("The issue type is not valid for project %(project)s (400). "
+                          "Valid types: %(valid)s."), {"project": project, "valid": valid}
+            return N_("The issue type is not valid for project %(project)s (400)."), {"project": project}
         if "project" in self.errors:
-            return {
-                "en": "Jira does not know the project (400). Check the project key, and that the "
-                      "Jira account has permission to see and create issues in it.",
-                "tr": "Jira projeyi tanımıyor (400). Proje anahtarını ve Jira hesabının projeyi "
-                      "görme ve issue açma yetkisini kontrol edin.",
-            }[lang]
-        return {
-            "en": "Jira refused the request (400). Check the custom field IDs, labels and "
-                  "required fields of the issue type.",
-            "tr": "Jira isteği reddetti (400). Custom field ID'lerini, etiketleri ve issue "
-                  "tipinin zorunlu alanlarını kontrol edin.",
-        }[lang]
+            return N_("Jira does not know the project (400). Check the project key, and that the "
+                      "Jira account has permission to see and create issues in it."), {}
+        return N_("Jira refused the request (400). Check the custom field IDs, labels and "
+                  "required fields of the issue type."), {}
 
 
 class JiraRateLimitedError(JiraError):
@@ -148,10 +126,9 @@ class JiraRateLimitedError(JiraError):
         super().__init__(*args, **kwargs)
         self.retry_after = retry_after
 
-    def _advice(self, lang):
+    def advice(self):
         wait = f"{self.retry_after:g}" if self.retry_after is not None else "?"
-        return {"en": f"Jira is rate limiting requests (429); retrying after {wait} s.",
-                "tr": f"Jira istekleri sınırlıyor (429); {wait} sn sonra yeniden denenecek."}[lang]
+        return N_("Jira is rate limiting requests (429); retrying after %(wait)s s."), {"wait": wait}
 
 
 class JiraTransientError(JiraError):
@@ -163,14 +140,12 @@ class JiraTransientError(JiraError):
         super().__init__(*args, **kwargs)
         self.retry_after = retry_after
 
-    def _advice(self, lang):
-        status = f" ({self.status})" if self.status else ""
-        return {
-            "en": f"Jira is unreachable or failing{status}; the request will be retried. "
-                  f"If it persists, check the Jira URL and Jira's status page.",
-            "tr": f"Jira'ya ulaşılamıyor veya hata veriyor{status}; istek yeniden denenecek. "
-                  f"Sürerse Jira URL'sini ve Jira'nın durum sayfasını kontrol edin.",
-        }[lang]
+    def advice(self):
+        if self.status:
+            return N_("Jira is unreachable or failing (%(status)s); the request will be retried. "
+                      "If it persists, check the Jira URL and Jira's status page."), {"status": self.status}
+        return N_("Jira is unreachable or failing; the request will be retried. "
+                  "If it persists, check the Jira URL and Jira's status page."), {}
 
 
 class JiraHostNotAllowedError(JiraError):
@@ -179,14 +154,10 @@ class JiraHostNotAllowedError(JiraError):
     def jira_text(self):
         return ""  # Jira said nothing: it was never asked
 
-    def _advice(self, lang):
+    def advice(self):
         host = self.context.get("host", "")
-        return {
-            "en": f"The portal may not call {host}: it is not in JIRA_ALLOWED_HOSTS. Check the "
-                  f"Jira URL, or ask the operator to add the host.",
-            "tr": f"Portal {host} adresini çağıramaz: JIRA_ALLOWED_HOSTS listesinde değil. Jira "
-                  f"URL'sini kontrol edin veya sistem yöneticisinden bu adresi eklemesini isteyin.",
-        }[lang]
+        return N_("The portal may not call %(host)s: it is not in JIRA_ALLOWED_HOSTS. Check the "
+                  "Jira URL, or ask the operator to add the host."), {"host": host}
 
 
 def _truncate(text):
