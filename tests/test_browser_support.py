@@ -2,7 +2,6 @@
 an empty list, a new request with two files, its detail page until the Jira key appears, a
 status change and comments made in the simulator showing up without a reload; and a second
 user who can reach none of it. Delivery and sync run on the configured job runner."""
-import os
 import re
 
 import pytest

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from webapp import delivery, integration, storage
 from webapp.extensions import db
 from webapp.jira import adf_to_text
-from webapp.models import ApiEndpoint, ApiProduct, Attachment, Category, JiraSettings, Label, SupportRequest, utcnow
+from webapp.models import ApiEndpoint, ApiProduct, Attachment, Category, Label, SupportRequest, utcnow
 
 
 @pytest.fixture

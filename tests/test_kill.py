@@ -6,7 +6,6 @@ import re
 import uuid
 
 import pytest
-from sqlalchemy import select
 
 from tests.workers import Workers, wait_for
 from webapp import delivery, storage

@@ -10,10 +10,10 @@ import secrets
 
 import pytest
 from flask import got_request_exception, request_finished
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from tests.jirasim import PORTAL_EMAIL, sign
-from webapp import delivery, sync
+from webapp import sync
 from webapp.extensions import db
 from webapp.models import JiraSettings, Label, SupportRequest
 

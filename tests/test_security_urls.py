@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from tests.hostile import attack, hostile_text
 from tests.jirasim import PORTAL_EMAIL, PORTAL_TOKEN
 from webapp import delivery, sync
-from webapp.admin.integration import run_checks
+from webapp.admin.jira_settings import run_checks
 from webapp.extensions import db
 from webapp.jira import JiraClient
 from webapp.jira.errors import JiraHostNotAllowedError

@@ -18,6 +18,12 @@ def offered_labels():
                               .order_by(Label.position, Label.id)).all()
 
 
+def labels_on_every_issue():
+    """The names added to every issue delivery creates (the seed's "Label List")."""
+    return db.session.scalars(select(Label.name).where(Label.active, Label.applies_to_all)
+                              .order_by(Label.position, Label.id)).all()
+
+
 def active_categories():
     return db.session.scalars(select(Category).where(Category.active)
                               .order_by(Category.position, Category.id)).all()

@@ -116,10 +116,10 @@ def list_deliveries_command(state):
     query = select(SupportRequest).order_by(SupportRequest.id)
     query = query.where(SupportRequest.delivery_state == state) if state else \
         query.where(SupportRequest.delivery_state != DeliveryState.SENT)
-    for item in db.session.scalars(query):
-        reason = english(item.last_error)
-        click.echo(f"{item.id:>6} {item.display_key:14} {item.delivery_state:8} "
-                   f"attempts={item.attempts:<3} {item.summary[:40]}  {reason}".rstrip())
+    for support_request in db.session.scalars(query):
+        reason = english(support_request.last_error)
+        click.echo(f"{support_request.id:>6} {support_request.display_key:14} {support_request.delivery_state:8} "
+                   f"attempts={support_request.attempts:<3} {support_request.summary[:40]}  {reason}".rstrip())
 
 
 @deliveries.command("send")

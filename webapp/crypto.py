@@ -17,18 +17,17 @@ def encrypt(plain):
 
 
 def decrypt(token):
-    try:
-        return _fernet().decrypt(token.encode("ascii")).decode("utf-8")
-    except InvalidToken:
-        raise SecretUnreadable(
-            "The stored secret cannot be decrypted with the configured ENCRYPTION_KEYS."
-        ) from None
+    return _readable(_fernet().decrypt, token).decode("utf-8")
 
 
 def rotate(token):
     """The same secret, encrypted with the newest key."""
+    return _readable(_fernet().rotate, token).decode("ascii")
+
+
+def _readable(operation, token):
     try:
-        return _fernet().rotate(token.encode("ascii")).decode("ascii")
+        return operation(token.encode("ascii"))
     except InvalidToken:
         raise SecretUnreadable(
             "The stored secret cannot be decrypted with the configured ENCRYPTION_KEYS."

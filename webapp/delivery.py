@@ -15,11 +15,12 @@ from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
 from . import integration, storage
+from .choices import labels_on_every_issue
 from .extensions import db
 from .jira import JiraError, field_type, make_label, reference_label, shape_field_value
 from .messages import N_, message
-from .models import DeliveryState, Label, SupportRequest, utcnow
-from .queue import enqueue
+from .models import DeliveryState, SupportRequest, utcnow
+from .queue import enqueue, enqueue_each
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 500
@@ -63,9 +64,7 @@ def requeue(request_ids):
     db.session.commit()
     queued = db.session.scalars(select(SupportRequest.id).where(
         SupportRequest.id.in_(ids), SupportRequest.delivery_state == DeliveryState.QUEUED)).all()
-    for request_id in queued:
-        enqueue(deliver, request_id)
-    return len(queued)
+    return enqueue_each(deliver, queued)
 
 
 # The delivery job -----------------------------------------------------------------------
@@ -223,8 +222,7 @@ def issue_fields(jira, settings, support_request):
     if link:
         footer.append(f"In the portal: {link}")
     description = support_request.description.rstrip() + "\n\n" + "\n".join(footer)
-    labels = [support_request.label] + db.session.scalars(
-        select(Label.name).where(Label.applies_to_all, Label.active).order_by(Label.position)).all()
+    labels = [support_request.label] + labels_on_every_issue()
     labels = list(dict.fromkeys(make_label(label)[0] for label in labels if label))
     labels.append(reference_label(support_request.reference))
     extra = {}
@@ -297,7 +295,5 @@ def sweep():
         update(SupportRequest).where(SupportRequest.id.in_(ids), SupportRequest.delivery_state == DeliveryState.QUEUED)
         .values(next_attempt_at=now).execution_options(synchronize_session=False))
     db.session.commit()
-    for request_id in ids:
-        enqueue(deliver, request_id)
-    log.info("sweep: re-enqueued %d request(s)", len(ids))
-    return len(ids)
+    log.info("sweep: re-enqueuing %d request(s)", len(ids))
+    return enqueue_each(deliver, ids)

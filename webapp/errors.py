@@ -1,6 +1,6 @@
 """Friendly error pages in the user's language; an htmx swap gets a short fragment."""
 from flask import render_template
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
 from .extensions import db
@@ -13,35 +13,27 @@ def _render(status, title, message):
     return render_template(template, status=status, title=title, message=message), status
 
 
+# What each failure tells the person: (the status shown, the title, what happened).
+PAGES = {
+    403: (403, _l("Not allowed"), _l("This page is for administrators only.")),
+    404: (404, _l("Not found"), _l("There is nothing at this address.")),
+    405: (405, _l("Not allowed"), _l("This address does not accept that kind of request.")),
+    413: (413, _l("Too large"), _l("What you sent is larger than the portal accepts.")),
+    CSRFError: (400, _l("Please try again"),
+                _l("The form had expired or came from another site. Reload the page and send it again.")),
+    UnstorableInput: (400, _l("Please try again"),
+                      _l("What you sent contains a NUL character, which the portal cannot store. Remove it and send it again.")),
+    500: (500, _l("Something went wrong"),
+          _l("The portal could not finish this. The error was logged; please try again in a moment.")),
+}
+
+
 def init_app(app):
-    @app.errorhandler(403)
-    def forbidden(error):
-        return _render(403, _("Not allowed"), _("This page is for administrators only."))
+    for failure, page in PAGES.items():
+        app.register_error_handler(failure, lambda error, page=page: _page(*page))
 
-    @app.errorhandler(404)
-    def not_found(error):
-        return _render(404, _("Not found"), _("There is nothing at this address."))
 
-    @app.errorhandler(405)
-    def method_not_allowed(error):
-        return _render(405, _("Not allowed"), _("This address does not accept that kind of request."))
-
-    @app.errorhandler(413)
-    def too_large(error):
-        return _render(413, _("Too large"), _("What you sent is larger than the portal accepts."))
-
-    @app.errorhandler(CSRFError)
-    def csrf_error(error):
-        return _render(400, _("Please try again"),
-                       _("The form had expired or came from another site. Reload the page and send it again."))
-
-    @app.errorhandler(UnstorableInput)
-    def unstorable_input(error):
-        return _render(400, _("Please try again"),
-                       _("What you sent contains a NUL character, which the portal cannot store. Remove it and send it again."))
-
-    @app.errorhandler(500)
-    def internal_error(error):
-        db.session.rollback()
-        return _render(500, _("Something went wrong"),
-                       _("The portal could not finish this. The error was logged; please try again in a moment."))
+def _page(status, title, message):
+    if status == 500:
+        db.session.rollback()  # whatever failed must not be committed by a later request
+    return _render(status, title, message)

@@ -1,4 +1,4 @@
-"""The Jira integration as the portal uses it: the settings row, whether it may be active,
+"""The Jira integration as the portal uses it: the settings settings, whether it may be active,
 whether Jira may be called now, the one way to build a Jira client, the pause after Jira
 refused the credentials, and the explanation of an error that people read.
 
@@ -37,50 +37,50 @@ def settings():
     return JiraSettings.get()
 
 
-def has_token(row):
-    return bool(row.api_token_encrypted)
+def has_token(settings):
+    return bool(settings.api_token_encrypted)
 
 
-def missing_for_activation(row):
+def missing_for_activation(settings):
     """Names of the settings that must be filled before the integration may be active."""
-    missing = [name for name in ("base_url", "project_key", "issue_type") if not getattr(row, name)]
-    if row.deployment == "cloud" and not row.username:
+    missing = [name for name in ("base_url", "project_key", "issue_type") if not getattr(settings, name)]
+    if settings.deployment == "cloud" and not settings.username:
         missing.insert(1, "username")
-    if not has_token(row):
+    if not has_token(settings):
         missing.append("api_token")
     return [FIELD_NAMES[name] for name in missing]
 
 
-def save(row, values, token=None, clear_token=False):
+def save(settings, values, token=None, clear_token=False):
     """Apply the form's values; returns the names of the fields that changed.
     The token is written only when a new one is given, and never into the audit log."""
-    changed = [name for name in SETTINGS_FIELDS if getattr(row, name) != values[name]]
+    changed = [name for name in SETTINGS_FIELDS if getattr(settings, name) != values[name]]
     for name in changed:
-        setattr(row, name, values[name])
+        setattr(settings, name, values[name])
     if token:
-        row.api_token_encrypted = crypto.encrypt(token)
-        row.api_token_last4 = token[-4:]
+        settings.api_token_encrypted = crypto.encrypt(token)
+        settings.api_token_last4 = token[-4:]
         changed.append("api_token")
-    elif clear_token and has_token(row):
-        row.api_token_encrypted = row.api_token_last4 = None
+    elif clear_token and has_token(settings):
+        settings.api_token_encrypted = settings.api_token_last4 = None
         changed.append("api_token")
-        row.enabled = False  # cannot stay active without credentials
+        settings.enabled = False  # cannot stay active without credentials
     if changed:
-        row.version += 1
-        row.paused_reason = None  # new settings deserve a new try
+        settings.version += 1
+        settings.paused_reason = None  # new settings deserve a new try
         audit.record("jira.settings.saved", fields=changed)
     return changed
 
 
-def set_enabled(row, enabled):
+def set_enabled(settings, enabled):
     """Flip the Active/Passive switch; returns the missing settings that refuse it."""
     if enabled:
-        missing = missing_for_activation(row)
+        missing = missing_for_activation(settings)
         if missing:
             return missing
-    if row.enabled != enabled:
-        row.enabled = enabled
-        row.version += 1
+    if settings.enabled != enabled:
+        settings.enabled = enabled
+        settings.version += 1
         audit.record("jira.settings.enabled" if enabled else "jira.settings.disabled")
     return []
 
@@ -149,12 +149,12 @@ def explain(exc):
 
 def rotate_token_encryption():
     """Re-encrypt stored secrets with the newest key in ENCRYPTION_KEYS."""
-    row = settings()
+    settings = JiraSettings.get()
     rotated = 0
     for column in ("api_token_encrypted", "webhook_secret_encrypted"):
-        value = getattr(row, column)
+        value = getattr(settings, column)
         if value:
-            setattr(row, column, crypto.rotate(value))
+            setattr(settings, column, crypto.rotate(value))
             rotated += 1
     if rotated:
         audit.record("encryption.rotated", secrets=rotated)

@@ -109,3 +109,11 @@ def enqueue(func, *args, delay=0):
     """Enqueue a job function (it takes ids or nothing) on this app's queue, to run `delay`
     seconds from now."""
     return get_queue().enqueue(func, *args, delay=delay)
+
+
+def enqueue_each(func, ids):
+    """Enqueue `func(id)` for each id; returns how many."""
+    ids = list(ids)
+    for item_id in ids:
+        enqueue(func, item_id)
+    return len(ids)

@@ -7,7 +7,7 @@ from flask_babel import format_decimal, get_locale
 
 from .models import DeliveryState
 from .embedding import full_page_url, is_embedded
-from .hooks.routes import EVENTS as WEBHOOK_EVENTS
+from .jira import WEBHOOK_EVENTS
 from .hooks.routes import webhook_url
 from .messages import translated
 from .sync.apply import shown_status

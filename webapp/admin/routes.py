@@ -9,7 +9,7 @@ from . import bp
 from ..extensions import db
 from ..housekeeping import last_heartbeat
 from ..integration import FIELD_NAMES
-from ..models import AuditLog, JiraSettings, SupportRequest, User
+from ..models import AuditLog, DeliveryState, JiraSettings, SupportRequest, User
 
 
 # The audit log in the user's language: what each action did, and its details' names.

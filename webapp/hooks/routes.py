@@ -5,7 +5,6 @@ job, so Jira gets its 204 in milliseconds and never waits on Jira. Payloads are 
 (order is not guaranteed, duplicates happen); the job re-reads the issue, and the periodic
 sync stays the source of truth.
 """
-import json
 import logging
 
 from flask import current_app, request, url_for
@@ -14,15 +13,13 @@ from sqlalchemy import select
 from . import bp
 from .. import crypto, integration, sync
 from ..extensions import db
-from ..jira import verify_signature
+from ..jira import NotJson, changed_issue_id, verify_signature
 from ..models import SupportRequest
 from ..queue import enqueue
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024  # Jira's issue payloads are a few KB; anything near this is not Jira
-EVENTS = ("jira:issue_updated", "jira:issue_deleted",
-          "comment_created", "comment_updated", "comment_deleted")
 
 
 def _text(message, status):
@@ -43,25 +40,22 @@ def jira_webhook():
         log.warning("webhook: missing or wrong signature from %s", request.remote_addr)
         return _text("Invalid signature.", 401)
     try:
-        payload = json.loads(body)
-    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python parses
+        issue_id = changed_issue_id(body)
+    except NotJson:
         return _text("The body is not JSON.", 400)
-    event = payload.get("webhookEvent") if isinstance(payload, dict) else None
-    issue = payload.get("issue") if event else None
-    issue_id = str(issue.get("id") or "")[:32] if isinstance(issue, dict) else ""
-    if event in EVENTS and issue_id.isdigit() and _is_tracked(issue_id):
+    if issue_id and _is_tracked(issue_id):
         enqueue(sync.refresh_issue, issue_id)
-        log.info("webhook: %s for issue %s; refresh enqueued", event, issue_id)
+        log.info("webhook: issue %s changed; refresh enqueued", issue_id)
     return "", 204
 
 
 def webhook_secret():
     """The secret Jira signs with, or None when none is set (or it cannot be read)."""
-    row = integration.settings()
-    if not row.webhook_secret_encrypted:
+    settings = integration.settings()
+    if not settings.webhook_secret_encrypted:
         return None
     try:
-        return crypto.decrypt(row.webhook_secret_encrypted)
+        return crypto.decrypt(settings.webhook_secret_encrypted)
     except crypto.SecretUnreadable:
         log.warning("webhook: the stored secret cannot be decrypted with ENCRYPTION_KEYS")
         return None

@@ -29,10 +29,11 @@ ShownFile = namedtuple("ShownFile", "row stored why_not")
 
 def visible_request(request_id):
     """The request, if this user may see it; 404 otherwise (never 403: no hint it exists)."""
-    item = db.session.get(SupportRequest, request_id)
-    if item is None or not (current_user.is_admin or item.reporter_id == current_user.id):
+    support_request = db.session.get(SupportRequest, request_id)
+    if support_request is None or not (current_user.is_admin
+                                       or support_request.reporter_id == current_user.id):
         abort(404)
-    return item
+    return support_request
 
 
 # List -----------------------------------------------------------------------------------
@@ -95,14 +96,14 @@ def new_request():
     if not form.validate() or file_errors:
         tokens = [dict(file, token=keep_token(file, current_user.id)) for file in kept]
         return _form_page(form, kept=tokens, file_errors=file_errors)
-    item = SupportRequest(
+    support_request = SupportRequest(
         reporter_id=current_user.id, label=form.label.data, summary=form.summary.data,
         description=form.description.data, category_id=form.category.data, product_id=form.product.data,
         endpoint_id=form.endpoint.data, submission_key=form.submission_key.data or None,
         attachments=[Attachment(original_name=f["name"], content_type=f["type"], size=f["size"],
                                 sha256=f["sha256"], stored_name=f["stored_name"]) for f in kept])
     try:
-        delivery.accept(item)
+        delivery.accept(support_request)
     except IntegrityError:  # the same form, sent twice at once: the first one won
         db.session.rollback()
         existing = _already_sent(form.submission_key.data)
@@ -112,8 +113,8 @@ def new_request():
             if file["stored_name"] not in {a.stored_name for a in existing.attachments}:
                 storage.remove(file["stored_name"])
         return redirect(url_for("support.detail", request_id=existing.id), code=303)
-    flash(_("Your request %(reference)s was received.", reference=item.reference), "success")
-    return redirect(url_for("support.detail", request_id=item.id), code=303)
+    flash(_("Your request %(reference)s was received.", reference=support_request.reference), "success")
+    return redirect(url_for("support.detail", request_id=support_request.id), code=303)
 
 
 def _form_page(form, kept=(), file_errors=()):
@@ -164,24 +165,26 @@ def _collect_files():
 @bp.get("/<int:request_id>")
 def detail(request_id):
     """Everything about one request, with the support team's public comments."""
-    item = visible_request(request_id)
+    support_request = visible_request(request_id)
     back = request.args.get("back", "")
     back_url = url_for("support.list_requests") + ("?" + back if back and "//" not in back else "")
-    return render_template("support/detail.html", item=item, timeline=timeline_of(item),
-                           attachments=files_of(item), back_url=back_url)
+    return render_template("support/detail.html", support_request=support_request,
+                           timeline=timeline_of(support_request), attachments=files_of(support_request),
+                           back_url=back_url)
 
 
 @bp.get("/<int:request_id>/files")
 def attachments(request_id):
     """The attachments section alone, for its poll while a Jira file is being fetched."""
-    item = visible_request(request_id)
-    return render_template("support/_attachments.html", item=item, attachments=files_of(item))
+    support_request = visible_request(request_id)
+    return render_template("support/_attachments.html", support_request=support_request,
+                           attachments=files_of(support_request))
 
 
-def files_of(item):
+def files_of(support_request):
     """The request's files, each with whether it can be downloaded and, if not, why."""
     files = []
-    for row in item.attachments:
+    for row in support_request.attachments:
         stored = jira_files.is_stored(row)
         files.append(ShownFile(row, stored, None if stored else jira_files.why_not_stored(row)))
     return files
@@ -190,15 +193,16 @@ def files_of(item):
 @bp.get("/<int:request_id>/comments")
 def comments(request_id):
     """The comments section alone, for its poll."""
-    item = visible_request(request_id)
-    return render_template("support/_comments.html", item=item, timeline=timeline_of(item))
+    support_request = visible_request(request_id)
+    return render_template("support/_comments.html", support_request=support_request,
+                           timeline=timeline_of(support_request))
 
 
-def timeline_of(item):
+def timeline_of(support_request):
     """Public comments and status changes in one list, oldest first."""
     comments = db.session.scalars(select(JiraComment).where(
-        JiraComment.request_id == item.id, JiraComment.public)).all()
-    history = db.session.scalars(select(StatusChange).where(StatusChange.request_id == item.id)).all()
+        JiraComment.request_id == support_request.id, JiraComment.public)).all()
+    history = db.session.scalars(select(StatusChange).where(StatusChange.request_id == support_request.id)).all()
     return sorted([TimelineEntry("comment", c.created_at, c) for c in comments]
                   + [TimelineEntry("change", h.changed_at, h) for h in history], key=lambda e: e.when)
 
@@ -206,15 +210,15 @@ def timeline_of(item):
 @bp.get("/<int:request_id>/delivery")
 def delivery_state(request_id):
     """The live delivery state; it stops polling once the request has its final state."""
-    return render_template("support/_delivery.html", item=visible_request(request_id))
+    return render_template("support/_delivery.html", support_request=visible_request(request_id))
 
 
 @bp.get("/<int:request_id>/attachments/<int:attachment_id>")
 def download(request_id, attachment_id):
     """A file of the request, downloaded (never shown inline) under its original name."""
-    item = visible_request(request_id)
+    support_request = visible_request(request_id)
     attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None or attachment.request_id != item.id:
+    if attachment is None or attachment.request_id != support_request.id:
         abort(404)
     if not jira_files.is_stored(attachment):
         if attachment.source != "jira":
@@ -224,7 +228,7 @@ def download(request_id, attachment_id):
             db.session.commit()
             enqueue(jira_files.fetch_jira_file, attachment.id)
         flash(str(jira_files.why_not_stored(attachment)), "error")
-        return redirect(url_for("support.detail", request_id=item.id), code=303)
+        return redirect(url_for("support.detail", request_id=support_request.id), code=303)
     response = send_file(storage.path_of(attachment.stored_name), mimetype=attachment.content_type, as_attachment=True,
                          download_name=attachment.original_name, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"

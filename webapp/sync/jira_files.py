@@ -20,7 +20,7 @@ from .. import integration, storage
 from ..extensions import db
 from ..jira import JiraError, JiraNotFoundError
 from ..models import Attachment, utcnow
-from ..queue import enqueue
+from ..queue import enqueue_each
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +82,7 @@ def enqueue_missing():
     now = utcnow()
     ids = db.session.scalars(
         select(Attachment.id).where(_fetchable(now)).order_by(Attachment.id).limit(BATCH)).all()
-    for attachment_id in ids:
-        enqueue(fetch_jira_file, attachment_id)
-    return len(ids)
+    return enqueue_each(fetch_jira_file, ids)
 
 
 def fetch_jira_file(attachment_id):

@@ -26,9 +26,9 @@ ADVICE = {
 }
 
 
-def _page(form, row, report=None, status_error=None, code=200):
+def _page(form, settings, report=None, status_error=None, code=200):
     return render_template(
-        "admin/jira.html", form=form, row=row, report=report, labels=all_labels(),
+        "admin/jira.html", form=form, settings=settings, report=report, labels=all_labels(),
         label_form=LabelForm(), status_error=status_error, advice=ADVICE,
     ), code
 
@@ -36,37 +36,37 @@ def _page(form, row, report=None, status_error=None, code=200):
 @bp.route("/jira", methods=["GET", "POST"])
 def jira_settings():
     """Show and save the Jira settings; "Save and Test" also runs the checks."""
-    row = integration.settings()
-    form = JiraSettingsForm(obj=row if request.method == "GET" else None,
-                            token_set=integration.has_token(row))
+    settings = integration.settings()
+    form = JiraSettingsForm(obj=settings if request.method == "GET" else None,
+                            token_set=integration.has_token(settings))
     if not form.validate_on_submit():
         if form.errors:
             flash(_("Some settings need attention; see the messages below."), "error")
-        return _page(form, row)
-    changed = integration.save(row, form.values(), token=form.api_token.data,
+        return _page(form, settings)
+    changed = integration.save(settings, form.values(), token=form.api_token.data,
                                clear_token=form.clear_token.data)
     db.session.commit()
     if request.form.get("action") != "test":
         flash(_("Settings saved.") if changed else _("Nothing changed."), "success")
         return redirect(url_for("admin.jira_settings"), code=303)
-    report = run_checks(row)
+    report = run_checks(settings)
     db.session.commit()
-    return _page(JiraSettingsForm(formdata=None, obj=row, token_set=integration.has_token(row)), row, report)
+    return _page(JiraSettingsForm(formdata=None, obj=settings, token_set=integration.has_token(settings)), settings, report)
 
 
-def run_checks(row):
+def run_checks(settings):
     """Check the saved settings against Jira without creating anything there."""
     try:
-        jira = integration.client(row, timeout=current_app.config["JIRA_TEST_TIMEOUT"])
+        jira = integration.client(settings, timeout=current_app.config["JIRA_TEST_TIMEOUT"])
     except integration.NoClient as exc:
         return ConnectionReport(steps=[Step("server", False, messages.from_error(exc.cause))])
-    field_ids = [row.category_field_id, row.product_field_id, row.endpoint_field_id]
-    report = check_connection(jira, row.project_key, row.issue_type, field_ids=field_ids,
+    field_ids = [settings.category_field_id, settings.product_field_id, settings.endpoint_field_id]
+    report = check_connection(jira, settings.project_key, settings.issue_type, field_ids=field_ids,
                               labels=[label.name for label in all_labels()])
     if report.issue_type_id:
-        row.issue_type_id = report.issue_type_id
+        settings.issue_type_id = report.issue_type_id
     if report.field_schemas:
-        row.field_schemas = report.field_schemas
+        settings.field_schemas = report.field_schemas
     audit.record("jira.settings.tested", passed=report.ok)
     return report
 
@@ -74,20 +74,20 @@ def run_checks(row):
 @bp.post("/jira/status")
 def jira_status():
     """The Active/Passive switch, flipped in place."""
-    row = integration.settings()
+    settings = integration.settings()
     enabled = request.form.get("enabled") == "1"
-    missing = integration.set_enabled(row, enabled)
+    missing = integration.set_enabled(settings, enabled)
     db.session.commit()
     error = None
     if missing:
         error = _("Fill in these settings before activating: %(fields)s.",
                   fields=", ".join(str(name) for name in missing))
     if is_fragment_request():
-        return render_template("admin/_jira_status.html", row=row, status_error=error)
+        return render_template("admin/_jira_status.html", settings=settings, status_error=error)
     if error:
         flash(error, "error")
     else:
-        flash(_("The integration is now active.") if row.enabled else _("The integration is now passive."), "success")
+        flash(_("The integration is now active.") if settings.enabled else _("The integration is now passive."), "success")
     return redirect(url_for("admin.jira_settings"), code=303)
 
 
