@@ -134,6 +134,22 @@ def test_a_user_files_a_request_and_follows_it(browser, portal, jira_sim, tmp_pa
     assert "Internal" not in comments
     assert "Status changed from" in comments and "In Progress" in comments
     user.shot(f"{device}-support-detail-comment")
+
+    # A file the support team attaches in Jira appears by itself: listed as being fetched
+    # while Jira's file server fails, then as a link once a worker has fetched it.
+    jira_sim.fault("error", status=503, path="/attachment/content")
+    notes = b"Deployed 1.4.2 at 10:12; please retry.\n"
+    jira_sim.attach(key, "fix-notes.txt", notes, mime_type="text/plain")
+    expect(p.locator("#attachments")).to_contain_text("Being fetched from Jira", timeout=15_000)
+    assert p.locator("#attachments a", has_text="fix-notes.txt").count() == 0
+    user.shot(f"{device}-support-detail-file-being-fetched")
+    jira_sim.clear_faults()
+    link = p.locator("#attachments a", has_text="fix-notes.txt")
+    expect(link).to_be_visible(timeout=20_000)
+    with p.expect_download() as download_info:
+        link.click()
+    assert open(download_info.value.path(), "rb").read() == notes
+    user.shot(f"{device}-support-detail-file-fetched")
     p.click("text=Back to the list")
     p.wait_for_url("**/requests/?q=payment+creation")
     assert p.locator("#filter-q").input_value() == "payment creation"

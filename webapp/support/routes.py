@@ -192,10 +192,11 @@ def files_of(support_request):
 
 @bp.get("/<int:request_id>/comments")
 def comments(request_id):
-    """The comments section alone, for its poll."""
+    """The comments section alone, for its poll; the attachments come along out of band."""
     support_request = visible_request(request_id)
     return render_template("support/_comments.html", support_request=support_request,
-                           timeline=timeline_of(support_request))
+                           timeline=timeline_of(support_request), attachments=files_of(support_request),
+                           oob=True)
 
 
 def timeline_of(support_request):
