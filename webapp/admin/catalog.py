@@ -40,12 +40,30 @@ def _move(model, row, direction, *scope):
 
 # Categories -----------------------------------------------------------------------------
 
-def _categories_response(error=None):
+def _add_named(model, action):
+    """Add a category or product from the NameForm, last in its list; the error, or None."""
+    form = NameForm()
+    if not form.validate_on_submit():
+        return errors_text(form.name)
+    db.session.add(model(name=form.name.data, position=_next_position(model)))
+    audit.record(action, name=form.name.data)
+    db.session.commit()
+    return None
+
+
+def _list_response(partial, page, error=None, **lists):
+    """After a change to a list: the list's partial for an htmx swap, else back to its page
+    (`page`, an endpoint), with the error flashed."""
     if is_fragment_request():
-        return render_template("admin/_categories.html", categories=active_categories(), error=error)
+        return render_template(partial, error=error, **lists)
     if error:
         flash(error, "error")
-    return redirect(url_for("admin.categories"), code=303)
+    return redirect(url_for(page), code=303)
+
+
+def _categories_response(error=None):
+    return _list_response("admin/_categories.html", "admin.categories", error,
+                          categories=active_categories())
 
 
 @bp.get("/categories")
@@ -56,13 +74,7 @@ def categories():
 
 @bp.post("/categories")
 def add_category():
-    form = NameForm()
-    if not form.validate_on_submit():
-        return _categories_response(errors_text(form.name))
-    db.session.add(Category(name=form.name.data, position=_next_position(Category)))
-    audit.record("categories.added", name=form.name.data)
-    db.session.commit()
-    return _categories_response()
+    return _categories_response(_add_named(Category, "categories.added"))
 
 
 @bp.post("/categories/<int:item_id>/rename")
@@ -100,7 +112,7 @@ def _product_response(product, error=None, notice=None):
     if is_fragment_request() and product.active:
         return render_template("admin/_product.html", product=product, error=error, notice=notice)
     if is_fragment_request():
-        return render_template("admin/_products.html", products=active_products())
+        return _products_response()
     if error or notice:
         flash(error or notice, "error" if error else "success")
     return redirect(url_for("admin.products") + (f"#product-{product.id}" if product.active else ""), code=303)
@@ -114,19 +126,11 @@ def products():
 
 @bp.post("/products")
 def add_product():
-    form = NameForm()
-    if not form.validate_on_submit():
-        if is_fragment_request():
-            return render_template("admin/_products.html", products=active_products(),
-                                   error=errors_text(form.name))
-        flash(errors_text(form.name), "error")
-        return redirect(url_for("admin.products"), code=303)
-    db.session.add(ApiProduct(name=form.name.data, position=_next_position(ApiProduct)))
-    audit.record("products.added", name=form.name.data)
-    db.session.commit()
-    if is_fragment_request():
-        return render_template("admin/_products.html", products=active_products())
-    return redirect(url_for("admin.products"), code=303)
+    return _products_response(_add_named(ApiProduct, "products.added"))
+
+
+def _products_response(error=None):
+    return _list_response("admin/_products.html", "admin.products", error, products=active_products())
 
 
 def _active_product(product_id):
@@ -162,9 +166,7 @@ def publish_product(product_id):
 def move_product(product_id):
     _move(ApiProduct, _active_product(product_id), request.form.get("direction"))
     db.session.commit()
-    if is_fragment_request():
-        return render_template("admin/_products.html", products=active_products())
-    return redirect(url_for("admin.products"), code=303)
+    return _products_response()
 
 
 @bp.post("/products/<int:product_id>/remove")
