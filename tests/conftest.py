@@ -203,8 +203,9 @@ class Auth:
     def __init__(self, client):
         self.client = client
 
-    def login(self, email, password=PASSWORD, **kwargs):
-        return self.client.post("/auth/login", data={"email": email, "password": password}, **kwargs)
+    def login(self, email, password=PASSWORD, data_extra=None, **kwargs):
+        data = {"email": email, "password": password, **(data_extra or {})}
+        return self.client.post("/auth/login", data=data, **kwargs)
 
     def logout(self):
         return self.client.post("/auth/logout")
@@ -213,6 +214,15 @@ class Auth:
 @pytest.fixture
 def auth(client):
     return Auth(client)
+
+
+@pytest.fixture
+def admin_client(app, make_user):
+    """A second browser, logged in as an admin of its own."""
+    user = make_user(email="root@example.com", admin=True, name="Root Admin")
+    client = app.test_client()
+    Auth(client).login(user.email)
+    return client
 
 
 @pytest.fixture

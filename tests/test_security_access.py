@@ -73,7 +73,7 @@ def world(app, make_user):
     db.session.commit()
     return dict(owner=owner, request_id=item.id, attachment_id=file.id, item_id=category.id,
                 product_id=product.id, endpoint_id=product.endpoints[0].id, label_id=label.id,
-                filename="portal.css")
+                filename="portal.css", user_id=owner.id)
 
 
 def test_every_route_is_classified(app, tried):

@@ -53,13 +53,49 @@ def list_users_command():
 @click.argument("email")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def set_password_command(email, password):
-    """Set an account's password."""
+    """Set an account's password (its sessions end)."""
+    user = _user(email)
+    user.set_password(password)
+    db.session.commit()
+    click.echo(f"Password changed for {user.email}; its sessions have ended.")
+
+
+@users.command("disable")
+@click.argument("email")
+def disable_user_command(email):
+    """Disable an account: it can no longer log in, and its sessions end at once."""
+    user = _user(email)
+    user.active = False
+    user.end_sessions()
+    db.session.commit()
+    click.echo(f"Disabled {user.email}; its sessions have ended.")
+
+
+@users.command("enable")
+@click.argument("email")
+def enable_user_command(email):
+    """Enable a disabled account again."""
+    user = _user(email)
+    user.active = True
+    db.session.commit()
+    click.echo(f"Enabled {user.email}.")
+
+
+@users.command("logout")
+@click.argument("email")
+def logout_user_command(email):
+    """End every session and remember-me cookie of an account."""
+    user = _user(email)
+    user.end_sessions()
+    db.session.commit()
+    click.echo(f"Every session of {user.email} has ended.")
+
+
+def _user(email):
     user = db.session.scalar(select(User).where(User.email == User.normalize_email(email)))
     if user is None:
         raise click.ClickException(f"No account for {email}.")
-    user.set_password(password)
-    db.session.commit()
-    click.echo(f"Password changed for {user.email}.")
+    return user
 
 
 @click.command("demo")

@@ -1,5 +1,6 @@
 """Deployment settings, all from the environment (documented in README.md)."""
 import os
+from datetime import timedelta
 
 
 def _bool(name, default=False):
@@ -86,6 +87,9 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE")
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE")
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_DURATION = timedelta(days=int(os.environ.get("REMEMBER_DAYS", "30")))
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead; long forms must not expire
 
     # The largest request body: by default room for the most files at the largest size.

@@ -9,6 +9,7 @@ import re
 from urllib.parse import urlencode
 
 from flask import current_app, g, request, session
+from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 # An origin as browsers report it, or a wildcard for subdomains (as frame-ancestors takes it).
@@ -142,6 +143,9 @@ def init_app(app):
             headers.setdefault("Strict-Transport-Security", f"max-age={app.config['HSTS_SECONDS']}")
         if app.config["EMBED_ORIGINS"] and response.mimetype == "text/html":
             response.vary.update(("Sec-Fetch-Dest", "X-Portal-Embed"))
+        if request.endpoint != "static" and current_user.is_authenticated:
+            # What a logged-in person was shown is theirs: no cache keeps it past log-out.
+            headers["Cache-Control"] = "no-store"
         if app.config["EMBED_CROSS_SITE"]:
             _partition_remember_cookie(response)
         return response

@@ -63,6 +63,9 @@ class User(UserMixin, db.Model):
     active = db.Column(db.Boolean, nullable=False, default=True)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     last_login_at = db.Column(UTCDateTime)
+    # Carried in every session and remember-me cookie (get_id); bumping it ends them all, on
+    # every web process, since each request checks it against this row.
+    session_version = db.Column(db.Integer, nullable=False, default=1, server_default="1")
 
     @property
     def is_admin(self):
@@ -72,8 +75,19 @@ class User(UserMixin, db.Model):
     def is_active(self):
         return self.active
 
+    def get_id(self):
+        """What Flask-Login keeps in the session and the remember-me cookie."""
+        return f"{self.id}:{self.session_version}"
+
+    def end_sessions(self):
+        """Revoke every session and remember-me cookie issued so far."""
+        self.session_version = (self.session_version or 1) + 1
+
     def set_password(self, password):
+        """A new password ends every session of the old one."""
         self.password_hash = generate_password_hash(password)
+        if self.id is not None:
+            self.end_sessions()
 
     def check_password(self, password):
         return check_password_hash(self.password_hash, password)

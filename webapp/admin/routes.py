@@ -1,11 +1,13 @@
 """The admin area."""
 from datetime import datetime
 
-from flask import current_app, render_template
+from flask import current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from . import bp
+from .. import audit
 from ..extensions import db
 from ..housekeeping import last_heartbeat
 from ..integration import FIELD_NAMES
@@ -36,12 +38,13 @@ AUDIT_ACTIONS = {
     "endpoints.added": _l("Endpoint added"),
     "endpoints.removed": _l("Endpoint removed"),
     "endpoints.imported": _l("Endpoints imported"),
+    "users.sessions_ended": _l("Logged out everywhere"),
 }
 AUDIT_DETAILS = {
     "fields": _l("Fields"), "passed": _l("Passed"), "label": _l("Label"), "every_issue": _l("Every issue"),
     "count": _l("Requests"), "name": _l("Name"), "old": _l("Old name"), "new": _l("New name"),
     "product": _l("API Product"), "path": _l("Endpoint"), "added": _l("Added"), "file": _l("File"),
-    "secrets": _l("Secrets"),
+    "secrets": _l("Secrets"), "user": _l("Account"),
 }
 
 
@@ -73,3 +76,14 @@ def audit_log():
                        per_page=50, error_out=False)
     return render_template("admin/audit.html", page=page, field_names=FIELD_NAMES,
                            actions=AUDIT_ACTIONS, detail_names=AUDIT_DETAILS)
+
+
+@bp.post("/users/<int:user_id>/end-sessions")
+def end_sessions(user_id):
+    """Log an account out on every device: its sessions and remember-me cookies end."""
+    user = db.get_or_404(User, user_id)
+    user.end_sessions()
+    audit.record("users.sessions_ended", user=user.email)
+    db.session.commit()
+    flash(_("%(name)s is logged out on every device.", name=user.display_name), "success")
+    return redirect(url_for("admin.overview"), code=303)

@@ -11,7 +11,7 @@ from werkzeug.security import generate_password_hash
 from . import bp, throttle
 from .forms import LoginForm
 from ..extensions import db, login_manager
-from ..models import User, utcnow
+from ..models import User, as_id, utcnow
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = _l("Please log in to continue.")
@@ -22,8 +22,26 @@ _DUMMY_HASH = generate_password_hash("not the password of anyone")
 
 
 @login_manager.user_loader
-def load_user(user_id):
-    return db.session.get(User, int(user_id))
+def load_user(session_id):
+    """The user of a session or remember-me cookie ("<id>:<session version>"), while that
+    version is the account's: a log-out, a new password, a deactivation or an admin's "end
+    sessions" bumps it. Anything else (a bare id from before versions) is nobody."""
+    user_id, _, version = str(session_id).partition(":")
+    if not (user_id.isascii() and user_id.isdigit() and version.isascii() and version.isdigit()):
+        return None
+    user = db.session.get(User, as_id(user_id)) if as_id(user_id) else None
+    return user if user is not None and str(user.session_version) == version else None
+
+
+KEPT_ACROSS_SESSIONS = ("language", "embed")  # the visitor's choices, not who they are
+
+
+def fresh_session():
+    """Start a new session (a new cookie, a new CSRF token), keeping only the visitor's
+    language and embedded layout."""
+    kept = {key: session[key] for key in KEPT_ACROSS_SESSIONS if key in session}
+    session.clear()
+    session.update(kept)
 
 
 def safe_next(target):
@@ -62,6 +80,7 @@ def login():
         throttle.clear_failures(email)
         user.last_login_at = utcnow()
         db.session.commit()
+        fresh_session()
         login_user(user, remember=form.remember.data)
         if user.language:  # the account's language outlasts the log-in (the log-out page is in it too)
             session["language"] = user.language
@@ -71,7 +90,14 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Log out (a POST, so another site can't log a user out)."""
-    logout_user()
+    """Log out (a POST, so another site can't log a user out): this ends every session and
+    remember-me cookie of the account, wherever they were copied to."""
+    if current_user.is_authenticated:
+        current_user.end_sessions()
+        db.session.commit()
+    fresh_session()
+    logout_user()  # after: it asks for the remember-me cookie's removal in the new session
     flash(_("You have been logged out."), "info")
-    return redirect(url_for("auth.login"), code=303)
+    response = redirect(url_for("auth.login"), code=303)
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
