@@ -315,3 +315,37 @@ def test_labels_are_checked_against_the_create_screen(client, admin, jira_sim):
     assert failed == ["The Labels field is not on the create screen of this issue type, so labels would "
                       "not reach Jira Add the Labels field to the create screen of this issue type in Jira, "
                       "and make sure the workflow allows labels; or remove the list's labels."]
+
+
+# The token stays with the site it was typed for (issue 13, item 3) ----------------------------
+
+@pytest.mark.parametrize("change", [{"base_url": "https://evil.example.net"},
+                                    {"deployment": "datacenter", "username": ""},
+                                    {"username": "someone-else@example.com"}])
+def test_a_changed_site_or_account_drops_the_stored_token(client, admin, jira_sim, change):
+    client.post("/admin/jira", data=settings_form())
+    client.post("/admin/jira/status", data={"enabled": "1"})
+    response = client.post("/admin/jira", data=settings_form(api_token="", **change))
+    assert response.status_code == 303
+    saved = row()
+    assert saved.api_token_encrypted is None and saved.api_token_last4 is None
+    assert not saved.enabled  # no credentials: passive until a token is typed again
+    page = client.get("/admin/jira").get_data(as_text=True)
+    assert "The stored token was removed" in page and "…wxyz" not in page
+    entry = db.session.scalars(select(AuditLog).where(AuditLog.action == "jira.settings.token_dropped")).one()
+    assert entry.details == {"because": sorted(change)} and TOKEN not in str(entry.details)
+
+
+def test_a_token_typed_again_goes_with_the_new_site(client, admin):
+    client.post("/admin/jira", data=settings_form())
+    client.post("/admin/jira", data=settings_form(base_url="https://other.atlassian.net",
+                                                  api_token="a-new-token-5678"))
+    assert crypto.decrypt(row().api_token_encrypted) == "a-new-token-5678"
+    assert not db.session.scalars(select(AuditLog).where(AuditLog.action == "jira.settings.token_dropped")).all()
+
+
+def test_the_form_says_next_to_the_token_when_it_is_dropped(client, admin):
+    client.post("/admin/jira", data=settings_form())
+    page = client.get("/admin/jira").get_data(as_text=True)
+    assert ("Changing the Jira URL, the deployment or the username removes the stored token "
+            "unless you type it again.") in page

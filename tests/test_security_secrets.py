@@ -140,3 +140,23 @@ def test_exceptions_and_reprs_of_the_client_never_show_the_token(jira_sim, tried
     tried("5 secrets", len(texts))
     assert not any(leak in t for t in texts for leak in forms_of(token))
     assert re.search(r"<JiraClient cloud http://127\.0\.0\.1:\d+ as 'portal@example.com'>", repr(jira))
+
+
+@pytest.mark.parametrize("moved", [
+    {"base_url": "localhost"}, {"username": "other@example.com"}, {"deployment": "datacenter"}])
+def test_the_stored_token_never_follows_a_changed_site_or_account(app, client, admin, jira_sim, tried, moved):
+    """Issue 13, item 3: any admin session could save another URL with the token field left
+    empty, run Save and Test and read the token at the new host."""
+    tried("5 secrets")
+    token = "tok-" + secrets.token_hex(16)
+    jira_sim.state.accounts[PORTAL_EMAIL]["token"] = token
+    app.config["JIRA_ALLOW_HTTP"] = True
+    form = {"deployment": "cloud", "base_url": jira_sim.url, "username": PORTAL_EMAIL, "api_token": token,
+            "project_key": "SUP", "issue_type": "Task", "action": "save"}
+    client.post("/admin/jira", data=form)
+    other = {"base_url": jira_sim.url.replace("127.0.0.1", "localhost")} if "base_url" in moved else moved
+    jira_sim.credentials_seen.clear()
+    client.post("/admin/jira", data={**form, "api_token": "", **other, "action": "test"})
+    assert jira_sim.credentials_seen  # Save and Test did call the (new) site
+    assert not any(part in header for _, header in jira_sim.credentials_seen for part in forms_of(token))
+    assert JiraSettings.get().api_token_encrypted is None

@@ -51,20 +51,29 @@ def missing_for_activation(settings):
     return [FIELD_NAMES[name] for name in missing]
 
 
+# The token was typed for this site and account: when one of these changes, it is not sent on.
+TOKEN_BOUND_TO = ("base_url", "deployment", "username")
+
+
 def save(settings, values, token=None, clear_token=False):
     """Apply the form's values; returns the names of the fields that changed.
-    The token is written only when a new one is given, and never into the audit log."""
+    The token is written only when a new one is given, and never into the audit log. A
+    stored token is dropped when the site or account it was typed for changes and no new
+    one is given (it would go to the new host): that is recorded in the audit log."""
     changed = [name for name in SETTINGS_FIELDS if getattr(settings, name) != values[name]]
     for name in changed:
         setattr(settings, name, values[name])
+    moved = [name for name in TOKEN_BOUND_TO if name in changed]
     if token:
         settings.api_token_encrypted = crypto.encrypt(token)
         settings.api_token_last4 = token[-4:]
         changed.append("api_token")
-    elif clear_token and has_token(settings):
+    elif (clear_token or moved) and has_token(settings):
         settings.api_token_encrypted = settings.api_token_last4 = None
         changed.append("api_token")
         settings.enabled = False  # cannot stay active without credentials
+        if moved and not clear_token:
+            audit.record("jira.settings.token_dropped", because=sorted(moved))
     if changed:
         settings.version += 1
         settings.paused_reason = None  # new settings deserve a new try

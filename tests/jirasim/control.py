@@ -28,6 +28,7 @@ class ControlMixin:
         self.calls.clear()
         self.spec_violations.clear()
         self.media_requests.clear()
+        self.credentials_seen.clear()
         self.crashes.clear()
 
     def _issue(self, key):

@@ -65,6 +65,7 @@ class JiraSimulator(ControlMixin):
         self.calls = Counter()
         self.spec_violations = []
         self.media_requests = []
+        self.credentials_seen = []  # (Host, Authorization) of every request, for secrets tests
         self.crashes = []         # tracebacks of simulator bugs; the fixture fails on any
         self.faults = Faults()
         self.webhooks = Webhooks()
@@ -210,6 +211,7 @@ class _Handler(BaseHTTPRequestHandler):
         host = self.headers.get("Host") or f"{self.sim.host}:{self.sim.port}"
         request = Request(self.command, parts.path, parse_qs(parts.query, keep_blank_values=True),
                           self.headers, body, f"http://{host}")
+        self.sim.credentials_seen.append((host, self.headers.get("Authorization", "")))
         try:
             reply = self._dispatch(parts.path, request)
         except Exception:  # a simulator bug: answer 500 and make the test fail

@@ -43,9 +43,13 @@ def jira_settings():
         if form.errors:
             flash(_("Some settings need attention; see the messages below."), "error")
         return _page(form, settings)
+    had_token = integration.has_token(settings)
     changed = integration.save(settings, form.values(), token=form.api_token.data,
                                clear_token=form.clear_token.data)
     db.session.commit()
+    if had_token and not integration.has_token(settings) and not form.clear_token.data:
+        flash(_("The stored token was removed: it was for another Jira URL, deployment or username. "
+                "Type the token for these settings."), "error")
     if request.form.get("action") != "test":
         flash(_("Settings saved.") if changed else _("Nothing changed."), "success")
         return redirect(url_for("admin.jira_settings"), code=303)

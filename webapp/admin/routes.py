@@ -20,6 +20,7 @@ AUDIT_ACTIONS = {
     "jira.settings.enabled": _l("Integration made active"),
     "jira.settings.disabled": _l("Integration made passive"),
     "jira.settings.tested": _l("Jira settings tested"),
+    "jira.settings.token_dropped": _l("Stored token removed (another site or account)"),
     "jira.webhook_secret.generated": _l("Webhook secret generated"),
     "jira.webhook_secret.replaced": _l("Webhook secret replaced"),
     "encryption.rotated": _l("Secrets encrypted with the newest key"),
@@ -44,7 +45,7 @@ AUDIT_DETAILS = {
     "fields": _l("Fields"), "passed": _l("Passed"), "label": _l("Label"), "every_issue": _l("Every issue"),
     "count": _l("Requests"), "name": _l("Name"), "old": _l("Old name"), "new": _l("New name"),
     "product": _l("API Product"), "path": _l("Endpoint"), "added": _l("Added"), "file": _l("File"),
-    "secrets": _l("Secrets"), "user": _l("Account"),
+    "secrets": _l("Secrets"), "user": _l("Account"), "because": _l("Changed"),
 }
 
 
