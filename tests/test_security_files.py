@@ -175,3 +175,43 @@ def test_a_full_disk_says_so_and_stores_nothing(client, user, monkeypatch, tried
     assert "“trace.log” could not be saved" in response.get_data(as_text=True), re.findall(r"“[^”]*”[^<]*", response.get_data(as_text=True))
     assert count(SupportRequest) == count(Attachment) == 0
     assert set(stored_files()) == before  # the half-written file is gone too
+
+
+# Downloads (issue 13, item 4): the type comes from the file, never from Jira's word ------------
+
+def jira_file(user, name, content, claimed):
+    """A file the support team attached in Jira, fetched into storage, with the type Jira gave."""
+    item = SupportRequest(reporter_id=user.id, label="Bug", summary="s", description="d",
+                          delivery_state="sent", jira_issue_id="10001", jira_key="SUP-1")
+    db.session.add(item)
+    db.session.commit()
+    stored, size, digest = storage.store_stream(io.BytesIO(content))
+    row = Attachment(request_id=item.id, source="jira", jira_attachment_id="1", original_name=name,
+                     content_type=claimed, size=size, sha256=digest, stored_name=stored)
+    db.session.add(row)
+    db.session.commit()
+    return f"/requests/{item.id}/attachments/{row.id}"
+
+
+DOWNLOADS = [  # (name, content, the type Jira claims, the type served)
+    ("app.js", b"alert(document.cookie)", "text/javascript", "application/octet-stream"),
+    ("page.html", b"<script>alert(1)</script>", "text/html", "application/octet-stream"),
+    ("notes.txt", b"<script>alert(1)</script>", "text/html", "text/plain; charset=utf-8"),
+    ("shot.png", MAGIC["png"] + b"...", "image/svg+xml", "image/png"),
+    ("shot.png", b"<svg onload=alert(1)>", "image/png", "application/octet-stream"),
+    ("trace.log", b"a log\n", "text/plain\r\nX-Evil: 1", "text/plain; charset=utf-8"),
+    ("data.json", b'{"a": 1}', "application/json\x00", "application/json"),
+]
+
+
+@pytest.mark.parametrize("name, content, claimed, served", DOWNLOADS)
+def test_a_download_is_served_as_its_name_and_content_prove(client, user, tried, name, content, claimed, served):
+    tried("3 attachments")
+    response = client.get(jira_file(user, name, content, claimed))
+    assert response.status_code == 200 and response.data == content
+    assert response.headers["Content-Type"] == served
+    assert response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert response.headers["Cross-Origin-Resource-Policy"] == "same-origin"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert "X-Evil" not in response.headers

@@ -41,6 +41,15 @@ def content_problem(name, head):
     return None, TEXT_TYPES.get(ext, "text/plain")
 
 
+def served_type(name, path):
+    """The type a stored file is downloaded as: the one its name and first bytes prove from
+    the upload allow-list, never what a browser or Jira said; anything else is opaque bytes."""
+    with open(path, "rb") as file:
+        head = file.read(512)
+    problem, content_type = content_problem(name, head)
+    return content_type if head and not problem else "application/octet-stream"
+
+
 def store_upload(upload):
     """Check and store one uploaded file; return (kept file dict, None) or (None, error)."""
     name = storage.clean_filename(upload.filename)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from . import bp
-from .files import from_token, keep_token, store_upload
+from .files import from_token, keep_token, served_type, store_upload
 from .forms import DESCRIPTION_MAX, SUMMARY_MAX, RequestForm
 from .. import delivery, storage
 from ..choices import active_categories, offered_labels
@@ -230,7 +230,11 @@ def download(request_id, attachment_id):
             enqueue(jira_files.fetch_jira_file, attachment.id)
         flash(str(jira_files.why_not_stored(attachment)), "error")
         return redirect(url_for("support.detail", request_id=support_request.id), code=303)
-    response = send_file(storage.path_of(attachment.stored_name), mimetype=attachment.content_type, as_attachment=True,
+    path = storage.path_of(attachment.stored_name)
+    response = send_file(path, mimetype=served_type(attachment.original_name, path), as_attachment=True,
                          download_name=attachment.original_name, max_age=0)
+    # A file is never a page of the portal: nothing in it runs, nothing may embed it elsewhere.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
