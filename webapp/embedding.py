@@ -8,7 +8,7 @@ has the host page's side and the cookie modes.
 import re
 from urllib.parse import urlencode
 
-from flask import current_app, g, request, session
+from flask import current_app, g, request, session, url_for
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -72,9 +72,14 @@ def _decide_embedded():
 
 
 def full_page_url():
-    """This page without the embed switch, for opening it in a tab of its own."""
+    """This page without the embed switch, for opening it in a tab of its own. Built from the
+    route, never from the raw path (which a crafted 404 could make point off-site); a page
+    no route matched opens the home page."""
+    if request.url_rule is None or request.endpoint == "static":
+        return url_for("main.index")
     args = [(key, value) for key, value in request.args.items(multi=True) if key != "embed"]
-    return request.path + ("?" + urlencode(args) if args else "")
+    path = url_for(request.endpoint, **(request.view_args or {}))
+    return path + ("?" + urlencode(args) if args else "")
 
 
 def content_security_policy(origins):

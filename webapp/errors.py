@@ -15,6 +15,7 @@ def _render(status, title, message):
 
 # What each failure tells the person: (the status shown, the title, what happened).
 PAGES = {
+    400: (400, _l("Please try again"), _l("What was sent can't be used. Reload the page and send it again.")),
     403: (403, _l("Not allowed"), _l("This page is for administrators only.")),
     404: (404, _l("Not found"), _l("There is nothing at this address.")),
     405: (405, _l("Not allowed"), _l("This address does not accept that kind of request.")),

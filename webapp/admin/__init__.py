@@ -7,8 +7,9 @@ bp = Blueprint("admin", __name__)
 @bp.before_request
 @login_required
 def require_admin():
-    """Every admin page: anonymous visitors log in first, users get 403."""
-    if not current_user.is_admin:
+    """Every admin page: anonymous visitors log in first, users get 403 (and so does an
+    anonymous OPTIONS, which login_required lets through for CORS preflights)."""
+    if not current_user.is_authenticated or not current_user.is_admin:
         abort(403)
 
 

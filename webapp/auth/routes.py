@@ -46,8 +46,8 @@ def fresh_session():
 
 def safe_next(target):
     """A local path to return to after log-in, or None (no open redirects)."""
-    if not target:
-        return None
+    if not target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None  # no header may be split, nor a path bent by control characters
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
@@ -63,7 +63,8 @@ def login():
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        email = User.normalize_email(form.email.data)
+        # Lower-casing may lengthen it ("İ" is two characters): no stored address is longer.
+        email = User.normalize_email(form.email.data)[:254]
         address = request.remote_addr or "unknown"
         locked = throttle.minutes_locked(email, address)
         if locked:

@@ -22,6 +22,7 @@ from ..queue import enqueue
 from ..sync import jira_files
 
 FILTERS = ("key", "q", "status", "label", "category")
+SUBMISSION_KEY_MAX = SupportRequest.submission_key.type.length
 STATUS_CACHE_SECONDS = 60
 TimelineEntry = namedtuple("TimelineEntry", "kind when row")
 ShownFile = namedtuple("ShownFile", "row stored why_not")
@@ -89,6 +90,8 @@ def new_request():
     if request.method == "GET":
         form.submission_key.data = SupportRequest.new_submission_key()
         return _form_page(form)
+    if len(form.submission_key.data or "") > SUBMISSION_KEY_MAX:
+        abort(400)  # no form of ours carries one this long
     existing = _already_sent(form.submission_key.data)
     if existing:  # the same form again (a double click, a resend after a lost answer)
         return redirect(url_for("support.detail", request_id=existing.id), code=303)
