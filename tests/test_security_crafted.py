@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.hostile import PAYLOADS, attack, hostile_text
+from tests.hostile import attack, hostile_text
 from tests.test_security_access import rules, url_for_rule, world  # noqa: F401
 from tests.support import PASSWORD
 
