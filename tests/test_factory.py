@@ -114,3 +114,23 @@ def test_static_urls_carry_a_content_version_that_may_be_cached_for_good(app, cl
         first = url_for("static", filename="site.css")
         (tmp_path / "site.css").write_text("body { color: navy; }")
         assert url_for("static", filename="site.css") != first  # a changed file, a new URL
+
+
+def test_the_instance_folder_and_what_it_holds_are_private(tmp_path, monkeypatch):
+    """Issue 13, item 9: the SQLite database and attachment files were world-readable."""
+    instance = tmp_path / "instance"
+    monkeypatch.setenv("INSTANCE_PATH", str(instance))
+    app = create_app(Config, {"SECRET_KEY": None, "ENCRYPTION_KEYS": [],
+                              "SQLALCHEMY_DATABASE_URI": None, "REDIS_URL": None})
+    import io
+    from webapp import storage
+    from webapp.extensions import db
+    with app.app_context():
+        db.create_all()
+        stored, _, _ = storage.store_stream(io.BytesIO(b"a customer's log"))
+        path = storage.path_of(stored)
+        db.engine.dispose()
+    mode = lambda p: stat.S_IMODE(p.stat().st_mode)
+    assert mode(instance) == 0o700
+    assert mode(instance / "portal.db") == 0o600
+    assert mode(path.parent) == 0o700 and mode(path) == 0o600

@@ -33,3 +33,21 @@ def test_endpoints_are_labelled_without_ids():
     assert endpoint_of("POST", "/rest/api/3/issue/10042/attachments") == "POST /rest/api/3/issue/{id}/attachments"
     assert endpoint_of("GET", "https://jira.example/jira/rest/api/2/issue/7?fields=x") == "GET /jira/rest/api/2/issue/{id}"
     assert endpoint_of("GET", "/_media/5") == "GET (other)"
+
+
+REMOTE = {"REMOTE_ADDR": "203.0.113.9"}  # a scraper on another machine
+
+
+def test_metrics_answer_only_this_machine_without_a_token(client, app):
+    """Issue 13, item 9: /metrics told anyone the request counts and the project's endpoints."""
+    assert client.get("/metrics", environ_base=REMOTE).status_code == 403
+    assert client.get("/metrics", environ_base={"REMOTE_ADDR": "::1"}).status_code == 200
+    assert client.get("/metrics").status_code == 200  # 127.0.0.1
+
+
+def test_metrics_answer_a_remote_scraper_with_the_token_or_when_made_public(client, app):
+    app.config["METRICS_TOKEN"] = "scrape-secret"
+    assert client.get("/metrics", environ_base=REMOTE,
+                      headers={"Authorization": "Bearer scrape-secret"}).status_code == 200
+    app.config.update(METRICS_TOKEN=None, METRICS_PUBLIC=True)
+    assert client.get("/metrics", environ_base=REMOTE).status_code == 200

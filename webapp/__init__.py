@@ -12,6 +12,7 @@ from werkzeug.routing import IntegerConverter
 from .config import Config
 from .extensions import babel, csrf, db, login_manager, migrate
 from .models import MAX_ID
+from .storage import make_private_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,7 +27,7 @@ def create_app(config_class=Config, overrides=None):
     app.url_map.converters["int"] = IdConverter
     app.config.from_object(config_class)
     app.config.update(overrides or {})
-    os.makedirs(app.instance_path, exist_ok=True)
+    make_private_dir(app.instance_path)
     _fill_local_defaults(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -76,7 +77,10 @@ def _fill_local_defaults(app):
         app.config["ENCRYPTION_KEYS"] = [key]
     uri = app.config.get("SQLALCHEMY_DATABASE_URI")
     if not uri:
-        uri = "sqlite:///" + os.path.join(app.instance_path, "portal.db")
+        path = os.path.join(app.instance_path, "portal.db")
+        if not os.path.exists(path):  # SQLite would create it readable by everyone
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        uri = "sqlite:///" + path
     elif uri.startswith(("postgres://", "postgresql://")):
         uri = "postgresql+psycopg://" + uri.split("://", 1)[1]  # the driver we ship
     app.config["SQLALCHEMY_DATABASE_URI"] = uri

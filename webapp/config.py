@@ -66,6 +66,7 @@ class Config:
 
     # When set, GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>".
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN")
+    METRICS_PUBLIC = _bool("METRICS_PUBLIC")  # without a token: anyone, not only this machine
 
     # The portal's own address, for links in Jira issues (default: from the request).
     PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "").rstrip("/")

@@ -3,6 +3,7 @@
 Jira is called from worker processes, so call statistics are kept where every process can
 add to them: a Redis hash with RQ, the process itself in the embedded mode."""
 import hmac
+import ipaddress
 import re
 import threading
 from collections import defaultdict
@@ -64,11 +65,23 @@ def init_app(app):
 
     @app.get("/metrics")
     def metrics():
+        """With METRICS_TOKEN: for its bearer only. Without: for this machine only (a scraper
+        beside the portal), unless METRICS_PUBLIC says anyone may read them."""
         token = app.config.get("METRICS_TOKEN")
         given = request.headers.get("Authorization", "").encode("utf-8")  # bytes: any character may come
         if token and not hmac.compare_digest(given, f"Bearer {token}".encode("utf-8")):
             return Response("Unauthorized\n", 401, {"WWW-Authenticate": "Bearer"}, mimetype="text/plain")
+        if not token and not app.config.get("METRICS_PUBLIC") and not _is_loopback(request.remote_addr):
+            return Response("Metrics are for this machine only: set METRICS_TOKEN or METRICS_PUBLIC.\n",
+                            403, mimetype="text/plain")
         return Response(render(), mimetype="text/plain; version=0.0.4")
+
+
+def _is_loopback(address):
+    try:
+        return ipaddress.ip_address(address or "").is_loopback
+    except ValueError:
+        return False
 
 
 def jira_call_observer(stats):

@@ -16,8 +16,16 @@ class TooLarge(ValueError):
 
 def attachments_dir():
     folder = current_app.config.get("ATTACHMENTS_DIR") or os.path.join(current_app.instance_path, "attachments")
-    os.makedirs(folder, exist_ok=True)
+    make_private_dir(folder)
     return Path(folder)
+
+
+def make_private_dir(path):
+    """Create `path` for this account alone (0700): people's files, the database, the keys.
+    An existing folder is left as the operator made it."""
+    if not os.path.isdir(path):
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        os.chmod(path, 0o700)  # makedirs' mode is subject to the umask
 
 
 def path_of(stored_name):
@@ -32,7 +40,7 @@ def store_stream(stream, max_bytes=None):
     target = path_of(stored_name)
     digest, size = hashlib.sha256(), 0
     try:
-        with open(target, "xb") as out:
+        with os.fdopen(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600), "wb") as out:
             while block := stream.read(CHUNK):
                 size += len(block)
                 if max_bytes is not None and size > max_bytes:
