@@ -114,3 +114,16 @@ def test_a_session_from_before_this_version_is_logged_out(client, app, user):
         session["_fresh"] = True
     assert not logged_in(client)
     assert db.session.get(User, user.id).session_version >= 1
+
+
+def test_nothing_a_logged_in_person_saw_is_kept_by_a_cache(client, auth, user):
+    """Issue 13, item 6: Back after log-out showed earlier pages, the webhook secret too."""
+    auth.login(user.email)
+    page = client.get("/requests/")
+    assert page.headers["Cache-Control"] == "no-store"
+    assert '"historyCacheSize": 0' in page.get_data(as_text=True)  # htmx keeps no snapshots
+    response = client.post("/auth/logout")
+    assert response.headers["Clear-Site-Data"] == '"cache", "storage"'
+    anonymous = client.get("/auth/login")
+    assert "no-store" not in anonymous.headers.get("Cache-Control", "")
+    assert "historyCacheSize" not in anonymous.get_data(as_text=True)
