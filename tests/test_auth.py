@@ -1,5 +1,6 @@
 import pytest
 
+from tests.support import PASSWORD
 from webapp.auth.routes import safe_next
 from webapp.extensions import db
 from webapp.models import LoginFailure
@@ -150,3 +151,20 @@ def test_language_switch_for_visitors_uses_the_session(client):
     client.post("/language", data={"language": "tr", "next": "https://evil.example/"})
     page = client.get("/auth/login", headers={"Accept-Language": "en"}).data.decode()
     assert 'lang="tr"' in page
+
+
+def test_failures_from_one_address_do_not_lock_the_account_for_its_owner(app_factory, make_user):
+    """Issue 13, item 10: five anonymous failures locked anyone's account for 15 minutes.
+    The source is locked, not the account."""
+    app = app_factory()
+    with app.app_context():
+        make_user(email="victim@example.com")
+        attacker, owner = app.test_client(), app.test_client()
+        for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+            attacker.post("/auth/login", data={"email": "victim@example.com", "password": "guess"},
+                          environ_base={"REMOTE_ADDR": "203.0.113.5"})
+        assert attacker.post("/auth/login", data={"email": "victim@example.com", "password": "guess"},
+                             environ_base={"REMOTE_ADDR": "203.0.113.5"}).status_code == 429
+        response = owner.post("/auth/login", data={"email": "victim@example.com", "password": PASSWORD},
+                              environ_base={"REMOTE_ADDR": "198.51.100.7"})
+        assert response.status_code == 303

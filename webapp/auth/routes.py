@@ -78,7 +78,7 @@ def login():
             throttle.record_failure(email, address)
             form.password.errors.append(_("The e-mail or password is not correct."))
             return render_template("auth/login.html", form=form), 200
-        throttle.clear_failures(email)
+        throttle.clear_failures(email, address)
         user.last_login_at = utcnow()
         db.session.commit()
         fresh_session()

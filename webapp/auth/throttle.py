@@ -1,4 +1,8 @@
-"""Throttling of failed log-ins, shared by every process through the database."""
+"""Throttling of failed log-ins, shared by every process through the database.
+
+The source is locked, not the account: failures for an e-mail from one address lock that
+address out of that account (and many failures from an address lock it out of every
+account), so nobody can lock a person out of their own account from somewhere else."""
 import math
 from datetime import timedelta
 
@@ -12,17 +16,18 @@ PER_ADDRESS_FACTOR = 4  # an address may try a few accounts, not hundreds
 
 
 def minutes_locked(email, remote_addr):
-    """Minutes until this e-mail (or address) may try again; 0 when it may now."""
+    """Minutes until this address may try this e-mail again; 0 when it may now."""
     window = timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
     limit = current_app.config["LOGIN_MAX_FAILURES"]
     since = utcnow() - window
-    for column, value, allowed in (
-        (LoginFailure.email, email, limit),
-        (LoginFailure.remote_addr, remote_addr, limit * PER_ADDRESS_FACTOR),
+    from_here = LoginFailure.remote_addr == remote_addr
+    for condition, allowed in (
+        (from_here & (LoginFailure.email == email), limit),
+        (from_here, limit * PER_ADDRESS_FACTOR),
     ):
         count, oldest = db.session.execute(
             select(func.count(), func.min(LoginFailure.created_at))
-            .where(column == value, LoginFailure.created_at >= since)
+            .where(condition, LoginFailure.created_at >= since)
         ).one()
         if count >= allowed:
             oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=since.tzinfo)
@@ -38,5 +43,6 @@ def record_failure(email, remote_addr):
     db.session.commit()
 
 
-def clear_failures(email):
-    db.session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+def clear_failures(email, remote_addr):
+    db.session.execute(delete(LoginFailure).where(LoginFailure.email == email,
+                                                  LoginFailure.remote_addr == remote_addr))
