@@ -40,7 +40,7 @@ def enqueued(monkeypatch):
 
 
 def event(name="jira:issue_updated", issue_id="10001"):
-    return json.dumps({"timestamp": 1700000000000, "webhookEvent": name,
+    return json.dumps({"timestamp": int(time.time() * 1000), "webhookEvent": name,
                        "issue": {"id": issue_id, "key": "SUP-1", "fields": {}}}).encode()
 
 
@@ -232,3 +232,41 @@ def test_an_admin_generates_and_replaces_the_secret_in_a_browser(browser, live_s
         assert page.errors == []
     finally:
         page.close()
+
+
+# Replays and bursts (issue 13, item 10) --------------------------------------------------------
+
+def fresh_event(issue_id="10001", sent=None):
+    return json.dumps({"timestamp": int((sent or time.time()) * 1000), "webhookEvent": "jira:issue_updated",
+                       "issue": {"id": issue_id, "key": "SUP-1", "fields": {}}}).encode()
+
+
+def deliver_as_jira(client, body, identifier):
+    return client.post("/hooks/jira", data=body, headers={
+        "Content-Type": "application/json", "X-Hub-Signature": sign(SECRET, body),
+        "X-Atlassian-Webhook-Identifier": identifier})
+
+
+def test_a_captured_webhook_replayed_is_answered_but_refreshes_nothing(client, tracked, enqueued, app):
+    set_secret()
+    body = fresh_event()
+    for _ in range(5):
+        assert deliver_as_jira(client, body, "6a2c3f4e-0001").status_code == 204
+    assert enqueued == [(sync.refresh_issue, ("10001",))]
+
+
+def test_a_signed_webhook_older_than_a_day_refreshes_nothing(client, tracked, enqueued):
+    set_secret()
+    old = fresh_event(sent=time.time() - 25 * 3600)
+    assert deliver_as_jira(client, old, "6a2c3f4e-0002").status_code == 204
+    assert enqueued == []
+
+
+def test_a_burst_for_one_issue_is_one_refresh(client, tracked, enqueued, make_user):
+    set_secret()
+    for n in range(10):  # ten comments in a row: ten deliveries, each with its own identifier
+        deliver_as_jira(client, fresh_event(), f"6a2c3f4e-1{n:03d}")
+    assert enqueued == [(sync.refresh_issue, ("10001",))]
+    sync.refresh_issue("10001")  # the refresh ran (no Jira here: it stops at the gate)
+    deliver_as_jira(client, fresh_event(), "6a2c3f4e-2000")
+    assert len(enqueued) == 2  # a change after the refresh started is refreshed again

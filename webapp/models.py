@@ -386,6 +386,15 @@ class AuditLog(db.Model):
     actor = db.relationship("User")
 
 
+class SeenWebhook(db.Model):
+    """A webhook delivery already handled (Jira's X-Atlassian-Webhook-Identifier, the same on
+    its retries): a captured one sent again refreshes nothing."""
+
+    __tablename__ = "seen_webhooks"
+    identifier = db.Column(db.String(128), primary_key=True)
+    seen_at = db.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+
+
 class AppState(db.Model):
     """Small named values shared by every process: heartbeats, sync cursors."""
 

@@ -4,22 +4,31 @@ The request is verified and answered at once: the work (reading the issue over R
 job, so Jira gets its 204 in milliseconds and never waits on Jira. Payloads are only hints
 (order is not guaranteed, duplicates happen); the job re-reads the issue, and the periodic
 sync stays the source of truth.
+
+A delivery already handled (its X-Atlassian-Webhook-Identifier, which Jira keeps on retries)
+or sent more than a day ago refreshes nothing: a captured webhook can't be replayed to make
+the portal call Jira. A burst of events for one issue is one refresh (`state.claim_refresh`).
 """
 import logging
+from datetime import timedelta
 
 from flask import current_app, request, url_for
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from . import bp
 from .. import crypto, integration, sync
 from ..extensions import db
-from ..jira import NotJson, changed_issue_id, verify_signature
-from ..models import SupportRequest
+from ..jira import NotJson, read_event, verify_signature
+from ..models import SeenWebhook, SupportRequest, utcnow
 from ..queue import enqueue
+from ..sync.state import claim_refresh
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024  # Jira's issue payloads are a few KB; anything near this is not Jira
+REMEMBERED = timedelta(hours=24)  # deliveries remembered this long; older ones are refused
+IDENTIFIER_MAX = 128
 
 
 def _text(message, status):
@@ -40,13 +49,35 @@ def jira_webhook():
         log.warning("webhook: missing or wrong signature from %s", request.remote_addr)
         return _text("Invalid signature.", 401)
     try:
-        issue_id = changed_issue_id(body)
+        event = read_event(body)
     except NotJson:
         return _text("The body is not JSON.", 400)
-    if issue_id and _is_tracked(issue_id):
-        enqueue(sync.refresh_issue, issue_id)
-        log.info("webhook: issue %s changed; refresh enqueued", issue_id)
+    identifier = request.headers.get("X-Atlassian-Webhook-Identifier", "")[:IDENTIFIER_MAX]
+    if (event.sent_at and utcnow() - event.sent_at > REMEMBERED) or _seen(identifier):
+        log.info("webhook: a replayed or stale delivery; nothing to do")
+        return "", 204  # answered as usual: a replay learns nothing
+    if event.issue_id and _is_tracked(event.issue_id) and claim_refresh(event.issue_id):
+        enqueue(sync.refresh_issue, event.issue_id)
+        log.info("webhook: issue %s changed; refresh enqueued", event.issue_id)
+    _remember(identifier)
     return "", 204
+
+
+def _seen(identifier):
+    return bool(identifier) and db.session.get(SeenWebhook, identifier) is not None
+
+
+def _remember(identifier):
+    """Note a handled delivery (after its refresh is enqueued: a failure before that lets
+    Jira's retry through), and forget those older than REMEMBERED."""
+    if not identifier:
+        return
+    db.session.execute(delete(SeenWebhook).where(SeenWebhook.seen_at < utcnow() - REMEMBERED))
+    db.session.add(SeenWebhook(identifier=identifier))
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same delivery, handled at the same moment by another process
+        db.session.rollback()
 
 
 def webhook_secret():

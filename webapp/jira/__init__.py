@@ -17,13 +17,13 @@ from .records import Comment, Issue, IssueRef, JiraFile, Status, parse_time
 from .fields import field_type, make_label, reference_label, shape_field_value
 from .urls import jql_quote, normalize_base_url
 from .webhooks import EVENTS as WEBHOOK_EVENTS
-from .webhooks import NotJson, changed_issue_id, verify_signature
+from .webhooks import NotJson, WebhookEvent, read_event, verify_signature
 
 __all__ = [
     "JiraClient", "Issue", "IssueRef", "Status", "JiraFile", "Comment", "parse_time", "normalize_base_url", "jql_quote", "check_connection", "ConnectionReport",
     "text_to_adf", "text_to_wiki", "adf_to_html", "adf_to_text", "safe_href",
     "is_public_comment", "author_name", "body_html",
-    "verify_signature", "changed_issue_id", "NotJson", "WEBHOOK_EVENTS",
+    "verify_signature", "read_event", "WebhookEvent", "NotJson", "WEBHOOK_EVENTS",
     "shape_field_value", "field_type", "make_label", "reference_label",
     "JiraError", "JiraAuthError", "JiraForbiddenError", "JiraNotFoundError",
     "JiraInvalidError", "JiraRateLimitedError", "JiraTransientError", "parse_retry_after",

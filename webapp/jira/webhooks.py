@@ -3,6 +3,8 @@ and read which issue the event is about."""
 import hashlib
 import hmac
 import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
 
 # The events that may change what a portal user sees of an issue.
 EVENTS = ("jira:issue_updated", "jira:issue_deleted",
@@ -13,17 +15,26 @@ class NotJson(ValueError):
     """The body is not JSON (or is nested deeper than Python parses)."""
 
 
-def changed_issue_id(body):
-    """The id of the issue a webhook body says changed, for one of EVENTS; else None.
-    Raises NotJson for a body that is not JSON."""
+@dataclass(frozen=True)
+class WebhookEvent:
+    issue_id: str | None  # the issue that changed, for one of EVENTS
+    sent_at: datetime | None  # when Jira sent it (its "timestamp"), if it says
+
+
+def read_event(body):
+    """What a webhook body says. Raises NotJson for a body that is not JSON."""
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError):
         raise NotJson() from None
-    event = payload.get("webhookEvent") if isinstance(payload, dict) else None
-    issue = payload.get("issue") if event in EVENTS else None
+    payload = payload if isinstance(payload, dict) else {}
+    issue = payload.get("issue") if payload.get("webhookEvent") in EVENTS else None
     issue_id = str(issue.get("id") or "")[:32] if isinstance(issue, dict) else ""
-    return issue_id if issue_id.isascii() and issue_id.isdigit() else None
+    stamp = payload.get("timestamp")
+    sent_at = None
+    if isinstance(stamp, int) and not isinstance(stamp, bool) and 0 < stamp < 10**14:
+        sent_at = datetime.fromtimestamp(stamp / 1000, timezone.utc)
+    return WebhookEvent(issue_id if issue_id.isascii() and issue_id.isdigit() else None, sent_at)
 
 
 def verify_signature(secret, body, header):

@@ -28,7 +28,7 @@ from ..models import SupportRequest, utcnow
 from ..queue import enqueue
 from . import jira_files
 from .apply import DELETED, apply_deleted, apply_issue, is_unchanged, mark_synced
-from .state import read_cursor, take_lease, write_cursor
+from .state import read_cursor, refresh_started, take_lease, write_cursor
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,7 @@ def reconcile():
 def refresh_issue(issue_id):
     """Re-read one issue and its comments (a webhook said it changed)."""
     issue_id = str(issue_id)
+    refresh_started(issue_id)
     if not _requests_for([issue_id]):
         return None  # not an issue of ours
     jira = _jira_if_allowed()

@@ -16,6 +16,32 @@ LEASE = "sync:lease"    # until when a run holds the sync, UTC ISO; "" when free
 STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"  # one fixed width, so stored stamps compare as text
 
 
+REFRESH = "sync:refresh:"  # + issue id: a webhook refresh is enqueued and has not started yet
+REFRESH_COALESCE_SECONDS = 60  # a refresh that never started (a lost job) stops counting then
+
+
+def claim_refresh(issue_id):
+    """True when a refresh of this issue should be enqueued: none is waiting already. A burst
+    of webhooks (ten comments in a row) makes one refresh."""
+    key = REFRESH + issue_id
+    now = utcnow()
+    waiting = db.session.get(AppState, key)
+    if waiting is not None and waiting.value >= (now - timedelta(seconds=REFRESH_COALESCE_SECONDS)).strftime(STAMP):
+        return False
+    _ensure_row(key)
+    db.session.execute(update(AppState).where(AppState.key == key).values(value=now.strftime(STAMP))
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+    return True
+
+
+def refresh_started(issue_id):
+    """The refresh is running: a change from now on needs a refresh of its own."""
+    db.session.execute(update(AppState).where(AppState.key == REFRESH + issue_id).values(value="")
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+
+
 def read_cursor():
     value = db.session.scalar(select(AppState.value).where(AppState.key == CURSOR))
     return datetime.fromisoformat(value) if value else None
