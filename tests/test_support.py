@@ -430,3 +430,26 @@ def test_sending_needs_the_csrf_token(app_factory, make_user):
         response = client.post("/requests/new", data={"label": "Bug", "summary": "s", "description": "d"})
         assert response.status_code == 400
         assert db.session.scalar(select(func.count()).select_from(SupportRequest)) == 0
+
+
+def test_kept_files_of_unsent_forms_have_a_quota_per_user_oldest_dropped(client, user, app, catalog):
+    """Issue 13, item 10: each form sent back with errors kept up to 100 MB for a day, without
+    any limit. Now a user keeps at most KEPT_FILES_MAX_MB; the oldest files go first."""
+    app.config["KEPT_FILES_MAX_MB"] = 1
+    big = b"x" * (600 * 1024)
+    first = send(client, files=[("first.log", big)], summary="").get_data(as_text=True)
+    first_token = re.search(r'name="kept" value="([^"]+)"', first).group(1)
+    assert len(list(storage.attachments_dir().iterdir())) == 1
+    second = send(client, files=[("second.log", big)], summary="").get_data(as_text=True)
+    assert "second.log" in second
+    assert len(list(storage.attachments_dir().iterdir())) == 1  # first.log went: 1.2 MB > 1 MB
+    again = client.post("/requests/new", data={"label": "Bug", "summary": "", "description": "d",
+                                               "kept": first_token, "submission_key": form_key(client)})
+    assert "first.log" not in again.get_data(as_text=True)  # gone, not half there
+    token = re.search(r'name="kept" value="([^"]+)"', second).group(1)
+    sent = client.post("/requests/new", data={"label": "Bug", "summary": "s", "description": "d",
+                                              "kept": token, "submission_key": form_key(client)})
+    assert sent.status_code == 303
+    [attachment] = db.session.scalar(select(SupportRequest)).attachments
+    assert attachment.original_name == "second.log"
+    assert storage.path_of(attachment.stored_name).read_bytes() == big

@@ -43,6 +43,8 @@ class Config:
     ATTACHMENT_EXTENSIONS = _list("ATTACHMENT_EXTENSIONS", "png,jpg,jpeg,gif,webp,pdf,txt,log,json,xml,csv,har,yaml,yml,zip")
     JIRA_FILE_MAX_MB = int(os.environ.get("JIRA_FILE_MAX_MB", "100"))  # support team's files, fetched on download
     UNCLAIMED_FILE_HOURS = int(os.environ.get("UNCLAIMED_FILE_HOURS", "24"))  # kept files of unsent forms
+    # What one user's unsent forms may keep in all; beyond it the oldest kept files go.
+    KEPT_FILES_MAX_MB = int(os.environ.get("KEPT_FILES_MAX_MB", str(ATTACHMENT_MAX_MB * ATTACHMENT_MAX_FILES)))
     LIST_PAGE_SIZE = 25
     LIST_POLL_SECONDS = int(os.environ.get("LIST_POLL_SECONDS", "15"))
 

@@ -7,13 +7,14 @@ in-process thread."""
 import json
 import os
 import time
+from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from . import storage
 from .extensions import db
-from .models import AppState, Attachment, utcnow
+from .models import AppState, Attachment, KeptUpload, utcnow
 
 CLEANUP_BATCH = 500
 
@@ -42,6 +43,9 @@ def remove_unclaimed_files():
     cutoff = time.time() - current_app.config["UNCLAIMED_FILE_HOURS"] * 3600
     old = [path.name for path in storage.attachments_dir().iterdir()
            if path.is_file() and path.stat().st_mtime < cutoff]
+    db.session.execute(delete(KeptUpload).where(  # their files go below, or went already
+        KeptUpload.kept_at < utcnow() - timedelta(hours=current_app.config["UNCLAIMED_FILE_HOURS"])))
+    db.session.commit()
     removed = 0
     for start in range(0, len(old), CLEANUP_BATCH):
         batch = old[start:start + CLEANUP_BATCH]

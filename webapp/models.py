@@ -386,6 +386,17 @@ class AuditLog(db.Model):
     actor = db.relationship("User")
 
 
+class KeptUpload(db.Model):
+    """A stored file a user's unsent form keeps (the form came back with errors): counted
+    against KEPT_FILES_MAX_MB per user, and removed once a request owns it."""
+
+    __tablename__ = "kept_uploads"
+    stored_name = db.Column(db.String(64), primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False, index=True)
+    size = db.Column(db.BigInteger, nullable=False)
+    kept_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+
 class SeenWebhook(db.Model):
     """A webhook delivery already handled (Jira's X-Atlassian-Webhook-Identifier, the same on
     its retries): a captured one sent again refreshes nothing."""

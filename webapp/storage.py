@@ -40,7 +40,7 @@ def store_stream(stream, max_bytes=None):
     target = path_of(stored_name)
     digest, size = hashlib.sha256(), 0
     try:
-        with os.fdopen(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600), "wb") as out:
+        with open(target, "xb", opener=_private) as out:
             while block := stream.read(CHUNK):
                 size += len(block)
                 if max_bytes is not None and size > max_bytes:
@@ -51,6 +51,11 @@ def store_stream(stream, max_bytes=None):
         target.unlink(missing_ok=True)
         raise
     return stored_name, size, digest.hexdigest()
+
+
+def _private(path, flags):
+    """Files are created for this account alone (0600), whatever the umask."""
+    return os.open(path, flags, 0o600)
 
 
 def remove(stored_name):

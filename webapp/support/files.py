@@ -8,7 +8,11 @@ from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from sqlalchemy import delete, select
+
 from .. import storage
+from ..extensions import db
+from ..models import KeptUpload
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +74,34 @@ def store_upload(upload):
         return None, _("“%(name)s” could not be saved: the portal's storage is full or failing. "
                        "Please try again later.", name=name)
     return {"stored_name": stored, "name": name, "type": content_type, "size": size, "sha256": digest}, None
+
+
+def keep_for(user_id, files):
+    """Remember `files` (kept file dicts) as kept by this user's unsent form, then hold the
+    user to KEPT_FILES_MAX_MB: the oldest kept files go first. Returns the files still kept."""
+    names = [file["stored_name"] for file in files]
+    known = set(db.session.scalars(select(KeptUpload.stored_name).where(KeptUpload.stored_name.in_(names))))
+    db.session.add_all(KeptUpload(stored_name=file["stored_name"], user_id=user_id, size=file["size"])
+                       for file in files if file["stored_name"] not in known)
+    db.session.flush()
+    room = current_app.config["KEPT_FILES_MAX_MB"] * 1024 * 1024
+    newest_first = db.session.scalars(select(KeptUpload).where(KeptUpload.user_id == user_id)
+                                      .order_by(KeptUpload.kept_at.desc(), KeptUpload.stored_name)).all()
+    dropped = set()
+    for row in newest_first:
+        room -= row.size
+        if room < 0:
+            storage.remove(row.stored_name)
+            db.session.delete(row)
+            dropped.add(row.stored_name)
+    db.session.commit()
+    return [file for file in files if file["stored_name"] not in dropped]
+
+
+def claimed(stored_names):
+    """These kept files now belong to a request: no longer counted against anyone."""
+    if stored_names:
+        db.session.execute(delete(KeptUpload).where(KeptUpload.stored_name.in_(stored_names)))
 
 
 def _signer():

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from . import bp
-from .files import from_token, keep_token, served_type, store_upload
+from .files import claimed, from_token, keep_for, keep_token, served_type, store_upload
 from .forms import DESCRIPTION_MAX, SUMMARY_MAX, RequestForm
 from .. import delivery, storage
 from ..choices import active_categories, offered_labels
@@ -97,6 +97,7 @@ def new_request():
         return redirect(url_for("support.detail", request_id=existing.id), code=303)
     kept, file_errors = _collect_files()
     if not form.validate() or file_errors:
+        kept = keep_for(current_user.id, kept)  # within the user's quota, oldest dropped
         tokens = [dict(file, token=keep_token(file, current_user.id)) for file in kept]
         return _form_page(form, kept=tokens, file_errors=file_errors)
     support_request = SupportRequest(
@@ -105,6 +106,7 @@ def new_request():
         endpoint_id=form.endpoint.data, submission_key=form.submission_key.data or None,
         attachments=[Attachment(original_name=f["name"], content_type=f["type"], size=f["size"],
                                 sha256=f["sha256"], stored_name=f["stored_name"]) for f in kept])
+    claimed([f["stored_name"] for f in kept])
     try:
         delivery.accept(support_request)
     except IntegrityError:  # the same form, sent twice at once: the first one won
