@@ -140,6 +140,7 @@ def test_a_user_files_a_request_and_follows_it(browser, portal, jira_sim, tmp_pa
     jira_sim.fault("error", status=503, path="/attachment/content")
     notes = b"Deployed 1.4.2 at 10:12; please retry.\n"
     jira_sim.attach(key, "fix-notes.txt", notes, mime_type="text/plain")
+    jira_sim.add_comment(key, "The notes of the fix:", files=["fix-notes.txt"])
     expect(p.locator("#attachments")).to_contain_text("Being fetched from Jira", timeout=15_000)
     assert p.locator("#attachments a", has_text="fix-notes.txt").count() == 0
     user.shot(f"{device}-support-detail-file-being-fetched")

@@ -26,7 +26,7 @@ def tracked(configure_jira, reporter, jira_client):
     item = SupportRequest(reporter_id=reporter.id, label="bug", summary="tracked", description="d",
                           delivery_state=DeliveryState.SENT, jira_issue_id=issue.id, jira_key=issue.key)
     item.attachments.append(Attachment(source="jira", jira_attachment_id="1", original_name="a.png",
-                                       content_type="image/png", size=len(PNG)))
+                                       content_type="image/png", size=len(PNG), in_public_comment=True))
     db.session.add(item)
     db.session.commit()
     return item

@@ -8,7 +8,7 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from tests.jirasim import PORTAL_TOKEN
+from tests.jirasim import PORTAL_PAT, PORTAL_TOKEN
 from tests.jirasim.state import now
 from tests.test_sync import calls, fresh, jira_on, reporter, synced_once, track  # noqa: F401
 from webapp import storage, sync
@@ -31,10 +31,11 @@ def app(app_factory, tmp_path):
 @pytest.fixture
 def agent_file(jira_on, track):
     """agent_file(name, data, mime_type) → (request, row, Jira attachment id): an agent
-    attached the file in Jira and a sync brought its row."""
+    attached the file in Jira, showed it in a public comment, and a sync brought its row."""
     def make(name="shot.png", data=PNG, mime_type="image/png"):
         request, issue = track()
         attachment_id = jira_on.attach(issue.key, name, data, mime_type=mime_type)
+        jira_on.add_comment(issue.key, "Here is what we see:", files=[name])
         synced_once()
         sync.sync_changed()
         [row] = attachments(request)
@@ -152,6 +153,7 @@ def test_a_file_deleted_in_jira_disappears_with_its_cached_copy(jira_on, track, 
     mine = portal_file(request, "mine.txt", b"mine", jira_attachment_id="99999", uploaded_at=utcnow())
     gone = jira_on.attach(issue.key, "gone.png", PNG, mime_type="image/png")
     kept = jira_on.attach(issue.key, "kept.png", PNG, mime_type="image/png")
+    jira_on.add_comment(issue.key, "Both screenshots:", files=["gone.png", "kept.png"])
     synced_once()
     sync.sync_changed()
     drain()  # the worker fetched both
@@ -322,3 +324,67 @@ def test_a_file_gone_from_jira_says_so_on_the_detail_page(agent_file, client, au
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/requests/{request.id}")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "This file was removed from Jira." in page
+
+
+# Fail closed (issue 13, item 5): a Jira file is shown only when a public comment shows it -------
+
+@pytest.mark.parametrize("deployment", ["cloud", "datacenter"])
+def test_a_file_no_public_comment_shows_stays_hidden_and_unfetched(configure_jira, track, client, auth,
+                                                                   drain, jira_sim, deployment):
+    if deployment == "datacenter":
+        configure_jira(deployment="datacenter", token=PORTAL_PAT, username="")
+    else:
+        configure_jira()
+    request, issue = track()
+    auth.login("reporter@example.com")
+    beside_a_note = jira_sim.attach(issue.key, "internal-dump.log", b"secret", mime_type="text/plain")
+    jira_sim.add_comment(issue.key, "For the team only:", internal=True, files=["internal-dump.log"])
+    loose = jira_sim.attach(issue.key, "loose.txt", b"no comment", mime_type="text/plain")
+    shown = jira_sim.attach(issue.key, "answer.txt", b"the fix", mime_type="text/plain")
+    jira_sim.add_comment(issue.key, "See the attached answer.", files=["answer.txt"])
+    synced_once()
+    sync.sync_changed()
+    drain()
+    rows = {a.original_name: a for a in attachments(request)}
+    assert set(rows) == {"internal-dump.log", "loose.txt", "answer.txt"}
+    page = client.get(f"/requests/{request.id}").get_data(as_text=True)
+    assert "answer.txt" in page and "internal-dump.log" not in page and "loose.txt" not in page
+    for name in ("internal-dump.log", "loose.txt"):
+        assert rows[name].stored_name is None  # never fetched
+        assert client.get(f"/requests/{request.id}/attachments/{rows[name].id}").status_code == 404
+    assert client.get(f"/requests/{request.id}/attachments/{rows['answer.txt'].id}").data == b"the fix"
+    assert [r["path"] for r in jira_sim.media_requests] in ([f"/_media/{shown}"], [])
+    assert beside_a_note and loose
+
+
+def test_the_admin_may_show_every_file_on_the_issue(configure_jira, track, client, auth, drain, jira_sim):
+    from webapp.models import JiraSettings
+    configure_jira()
+    request, issue = track()
+    jira_sim.attach(issue.key, "loose.txt", b"no comment", mime_type="text/plain")
+    synced_once()
+    sync.sync_changed()
+    auth.login("reporter@example.com")
+    assert "loose.txt" not in client.get(f"/requests/{request.id}").get_data(as_text=True)
+    JiraSettings.get().show_all_jira_files = True
+    db.session.commit()
+    sync.sync_changed()  # the next run fetches what is now shown
+    drain()
+    assert "loose.txt" in client.get(f"/requests/{request.id}").get_data(as_text=True)
+    [row] = attachments(request)
+    assert client.get(f"/requests/{request.id}/attachments/{row.id}").data == b"no comment"
+
+
+def test_a_comment_made_internal_hides_its_file_again(configure_jira, track, client, auth, jira_sim):
+    configure_jira()
+    request, issue = track()
+    jira_sim.attach(issue.key, "answer.txt", b"the fix", mime_type="text/plain")
+    comment_id = jira_sim.add_comment(issue.key, "The answer:", files=["answer.txt"])
+    synced_once()
+    sync.sync_changed()
+    assert attachments(request)[0].in_public_comment
+    with jira_sim.state.lock:
+        comment = next(c for c in jira_sim.state.issues[issue.id]["comments"] if c["id"] == comment_id)
+        comment["visibility"] = {"type": "role", "value": "Administrators", "identifier": "Administrators"}
+    sync.reconcile()
+    assert not attachments(request)[0].in_public_comment

@@ -28,9 +28,11 @@ FIELD_NAMES = {
     "category_field_id": _l("Category Custom Field ID"),
     "product_field_id": _l("API Product Custom Field ID"),
     "endpoint_field_id": _l("API Product Endpoint Custom Field ID"),
+    "show_all_jira_files": _l("Show every file on the issue"),
 }
 SETTINGS_FIELDS = ("deployment", "base_url", "description", "username", "project_key",
-                   "issue_type", "category_field_id", "product_field_id", "endpoint_field_id")
+                   "issue_type", "category_field_id", "product_field_id", "endpoint_field_id",
+                   "show_all_jira_files")
 
 
 def settings():

@@ -134,6 +134,8 @@ class JiraSettings(db.Model):
     endpoint_field_id = db.Column(db.String(40))
     field_schemas = db.Column(db.JSON, nullable=False, default=dict)  # as Jira reported them
     webhook_secret_encrypted = db.Column(db.Text)
+    # Show the requester every file on the issue, not only those a public comment shows.
+    show_all_jira_files = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     # Set after a 401, as a stored message (webapp/messages.py): no calls until settings change.
     paused_reason = db.Column(db.JSON(none_as_null=True))
     version = db.Column(db.Integer, nullable=False, default=1)  # bumped on every change
@@ -330,6 +332,10 @@ class Attachment(db.Model):
     # The support team's files (source "jira"), fetched by a worker (webapp.sync.jira_files):
     fetch_started_at = db.Column(UTCDateTime)  # a job's lease while it downloads
     fetch_problem = db.Column(db.String(16))  # too_large | removed: never tried again
+    # A Jira file is shown to the requester only when a public comment shows it (fail
+    # closed: one attached beside an internal note stays hidden), or when the admin shows
+    # every file (JiraSettings.show_all_jira_files).
+    in_public_comment = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     request = db.relationship("SupportRequest", back_populates="attachments")
 

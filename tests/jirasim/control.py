@@ -5,6 +5,7 @@ keyword arguments as a JSON object, and ``GET /_sim/calls`` / ``GET /_sim/violat
 ``GET /_sim/webhooks`` read the counters, so a browser demo or another process can drive it.
 """
 import json
+import uuid
 from datetime import timedelta
 
 from webapp.jira.adf import text_to_adf
@@ -50,13 +51,21 @@ class ControlMixin:
                     "from": before["id"], "fromString": before["name"],
                     "to": target["id"], "toString": target["name"]}]})
 
-    def add_comment(self, key, text, author=AGENT, visibility=None, internal=False):
+    def add_comment(self, key, text, author=AGENT, visibility=None, internal=False, files=()):
         """A comment by the support team. ``visibility``: e.g. {"type": "role", "value": ...}.
 
         ``internal=True`` is a Service Management internal note (``jsdPublic`` false).
-        ``text`` is plain text or an ADF document. Returns the comment id.
+        ``text`` is plain text or an ADF document. ``files``: names of the issue's attachments
+        the comment shows, as Jira's editor puts them: an ADF ``media`` node whose ``alt`` is
+        the file name (Data Center bodies show them as wiki ``!name!``). Returns the comment id.
         """
         body = text if isinstance(text, dict) else text_to_adf(text)
+        if files:
+            body = {**body, "content": list(body.get("content") or []) + [
+                {"type": "mediaSingle", "attrs": {"layout": "center"}, "content": [
+                    {"type": "media", "attrs": {"id": str(uuid.uuid4()), "type": "file",
+                                                "collection": f"jira-{key}", "alt": name}}]}
+                for name in files]}
         if visibility:
             visibility = {"identifier": visibility.get("value"), **visibility}
         with self.state.lock:

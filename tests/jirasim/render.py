@@ -61,10 +61,23 @@ def create_field(fd, required):
 
 
 def body(value, version):
-    """Rich text as the API version speaks it: ADF on v3, plain/wiki text on v2."""
+    """Rich text as the API version speaks it: ADF on v3, plain/wiki text on v2 (where a
+    file shown in the comment is wiki's ``!name!``)."""
     if version == 2 and isinstance(value, dict):
-        return adf_to_text(value)
+        return adf_to_text(_media_as_wiki(value))
     return value
+
+
+def _media_as_wiki(node):
+    if not isinstance(node, dict):
+        return node
+    if node.get("type") in ("media", "mediaInline"):
+        return {"type": "paragraph", "content": [{"type": "text", "text": f"!{(node.get('attrs') or {}).get('alt', '')}!"}]}
+    if node.get("type") == "mediaSingle":
+        return {"type": "paragraph", "content": [_media_as_wiki(child)["content"][0] for child in node.get("content") or []]}
+    if isinstance(node.get("content"), list):
+        return {**node, "content": [_media_as_wiki(child) for child in node["content"]]}
+    return node
 
 
 def comment(base, state, issue, c, version=3, with_properties=False):

@@ -53,6 +53,7 @@ class JiraSettingsForm(FlaskForm):
                                     validators=[Optional(), custom_field_id])
     product_field_id = StringField(_l("API Product Custom Field ID"), filters=[_custom_field_id],
                                    validators=[Optional(), custom_field_id])
+    show_all_jira_files = BooleanField(_l("Show every file on the issue"))
     endpoint_field_id = StringField(_l("API Product Endpoint Custom Field ID"),
                                     filters=[_custom_field_id], validators=[Optional(), custom_field_id])
 
@@ -91,9 +92,9 @@ class JiraSettingsForm(FlaskForm):
 
     def values(self):
         """The settings as integration.save() takes them; an empty field is None, or "" where
-        the column holds text."""
-        return {name: getattr(self, name).data or ("" if name in ("description", "username") else None)
-                for name in SETTINGS_FIELDS}
+        the column holds text (a check box is True or False)."""
+        empty = {"description": "", "username": "", "show_all_jira_files": False}
+        return {name: getattr(self, name).data or empty.get(name) for name in SETTINGS_FIELDS}
 
 
 class LabelForm(FlaskForm):

@@ -5,6 +5,7 @@ Show one only when it has no visibility restriction (role or group) and is not a
 Service Management note: ``jsdPublic`` false, or the ``sd.public.comment`` property saying
 ``internal: true`` (present when comments are read with ``expand=properties``).
 """
+import re
 from html import escape
 
 from .adf import adf_to_html
@@ -36,3 +37,25 @@ def body_html(comment):
     return "".join(f"<p>{escape(p).replace(chr(10), '<br>')}</p>"
                    for p in paragraphs if p.strip())
 
+
+WIKI_FILE = re.compile(r"!([^!|\n]+?)(?:\|[^!\n]*)?!|\[\^([^\]\n]+)\]")
+
+
+def shown_files(comment):
+    """Names of the issue's files the comment shows: ADF ``media``/``mediaInline`` nodes (their
+    ``alt``, the file name Jira's editor sets) on Cloud; wiki ``!name!``, ``!name|thumbnail!``
+    and ``[^name]`` on Data Center."""
+    value = comment.get("body")
+    if isinstance(value, dict):
+        names, stack, budget = [], [value], 10_000
+        while stack and budget:
+            node, budget = stack.pop(), budget - 1
+            if not isinstance(node, dict):
+                continue
+            attrs = node.get("attrs") if isinstance(node.get("attrs"), dict) else {}
+            if node.get("type") in ("media", "mediaInline") and isinstance(attrs.get("alt"), str):
+                names.append(attrs["alt"])
+            if isinstance(node.get("content"), list):
+                stack.extend(node["content"])
+        return tuple(names)
+    return tuple(a or b for a, b in WIKI_FILE.findall(str(value or "")))

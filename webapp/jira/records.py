@@ -8,7 +8,7 @@ never an exception from deep inside a job.
 from dataclasses import dataclass
 from datetime import datetime
 
-from .comments import author_name, body_html, is_public_comment
+from .comments import author_name, body_html, is_public_comment, shown_files
 
 
 def parse_time(value):
@@ -96,6 +96,7 @@ class Comment:
     body_html: str
     created: datetime | None
     updated: datetime | None
+    files: tuple = ()  # names of the files it shows (kept only when public)
 
     @classmethod
     def from_json(cls, data):
@@ -104,7 +105,8 @@ class Comment:
         return cls(id=_text(data.get("id")) or "", public=public,
                    author=author_name(data) if public else "",
                    body_html=body_html(data) if public else "",
-                   created=parse_time(data.get("created")), updated=parse_time(data.get("updated")))
+                   created=parse_time(data.get("created")), updated=parse_time(data.get("updated")),
+                   files=shown_files(data) if public else ())
 
 
 @dataclass(frozen=True)

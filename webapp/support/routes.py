@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from . import bp
 from .files import claimed, from_token, keep_for, keep_token, served_type, store_upload
 from .forms import DESCRIPTION_MAX, SUMMARY_MAX, RequestForm
-from .. import delivery, storage
+from .. import delivery, integration, storage
 from ..choices import active_categories, offered_labels
 from ..extensions import db
 from ..htmx import is_fragment_request
@@ -189,7 +189,10 @@ def attachments(request_id):
 def files_of(support_request):
     """The request's files, each with whether it can be downloaded and, if not, why."""
     files = []
+    settings = integration.settings()
     for row in support_request.attachments:
+        if not jira_files.is_shown(row, settings):
+            continue
         stored = jira_files.is_stored(row)
         files.append(ShownFile(row, stored, None if stored else jira_files.why_not_stored(row)))
     return files
@@ -224,7 +227,7 @@ def download(request_id, attachment_id):
     """A file of the request, downloaded (never shown inline) under its original name."""
     support_request = visible_request(request_id)
     attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None or attachment.request_id != support_request.id:
+    if attachment is None or attachment.request_id != support_request.id or not jira_files.is_shown(attachment):
         abort(404)
     if not jira_files.is_stored(attachment):
         if attachment.source != "jira":

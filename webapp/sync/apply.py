@@ -59,7 +59,8 @@ def apply_issue(support_request, issue, comments):
     support_request.jira_updated_at = issue.updated or support_request.jira_updated_at
     seen = apply_comments(support_request, comments) or seen
     if issue.attachments is not None:  # without the field we know nothing, so nothing is removed
-        seen = apply_attachments(support_request, issue.attachments) or seen
+        shown = {storage.clean_filename(name) for c in comments if c.public for name in c.files}
+        seen = apply_attachments(support_request, issue.attachments, shown) or seen
     _finish(support_request, seen)
     return seen
 
@@ -107,9 +108,10 @@ def apply_comments(support_request, comments):
     return seen
 
 
-def apply_attachments(support_request, jira_files):
+def apply_attachments(support_request, jira_files, shown=frozenset()):
     """Add the files attached in Jira (JiraFiles) as source="jira" rows; drop those deleted
-    in Jira. Returns True when one was added or removed.
+    in Jira; note which ones a public comment shows (`shown`: file names). Returns True
+    when the requester may see a change.
 
     Only the file's details are stored here; the worker fetches its bytes
     (`webapp.sync.jira_files`). Portal files, which our delivery uploaded to Jira, are matched
@@ -119,15 +121,21 @@ def apply_attachments(support_request, jira_files):
     jira_rows = {a.jira_attachment_id: a for a in support_request.attachments if a.source == "jira"}
     seen = False
     for jira_file in jira_files:
-        if jira_file.id in uploaded_ids or jira_rows.pop(jira_file.id, None):
+        if jira_file.id in uploaded_ids:
+            continue
+        row = jira_rows.pop(jira_file.id, None)
+        if row is not None:
+            if row.in_public_comment != (row.original_name in shown):
+                row.in_public_comment = not row.in_public_comment
+                seen = True
             continue
         if _awaits_delivery(portal_files, jira_file):
             continue
+        name = storage.clean_filename(jira_file.filename)
         support_request.attachments.append(Attachment(
-            source="jira", jira_attachment_id=column_text(jira_file.id, 32),
-            original_name=storage.clean_filename(jira_file.filename),
+            source="jira", jira_attachment_id=column_text(jira_file.id, 32), original_name=name,
             content_type=column_text(jira_file.mime_type or "application/octet-stream", 255),
-            size=jira_file.size or 0,
+            size=jira_file.size or 0, in_public_comment=name in shown,
             created_at=jira_file.created or utcnow()))
         seen = True
     # Deleted in Jira; or a row whose id a portal file has since claimed (see _awaits_delivery).

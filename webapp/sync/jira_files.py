@@ -14,7 +14,7 @@ from datetime import timedelta
 import requests
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select, true, update
 
 from .. import integration, storage
 from ..extensions import db
@@ -60,6 +60,14 @@ class _LimitedWriter:
 
 
 # What pages ask -------------------------------------------------------------------------------
+
+def is_shown(attachment, settings=None):
+    """Whether the requester sees this file: the portal's own, or a Jira file a public
+    comment shows (or every Jira file, when the admin says so). Fail closed."""
+    if attachment.source != "jira" or attachment.in_public_comment:
+        return True
+    return bool((settings or integration.settings()).show_all_jira_files)
+
 
 def is_stored(attachment):
     """Whether the file's bytes are in storage (a portal file, or a fetched Jira file)."""
@@ -125,8 +133,11 @@ def fetch_jira_file(attachment_id):
 
 
 def _fetchable(now):
+    """Jira files to fetch: shown to their requester (a hidden one is never fetched), not
+    stored yet, not given up on, and not being fetched by a live job."""
     lapsed = now - timedelta(seconds=FETCH_LEASE_SECONDS)
-    return (Attachment.source == "jira") & Attachment.stored_name.is_(None) \
+    shown = true() if integration.settings().show_all_jira_files else Attachment.in_public_comment
+    return (Attachment.source == "jira") & shown & Attachment.stored_name.is_(None) \
         & Attachment.fetch_problem.is_(None) \
         & or_(Attachment.fetch_started_at.is_(None), Attachment.fetch_started_at < lapsed)
 
