@@ -50,7 +50,7 @@ def seed(app, language=None):
         sent.attachments = [
             Attachment(original_name="trace.log", content_type="text/plain", size=10_444, stored_name="a" * 32),
             Attachment(original_name="Ekran görüntüsü.png", content_type="image/png", size=1_234_567,
-                       source="jira", jira_attachment_id="10100")]
+                       source="jira", jira_attachment_id="10100", in_public_comment=True)]
         db.session.add_all([
             StatusChange(request_id=sent.id, from_status="To Do", to_status="In Progress",
                          changed_at=now - timedelta(hours=3)),

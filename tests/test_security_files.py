@@ -187,7 +187,8 @@ def jira_file(user, name, content, claimed):
     db.session.commit()
     stored, size, digest = storage.store_stream(io.BytesIO(content))
     row = Attachment(request_id=item.id, source="jira", jira_attachment_id="1", original_name=name,
-                     content_type=claimed, size=size, sha256=digest, stored_name=stored)
+                     content_type=claimed, size=size, sha256=digest, stored_name=stored,
+                     in_public_comment=True)
     db.session.add(row)
     db.session.commit()
     return f"/requests/{item.id}/attachments/{row.id}"
