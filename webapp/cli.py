@@ -64,21 +64,22 @@ def set_password_command(email, password):
 @click.argument("email")
 def disable_user_command(email):
     """Disable an account: it can no longer log in, and its sessions end at once."""
-    user = _user(email)
-    user.active = False
-    user.end_sessions()
-    db.session.commit()
-    click.echo(f"Disabled {user.email}; its sessions have ended.")
+    _set_active(email, False)
 
 
 @users.command("enable")
 @click.argument("email")
 def enable_user_command(email):
     """Enable a disabled account again."""
+    _set_active(email, True)
+
+
+def _set_active(email, active):
     user = _user(email)
-    user.active = True
+    user.set_active(active)
     db.session.commit()
-    click.echo(f"Enabled {user.email}.")
+    click.echo(f"{'Enabled' if active else 'Disabled'} {user.email}"
+               f"{'' if active else '; its sessions have ended'}.")
 
 
 @users.command("logout")

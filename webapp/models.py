@@ -83,6 +83,12 @@ class User(UserMixin, db.Model):
         """Revoke every session and remember-me cookie issued so far."""
         self.session_version = (self.session_version or 1) + 1
 
+    def set_active(self, active):
+        """Enable or disable the account; disabling ends its sessions at once."""
+        self.active = active
+        if not active:
+            self.end_sessions()
+
     def set_password(self, password):
         """A new password ends every session of the old one."""
         self.password_hash = generate_password_hash(password)
