@@ -201,7 +201,7 @@ DOWNLOADS = [  # (name, content, the type Jira claims, the type served)
     ("shot.png", MAGIC["png"] + b"...", "image/svg+xml", "image/png"),
     ("shot.png", b"<svg onload=alert(1)>", "image/png", "application/octet-stream"),
     ("trace.log", b"a log\n", "text/plain\r\nX-Evil: 1", "text/plain; charset=utf-8"),
-    ("data.json", b'{"a": 1}', "application/json\x00", "application/json"),
+    ("data.json", b'{"a": 1}', "application/json\x1b[31m\x0b", "application/json"),  # (no NUL: no column holds it)
 ]
 
 
