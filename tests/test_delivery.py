@@ -2,6 +2,7 @@
 passive mode, the 401 pause and the sweep. Runs on either job runner (TEST_JOBS)."""
 import io
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -323,3 +324,55 @@ def test_backoff_grows_with_jitter_and_honours_retry_after(app):
     assert 2.5 <= delays[0] <= 5 and 300 <= delays[-1] <= 600
     assert delivery.backoff(1, retry_after=42) == 42
     assert len({round(delivery.backoff(3), 6) for _ in range(20)}) > 1  # jittered
+
+
+# Against a Jira that finishes late and searches late (issue 14) ------------------------------
+
+def test_a_create_jira_commits_after_the_timeout_ends_as_one_issue(app, configure_jira, reporter, drain, jira_sim):
+    """Jira keeps working after the client gave up: the create lands 2.5 s after it arrived
+    (the client waited 1 s), and search finds it 1 s after that. The lag window used to count
+    from before the call, so the retry searched once and created a second issue."""
+    app.config["SEARCH_LAG_SECONDS"] = 2
+    configure_jira()
+    jira_sim.search_lag = 1.0
+    jira_sim.fault("late_commit", path="/rest/api/3/issue", method="POST", seconds=2.5, times=1)
+    request = new_request(reporter)
+    drain(timeout=30)
+    time.sleep(3)  # Jira's late work is done by now, whatever the portal decided
+    assert len(issues_in(jira_sim)) == 1
+    request = reload(request)
+    assert request.delivery_state == "sent" and request.jira_key == issues_in(jira_sim)[0]["key"]
+    assert jira_sim.calls["POST /rest/api/3/search/jql"] >= 2  # searched more than once
+
+
+def test_a_429_on_a_retried_create_keeps_the_memory_of_the_earlier_one(app, configure_jira, reporter, drain, jira_sim):
+    """The first create lands very late (after the window); the next create meets a 429. That
+    refusal created nothing, but must not erase that the first call may yet land."""
+    app.config["SEARCH_LAG_SECONDS"] = 0.5
+    configure_jira()
+    jira_sim.fault("late_commit", path="/rest/api/3/issue", method="POST", seconds=3.5, times=1)
+    request = new_request(reporter)
+    time.sleep(1.2)  # the first call is still open in Jira; meanwhile the next create is refused
+    jira_sim.fault("rate_limit", path="/rest/api/3/issue", method="POST", retry_after=3, times=1)
+    drain(timeout=40)
+    time.sleep(4)
+    assert len(issues_in(jira_sim)) == 1, [i["key"] for i in issues_in(jira_sim)]
+    assert reload(request).delivery_state == "sent"
+
+
+def test_a_401_to_a_call_made_with_the_old_token_does_not_pause_the_new_settings(
+        configure_jira, reporter, drain, jira_sim, app):
+    """Issue 14, item 11: the admin saves a new token while a call made with the old one is
+    on its way; Jira's 401 to that call must not pause the settings that replaced it."""
+    configure_jira(token="revoked-token")
+    jira_sim.fault("latency", path="/rest/api/3/issue", method="POST", seconds=0.8, times=1)
+    request = new_request(reporter)  # a worker is now waiting for Jira with the old token
+    time.sleep(0.3)
+    settings = integration.settings()
+    integration.save(settings, {name: getattr(settings, name) for name in integration.SETTINGS_FIELDS},
+                     token="sim-token")
+    db.session.commit()
+    drain()
+    db.session.expire_all()
+    assert integration.settings().paused_reason is None
+    assert reload(request).delivery_state == "sent" and len(issues_in(jira_sim)) == 1

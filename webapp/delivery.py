@@ -88,7 +88,7 @@ def deliver(request_id):
         return
     except JiraError as exc:
         if integration.refused(exc):
-            _pause(support_request, exc)
+            _refused(support_request, exc, jira.settings_version)
         else:
             _failed_attempt(support_request, exc)
         return
@@ -148,12 +148,16 @@ def _release(support_request, delay):
         enqueue(deliver, support_request.id, delay=delay)
 
 
-def _pause(support_request, exc):
+def _refused(support_request, exc, settings_version):
     """Jira refused the credentials: every call stops until an admin changes the settings;
-    this request waits in the queue, saying why."""
+    this request waits in the queue, saying why. If the admin saved new settings while the
+    call was on its way, the request is tried again at once with them."""
     request_id = support_request.id
-    integration.pause(exc)
+    paused = integration.pause(exc, settings_version)
     support_request = db.session.get(SupportRequest, request_id)
+    if not paused:
+        _release(support_request, 0)
+        return
     support_request.last_error = integration.explain(exc)
     log.warning("deliver %s: Jira refused the credentials; delivery paused", support_request.reference)
     _release(support_request, None)
@@ -184,26 +188,42 @@ def backoff(attempts, retry_after=None):
     return max(delay, float(retry_after or 0))
 
 
+def search_window():
+    """How long after a create that may have reached Jira its issue is looked for before
+    creating again: Jira may finish a create up to about a read timeout after the client
+    gave up on it, and its search shows a new issue SEARCH_LAG_SECONDS after that."""
+    config = current_app.config
+    timeout = config["JIRA_TIMEOUT"]
+    return config["SEARCH_LAG_SECONDS"] + (timeout[1] if isinstance(timeout, tuple) else timeout)
+
+
 def _find_or_create_issue(jira, support_request):
     settings = integration.settings()
     found = None
     if support_request.create_started_at:
-        # An earlier create may have reached Jira with its answer lost: find it first. Before
-        # the first create nothing can exist, so a fresh request costs no search.
+        # An earlier create may have reached Jira with its answer lost: find it first, again
+        # and again over the window counted from the end of that attempt. Before the first
+        # create nothing can exist, so a fresh request costs no search.
         found = jira.find_issue_by_reference(settings.project_key, support_request.reference)
         waited = (utcnow() - support_request.create_started_at).total_seconds()
-        lag = current_app.config["SEARCH_LAG_SECONDS"]
-        if found is None and waited < lag:  # search can lag behind a create
-            raise RetryLater(lag - waited)
+        window = search_window()
+        if found is None and waited < window:
+            raise RetryLater(min(window - waited, max(0.5, window / 4)))
     if found is None:
+        earlier = support_request.create_started_at  # an earlier create that may yet land
         support_request.create_started_at = utcnow()
         db.session.commit()
         try:
             found = jira.create_issue(issue_fields(jira, settings, support_request))
         except JiraError as exc:
-            if exc.status and 400 <= exc.status < 500:  # Jira answered no: nothing was created
-                support_request.create_started_at = None
-                db.session.commit()
+            if exc.status and 400 <= exc.status < 500:
+                # Jira answered no (a 429, 408 or 400 included): this call created nothing,
+                # but an earlier one may still land: keep what was known before it.
+                support_request.create_started_at = earlier
+            else:
+                # No answer, or a 5xx: Jira may still be creating it. Look from now on.
+                support_request.create_started_at = utcnow()
+            db.session.commit()
             raise
         log.info("deliver %s: created %s", support_request.reference, found.key)
     else:

@@ -119,7 +119,8 @@ def client(settings, timeout=None):
         return JiraClient(settings.base_url, settings.username, token, deployment=settings.deployment,
                           timeout=timeout or current_app.config["JIRA_TIMEOUT"],
                           on_call=current_app.extensions.get("jira_call_observer"),
-                          allowed_hosts=current_app.config.get("JIRA_ALLOWED_HOSTS") or ())
+                          allowed_hosts=current_app.config.get("JIRA_ALLOWED_HOSTS") or (),
+                          settings_version=settings.version)
     except (crypto.SecretUnreadable, ValueError) as exc:
         raise NoClient(exc) from None
 
@@ -142,14 +143,22 @@ def refused(exc):
     return isinstance(exc, (JiraAuthError, NoClient))
 
 
-def pause(exc):
+def pause(exc, settings_version=None):
     """Stop every Jira call until an admin changes the settings; the reason is `exc`'s
-    explanation. Commits (whatever the caller had pending is rolled back first)."""
+    explanation. Commits (whatever the caller had pending is rolled back first).
+
+    `settings_version`: that of the settings the refused call was made with. When the admin
+    has saved others since (a new token while the call was on its way), the refusal was not
+    theirs: nothing is paused, and False is returned."""
     db.session.rollback()
     settings = JiraSettings.get()
+    if settings_version is not None and settings.version != settings_version:
+        log.info("Jira refused a call made with settings saved over since; not paused")
+        return False
     settings.paused_reason = explain(exc)
     db.session.commit()
     log.warning("Jira calls paused: %s", type(exc).__name__)
+    return True
 
 
 def explain(exc):

@@ -257,7 +257,9 @@ class SupportRequest(db.Model):
     attempts = db.Column(db.Integer, nullable=False, default=0)
     next_attempt_at = db.Column(UTCDateTime)  # a queued request is not retried before this
     locked_until = db.Column(UTCDateTime)  # a worker's lease while it is sending
-    create_started_at = db.Column(UTCDateTime)  # a create call may have reached Jira
+    # A create that may have reached Jira: when it started, then (once it failed without
+    # Jira's "no") when it ended; the search window counts from here (delivery.search_window).
+    create_started_at = db.Column(UTCDateTime)
     delivered_at = db.Column(UTCDateTime)
 
     jira_issue_id = db.Column(db.String(32))

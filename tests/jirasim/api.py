@@ -7,6 +7,7 @@ state lock while a handler runs.
 import base64
 import email.parser
 import json
+from datetime import timedelta
 import secrets
 
 from . import jql, render
@@ -140,7 +141,7 @@ def search_jql(sim, req):
     if req.account is None:  # anonymous search answers 200 with nothing, as on Jira Cloud
         return ok({"issues": [], "isLast": True})
     try:
-        found = _run_jql(sim, req, params.get("jql") or "")
+        found = _run_jql(sim, req, params.get("jql") or "", reconciled=params.get("reconcileIssues") or ())
     except jql.JqlError as exc:
         return error(400, [str(exc)])
     page = found[offset:offset + size]
@@ -169,8 +170,9 @@ def search_classic(sim, req):
                           for i in found[start:start + size]]})
 
 
-def _run_jql(sim, req, text):
+def _run_jql(sim, req, text, reconciled=()):
     clauses, order = jql.parse(text)
+    reconciled = {str(i) for i in reconciled if isinstance(i, int)}
     state, current = sim.state, now()
     for field, op, values in clauses:
         if field in ("key", "issuekey") and op in ("=", "in"):
@@ -181,7 +183,9 @@ def _run_jql(sim, req, text):
             for key in values:
                 if state.find_project(key, req.account) is None:
                     raise jql.JqlError(f"The value '{key}' does not exist for the field 'project'.")
+    lagging = current - timedelta(seconds=sim.search_lag)
     found = [i for i in state.issues.values() if state.visible(req.account, i["project"])
+             and (i["created"] <= lagging or i["id"] in reconciled)  # not indexed yet
              and jql.matches(i, clauses, current, state.statuses[i["status"]]["name"])]
     return sorted(found, key=jql.sort_key(order))
 

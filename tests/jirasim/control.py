@@ -31,6 +31,7 @@ class ControlMixin:
         self.media_requests.clear()
         self.credentials_seen.clear()
         self.crashes.clear()
+        self.search_lag = 0.0
 
     def _issue(self, key):
         issue = self.state.issues.get(self.state.keys.get(str(key), str(key)))

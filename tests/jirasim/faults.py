@@ -12,6 +12,8 @@ happens (``kind``). Kinds:
 - ``lost_reply``: do the work (e.g. create the issue), then answer 500
 - ``slow_reply``: do the work, then wait ``seconds`` before answering (a client that times
   out, or a worker killed meanwhile, never learns that the work was done)
+- ``late_commit``: wait ``seconds``, *then* do the work and answer, whatever the client did
+  meanwhile (timed out, hung up, was killed): real Jira finishes what it started
 
 Hostile answers (a broken proxy, a hijacked host, a Jira gone wrong), all with status 200:
 
@@ -24,7 +26,7 @@ import json
 import random
 import threading
 
-KINDS = ("latency", "error", "rate_limit", "timeout", "drop", "lost_reply", "slow_reply",
+KINDS = ("latency", "error", "rate_limit", "timeout", "drop", "lost_reply", "slow_reply", "late_commit",
          "malformed_json", "html_page", "huge_body", "drip")
 HOSTILE = ("malformed_json", "html_page", "huge_body")
 

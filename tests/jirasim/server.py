@@ -62,6 +62,9 @@ class JiraSimulator(ControlMixin):
         self.host, self.port = host, port
         self.validate = validate
         self.page_cap = page_cap
+        # Search is eventually consistent on Jira Cloud: an issue created less than this many
+        # seconds ago is not found by JQL, unless the search names it in reconcileIssues.
+        self.search_lag = 0.0
         self.calls = Counter()
         self.spec_violations = []
         self.media_requests = []
@@ -118,7 +121,7 @@ class JiraSimulator(ControlMixin):
             problems = validate_request(request.method, request.path, request.query,
                                         dict(request.headers.items()), request.body)
             self.spec_violations.extend(f"{label}: {p}" for p in problems)
-        lost_reply, slow_reply, drip_seconds = False, 0.0, None
+        lost_reply, slow_reply, late_commit, drip_seconds = False, 0.0, 0.0, None
         for rule in self.faults.pick(request.method, request.path):
             if rule["kind"] == "latency":
                 self.faults.sleep(rule["seconds"])
@@ -137,6 +140,8 @@ class JiraSimulator(ControlMixin):
                 lost_reply = True
             elif rule["kind"] == "slow_reply":
                 slow_reply = rule["seconds"]
+            elif rule["kind"] == "late_commit":
+                late_commit = rule["seconds"]
         if route is None:
             return 404, {"message": f"null for uri: {request.base}{request.path}",
                          "status-code": 404}, {}
@@ -145,6 +150,8 @@ class JiraSimulator(ControlMixin):
         denied = self._authenticate(request, template)
         if denied:
             return denied
+        if late_commit and self.faults.wake.wait(late_commit):
+            return None  # reset meanwhile: the test is over, nothing to commit
         with self.state.lock:
             reply = handler(self, request, **params)
         if slow_reply:

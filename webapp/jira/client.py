@@ -51,7 +51,8 @@ class JiraClient:
     """Talks to one Jira site on behalf of one account."""
 
     def __init__(self, base_url, username, token, deployment="cloud", timeout=(5, 30),
-                 session=None, on_call=None, allowed_hosts=(), max_body=MAX_BODY, total_timeout=None):
+                 session=None, on_call=None, allowed_hosts=(), max_body=MAX_BODY, total_timeout=None,
+                 settings_version=None):
         if deployment not in DEPLOYMENTS:
             raise ValueError("deployment must be 'cloud' or 'datacenter'")
         self.base_url = normalize_base_url(base_url)
@@ -68,6 +69,8 @@ class JiraClient:
         # on_call(method, path, status, seconds) after each call, e.g. for metrics;
         # status is None when no answer came (timeout, refused connection).
         self.on_call = on_call
+        # Which saved settings built this client (opaque here): a refusal is theirs alone.
+        self.settings_version = settings_version
         if deployment == "cloud":
             pair = base64.b64encode(f"{username}:{token}".encode("utf-8")).decode("ascii")
             self._auth = _TokenAuth(f"Basic {pair}")

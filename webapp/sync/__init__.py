@@ -212,7 +212,7 @@ def _locked(run, jira, *args, on_busy=None):
         summary = run(jira, lease, *args)
     except JiraError as exc:  # the cursor stays: the next run's window covers this one's
         if integration.refused(exc):
-            integration.pause(exc)
+            integration.pause(exc, jira.settings_version)
         else:
             log.warning("sync: %s failed: %s", run.__name__.lstrip("_"), exc)
         return None

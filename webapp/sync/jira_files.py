@@ -116,7 +116,7 @@ def fetch_jira_file(attachment_id):
     except (JiraError, requests.RequestException) as exc:
         log.warning("jira file: attachment %s: %s", jira_id, exc)
         if integration.refused(exc):
-            integration.pause(exc)
+            integration.pause(exc, jira.settings_version)
         return _finish(attachment_id)
     # The sync may have removed the row meanwhile (the file is gone from Jira): keep nothing.
     kept = db.session.execute(
