@@ -376,3 +376,19 @@ def test_a_401_to_a_call_made_with_the_old_token_does_not_pause_the_new_settings
     db.session.expire_all()
     assert integration.settings().paused_reason is None
     assert reload(request).delivery_state == "sent" and len(issues_in(jira_sim)) == 1
+
+
+def test_an_upload_jira_commits_after_the_timeout_is_not_sent_twice(app, configure_jira, reporter, drain, jira_sim):
+    """Issue 14, item 4: the upload lands 2.5 s after it arrived; the client gave up at 1 s.
+    The retry looked at the issue at once, found nothing yet, and uploaded the file again."""
+    app.config["SEARCH_LAG_SECONDS"] = 2  # the window: 2 s + the 1 s read timeout
+    configure_jira()
+    jira_sim.fault("late_commit", path="/attachments", method="POST", seconds=2.5, times=1)
+    request = new_request(reporter, files=[("trace.log", b"a log line\n", "text/plain")])
+    drain(timeout=30)
+    time.sleep(3)
+    (issue,) = issues_in(jira_sim)
+    assert [jira_sim.state.attachments[a]["filename"] for a in issue["attachments"]] == ["trace.log"]
+    request = reload(request)
+    assert request.delivery_state == "sent"
+    assert request.attachments[0].jira_attachment_id == issue["attachments"][0]

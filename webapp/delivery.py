@@ -273,13 +273,24 @@ def _upload_attachments(jira, support_request):
         if attachment.source != "portal" or attachment.uploaded_at:
             continue
         _renew_lease(support_request)
-        if attachment.upload_started_at and _adopt_earlier_upload(jira, support_request, attachment):
-            continue
+        if attachment.upload_started_at:
+            if _adopt_earlier_upload(jira, support_request, attachment):
+                continue
+            # Jira may still be storing the upload that got no answer: wait, then look again.
+            waited = (utcnow() - attachment.upload_started_at).total_seconds()
+            if waited < search_window():
+                raise RetryLater(min(search_window() - waited, max(0.5, search_window() / 4)))
         attachment.upload_started_at = utcnow()
         db.session.commit()
-        (uploaded, *_) = jira.upload_attachment(
-            support_request.jira_issue_id, storage.path_of(attachment.stored_name),
-            filename=attachment.original_name, mime_type=attachment.content_type)
+        try:
+            (uploaded, *_) = jira.upload_attachment(
+                support_request.jira_issue_id, storage.path_of(attachment.stored_name),
+                filename=attachment.original_name, mime_type=attachment.content_type)
+        except JiraError as exc:
+            # Answered no: nothing was stored. No answer: the window counts from now.
+            attachment.upload_started_at = None if exc.status and 400 <= exc.status < 500 else utcnow()
+            db.session.commit()
+            raise
         attachment.jira_attachment_id = uploaded.id
         attachment.uploaded_at = utcnow()
         db.session.commit()
