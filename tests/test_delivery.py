@@ -392,3 +392,21 @@ def test_an_upload_jira_commits_after_the_timeout_is_not_sent_twice(app, configu
     request = reload(request)
     assert request.delivery_state == "sent"
     assert request.attachments[0].jira_attachment_id == issue["attachments"][0]
+
+
+def test_a_file_the_portal_cannot_read_is_a_storage_error_not_jira_unreachable(configure_jira, reporter,
+                                                                               drain, jira_sim, shown):
+    """Issue 14, item 10: a local read error was reported as "Jira is unreachable" and
+    retried for a day. (A folder stands where the file should be: even root can't read it.)"""
+    configure_jira()
+    request = new_request(reporter, files=[("trace.log", b"log line\n", "text/plain")], accept=False)
+    path = storage.path_of(request.attachments[0].stored_name)
+    path.unlink()
+    path.mkdir()
+    delivery.accept(request)
+    drain()
+    failed = reload(request)
+    assert failed.delivery_state == "failed" and failed.attempts == 1
+    reason = shown(failed.last_error)
+    assert "can't be read from the portal's storage" in reason and "unreachable" not in reason
+    path.rmdir()

@@ -36,6 +36,8 @@ class RetryLater(Exception):
 
 MISSING_FILE = message(N_("An attachment's file is missing from the portal's storage (ATTACHMENTS_DIR); "
                           "restore it, or send the request without it."))
+UNREADABLE_FILE = N_("An attachment's file can't be read from the portal's storage (ATTACHMENTS_DIR): "
+                     "%(error)s. Check the disk and the folder's permissions, then retry.")
 
 
 # Accepting requests ---------------------------------------------------------------------
@@ -92,12 +94,13 @@ def deliver(request_id):
         else:
             _failed_attempt(support_request, exc)
         return
-    except FileNotFoundError:  # no retry brings a file back: fail now, with why
-        support_request.last_error = MISSING_FILE
+    except OSError as exc:  # the portal's own storage: no retry of Jira brings a file back
+        support_request.last_error = MISSING_FILE if isinstance(exc, FileNotFoundError) else \
+            message(UNREADABLE_FILE, error=exc.strerror or type(exc).__name__)
         support_request.delivery_state, support_request.locked_until = DeliveryState.FAILED, None
         db.session.commit()
-        log.warning("deliver %s: failed: an attachment's file is missing from storage",
-                    support_request.reference)
+        log.warning("deliver %s: failed: an attachment's file can't be read from storage (%s)",
+                    support_request.reference, type(exc).__name__)
         return
     support_request.delivery_state = DeliveryState.SENT
     support_request.delivered_at = utcnow()
@@ -280,11 +283,14 @@ def _upload_attachments(jira, support_request):
             waited = (utcnow() - attachment.upload_started_at).total_seconds()
             if waited < search_window():
                 raise RetryLater(min(search_window() - waited, max(0.5, search_window() / 4)))
+        path = storage.path_of(attachment.stored_name)
+        with open(path, "rb"):  # a file the portal can't read fails here, as the portal's fault
+            pass
         attachment.upload_started_at = utcnow()
         db.session.commit()
         try:
             (uploaded, *_) = jira.upload_attachment(
-                support_request.jira_issue_id, storage.path_of(attachment.stored_name),
+                support_request.jira_issue_id, path,
                 filename=attachment.original_name, mime_type=attachment.content_type)
         except JiraError as exc:
             # Answered no: nothing was stored. No answer: the window counts from now.
