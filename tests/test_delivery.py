@@ -410,3 +410,31 @@ def test_a_file_the_portal_cannot_read_is_a_storage_error_not_jira_unreachable(c
     reason = shown(failed.last_error)
     assert "can't be read from the portal's storage" in reason and "unreachable" not in reason
     path.rmdir()
+
+
+def test_the_give_up_clock_starts_when_the_request_may_be_delivered(configure_jira, reporter, drain, jira_sim):
+    """Issue 14, item 6: a request kept portal-only for two days was failed by its first 503,
+    since the give-up clock counted from when it was filed."""
+    configure_jira()
+    request = new_request(reporter, accept=False, delivery_state="local",
+                          created_at=utcnow() - timedelta(days=2))
+    jira_sim.fault("error", path="/rest/api/3/issue", method="POST", status=503, times=1)
+    assert delivery.requeue([request.id]) == 1  # the admin's Send
+    drain()
+    request = reload(request)
+    assert request.delivery_state == "sent"  # retried, not failed by its first 503
+
+
+def test_retry_gives_a_whole_new_window(app, configure_jira, reporter, drain, jira_sim):
+    configure_jira()
+    jira_sim.go_down()
+    app.config["DELIVERY_GIVE_UP_HOURS"] = 0
+    request = new_request(reporter)
+    drain()
+    assert reload(request).delivery_state == "failed"
+    app.config["DELIVERY_GIVE_UP_HOURS"] = 24
+    jira_sim.come_up()
+    jira_sim.fault("error", path="/rest/api/3/issue", method="POST", status=503, times=1)
+    delivery.requeue([request.id])  # Retry, a day after filing would not matter either
+    drain()
+    assert reload(request).delivery_state == "sent"

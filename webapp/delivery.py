@@ -47,7 +47,7 @@ def accept(support_request):
     Active: `queued`, and delivered by a job. Passive: `local`, and nothing reaches Jira."""
     settings = integration.settings()
     support_request.delivery_state = DeliveryState.QUEUED if settings.enabled else DeliveryState.LOCAL
-    support_request.next_attempt_at = utcnow()
+    support_request.next_attempt_at = support_request.deliverable_since = utcnow()
     db.session.add(support_request)
     db.session.commit()
     if support_request.delivery_state == DeliveryState.QUEUED:
@@ -61,7 +61,8 @@ def requeue(request_ids):
     db.session.execute(
         update(SupportRequest)
         .where(SupportRequest.id.in_(ids), SupportRequest.delivery_state.in_(DeliveryState.SENDABLE))
-        .values(delivery_state=DeliveryState.QUEUED, next_attempt_at=utcnow(), last_error=None)
+        .values(delivery_state=DeliveryState.QUEUED, next_attempt_at=utcnow(), last_error=None,
+                deliverable_since=utcnow())
     )
     db.session.commit()
     queued = db.session.scalars(select(SupportRequest.id).where(
@@ -170,7 +171,8 @@ def _failed_attempt(support_request, exc):
     """Transient: retry with backoff for DELIVERY_GIVE_UP_HOURS. Permanent: failed, with why."""
     config = current_app.config
     support_request.last_error = integration.explain(exc)
-    give_up = support_request.created_at + timedelta(hours=config["DELIVERY_GIVE_UP_HOURS"])
+    since = support_request.deliverable_since or support_request.created_at
+    give_up = since + timedelta(hours=config["DELIVERY_GIVE_UP_HOURS"])
     if exc.transient and utcnow() < give_up:
         delay = backoff(support_request.attempts, getattr(exc, "retry_after", None))
         log.warning("deliver %s: %s; retrying in %.1f s", support_request.reference, exc.message(), delay)

@@ -7,12 +7,13 @@ request and job in every process."""
 import logging
 
 from flask import current_app
+from sqlalchemy import update
 from flask_babel import lazy_gettext as _l
 
 from . import audit, crypto, messages
 from .extensions import db
 from .jira import JiraAuthError, JiraClient
-from .models import JiraSettings
+from .models import DeliveryState, JiraSettings, SupportRequest, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,8 @@ def save(settings, values, token=None, clear_token=False):
             audit.record("jira.settings.token_dropped", because=sorted(moved))
     if changed:
         settings.version += 1
+        if settings.paused_reason:
+            _restart_give_up_clocks()
         settings.paused_reason = None  # new settings deserve a new try
         audit.record("jira.settings.saved", fields=changed)
     return changed
@@ -91,9 +94,19 @@ def set_enabled(settings, enabled):
             return missing
     if settings.enabled != enabled:
         settings.enabled = enabled
+        if enabled:
+            _restart_give_up_clocks()
         settings.version += 1
         audit.record("jira.settings.enabled" if enabled else "jira.settings.disabled")
     return []
+
+
+def _restart_give_up_clocks():
+    """Jira may be called again (activated, the pause lifted): whatever waited for it gets
+    a whole DELIVERY_GIVE_UP_HOURS from now."""
+    db.session.execute(
+        update(SupportRequest).where(SupportRequest.delivery_state.in_(DeliveryState.MOVING))
+        .values(deliverable_since=utcnow()).execution_options(synchronize_session=False))
 
 
 class NoClient(Exception):

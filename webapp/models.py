@@ -261,6 +261,9 @@ class SupportRequest(db.Model):
     # Jira's "no") when it ended; the search window counts from here (delivery.search_window).
     create_started_at = db.Column(UTCDateTime)
     delivered_at = db.Column(UTCDateTime)
+    # When it last became deliverable (accepted while active, Retry, Send, activation, the
+    # pause lifted): DELIVERY_GIVE_UP_HOURS count from here, not from when it was filed.
+    deliverable_since = db.Column(UTCDateTime)
 
     jira_issue_id = db.Column(db.String(32))
     jira_key = db.Column(db.String(32))
