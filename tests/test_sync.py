@@ -467,3 +467,26 @@ def test_the_sync_runs_on_an_rq_worker(app_factory, redis_url, configure_jira, j
         assert result.returncode == 0, result.stderr[-2000:]
         assert fresh(request).jira_status == "Done"
         assert db.session.get(AppState, CURSOR).value
+
+
+# Stale snapshots (issue 14, item 7) ------------------------------------------------------------
+
+def test_a_stale_search_result_never_moves_a_request_backwards(jira_on, track):
+    """Search lags behind writes: right after a change it may return the issue as it was.
+    A webhook's direct read saw "In Progress"; the sync's search then returned "To Do"."""
+    request, issue = track()
+    synced_once()
+    jira_on.state.issues[issue.id]["created"] -= timedelta(minutes=5)  # long indexed
+    jira_on.search_lag = 30
+    jira_on.set_status(issue.key, "In Progress")
+    time.sleep(0.01)  # Jira's times are in milliseconds
+    jira_on.add_comment(issue.key, "We are on it.")
+    sync.refresh_issue(issue.id)  # GET /issue: up to date
+    request = fresh(request)
+    assert request.jira_status == "In Progress" and len(request.comments) == 1
+    seen = (request.updated_at, db.session.query(StatusChange).count())
+    sync.sync_changed()  # its search returns the snapshot from before the change
+    request = fresh(request)
+    assert request.jira_status == "In Progress" and request.jira_status_category == "indeterminate"
+    assert [c.public for c in request.comments] == [True]
+    assert (request.updated_at, db.session.query(StatusChange).count()) == seen

@@ -144,7 +144,7 @@ def search_jql(sim, req):
         found = _run_jql(sim, req, params.get("jql") or "", reconciled=params.get("reconcileIssues") or ())
     except jql.JqlError as exc:
         return error(400, [str(exc)])
-    page = found[offset:offset + size]
+    page = [_as_indexed(sim, i, params.get("reconcileIssues") or ()) for i in found[offset:offset + size]]
     body = {"issues": [render.issue(req.base, sim.state, i, wanted, req.version) for i in page],
             "isLast": offset + size >= len(found)}
     if not body["isLast"]:
@@ -188,6 +188,16 @@ def _run_jql(sim, req, text, reconciled=()):
              and (i["created"] <= lagging or i["id"] in reconciled)  # not indexed yet
              and jql.matches(i, clauses, current, state.statuses[i["status"]]["name"])]
     return sorted(found, key=jql.sort_key(order))
+
+
+def _as_indexed(sim, issue, reconciled):
+    """The issue as search has it: as it was before its last change, while that change is
+    younger than the search lag (unless the search names it in reconcileIssues)."""
+    taken = sim.state.snapshots.get(issue["id"])
+    if not sim.search_lag or taken is None or int(issue["id"]) in reconciled:
+        return issue
+    when, snapshot = taken
+    return snapshot if now() - when < timedelta(seconds=sim.search_lag) else issue
 
 
 def _encode_token(offset):

@@ -45,6 +45,7 @@ class ControlMixin:
             issue = self._issue(key)
             target = next(s for s in self.state.statuses.values() if status in (s["id"], s["name"]))
             before = self.state.statuses[issue["status"]]
+            self.state.remember(issue)
             issue["status"], issue["updated"] = target["id"], now()
             self.webhook("jira:issue_updated", issue, "issue_generic", changelog={
                 "id": self.state.next_id(), "items": [{

@@ -62,8 +62,9 @@ class JiraSimulator(ControlMixin):
         self.host, self.port = host, port
         self.validate = validate
         self.page_cap = page_cap
-        # Search is eventually consistent on Jira Cloud: an issue created less than this many
-        # seconds ago is not found by JQL, unless the search names it in reconcileIssues.
+        # Search is eventually consistent on Jira Cloud: for this many seconds after a write a
+        # new issue is not found by JQL, and a changed one is shown as it was before the
+        # change (a stale read), unless the search names it in reconcileIssues.
         self.search_lag = 0.0
         self.calls = Counter()
         self.spec_violations = []

@@ -36,6 +36,7 @@ class State:
         self.issues = {}          # id → issue dict
         self.keys = {}            # every key an issue ever had → id (moved issues keep old keys)
         self.attachments = {}     # id → attachment dict, "data" holds the bytes
+        self.snapshots = {}       # issue id → (when, the issue as it was before its last change)
         self.upload_limit = 10 * 1024 * 1024
         self.ids = itertools.count(10001)
 
@@ -110,7 +111,14 @@ class State:
         self.keys[key] = issue["id"]
         return issue
 
+    def remember(self, issue):
+        """Keep the issue as it is now: search may show it so for a while after it changes."""
+        self.snapshots[issue["id"]] = (now(), {**issue, "fields": dict(issue["fields"]),
+                                               "comments": list(issue["comments"]),
+                                               "attachments": list(issue["attachments"])})
+
     def add_comment(self, issue, body, author_email, visibility=None, internal=False):
+        self.remember(issue)
         comment = {
             "id": self.next_id(), "body": body, "author": author_email, "created": now(),
             "updated": now(), "visibility": visibility,

@@ -27,7 +27,7 @@ from ..jira import JiraError, JiraInvalidError, JiraNotFoundError, jql_quote
 from ..models import SupportRequest, utcnow
 from ..queue import enqueue
 from . import jira_files
-from .apply import DELETED, apply_deleted, apply_issue, is_unchanged, mark_synced
+from .apply import DELETED, apply_deleted, apply_issue, is_older, is_unchanged, mark_synced
 from .state import read_cursor, refresh_started, take_lease, write_cursor
 
 log = logging.getLogger(__name__)
@@ -167,12 +167,15 @@ def _apply_page(jira, issues, summary, lease, force=False):
     for issue in issues:
         tracking = by_issue.get(issue.id, [])
         summary.checked += len(tracking)
-        if not tracking or (not force and all(is_unchanged(r, issue) for r in tracking)):
+        # Search may answer with the issue as it was before a change the portal already
+        # showed (a stale read): that never moves a request backwards.
+        current = [r for r in tracking if not is_older(r, issue)]
+        if not current or (not force and all(is_unchanged(r, issue) for r in current)):
             for support_request in tracking:
                 mark_synced(support_request)
             continue
         comments = issue.comments if issue.comments_complete else list(jira.comments(issue.id))
-        for support_request in tracking:
+        for support_request in current:
             if apply_issue(support_request, issue, comments):
                 summary.note(support_request, support_request.jira_status or "")
     db.session.commit()

@@ -30,6 +30,13 @@ def is_unchanged(support_request, issue):
             and support_request.jira_status_category != DELETED)
 
 
+def is_older(support_request, issue):
+    """True when the Issue is a snapshot from before what the portal already shows (Jira's
+    `updated` is earlier than the one stored): search lags behind writes."""
+    return (issue.updated is not None and support_request.jira_updated_at is not None
+            and issue.updated < support_request.jira_updated_at)
+
+
 def mark_synced(support_request):
     """Nothing new: record the check, keep `updated_at` (onupdate would bump it)."""
     support_request.last_synced_at = utcnow()
