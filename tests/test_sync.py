@@ -13,7 +13,7 @@ from tests.jirasim import PORTAL_EMAIL
 from tests.test_jobs import ROOT, wait_for, worker_env
 from webapp import sync
 from webapp.extensions import db
-from webapp.jira import Comment, Issue
+from webapp.jira import Comment, Issue, reference_label
 from webapp.models import AppState, JiraComment, JiraSettings, StatusChange, SupportRequest, utcnow
 from webapp.periodic import LocalClaims, start_scheduler
 from webapp.sync.apply import shown_status
@@ -490,3 +490,22 @@ def test_a_stale_search_result_never_moves_a_request_backwards(jira_on, track):
     assert request.jira_status == "In Progress" and request.jira_status_category == "indeterminate"
     assert [c.public for c in request.comments] == [True]
     assert (request.updated_at, db.session.query(StatusChange).count()) == seen
+
+
+# A duplicate that still happens (issue 14, item 5) ---------------------------------------------
+
+def test_a_second_issue_with_the_same_portal_reference_is_detected_not_orphaned(jira_on, track, client, admin,
+                                                                                 jira_client):
+    """A create that landed after every window, or an agent's clone: a second issue carries
+    the request's portal-ref label. The sync notices it; Deliveries shows both keys and
+    /metrics counts it."""
+    request, issue = track()
+    synced_once()
+    reference = fresh(request).reference
+    clone = jira_client.create_issue(jira_client.new_issue_fields(
+        "SUP", "10002", "Cannot log in (clone)", labels=[reference_label(reference)]))
+    sync.sync_changed()
+    sync.sync_changed()  # seen again: still one duplicate
+    page = client.get("/admin/deliveries").get_data(as_text=True)
+    assert "Duplicate issues" in page and reference in page and issue.key in page and clone.key in page
+    assert "portal_duplicate_issues 1" in client.get("/metrics").get_data(as_text=True)

@@ -193,13 +193,22 @@ def backoff(attempts, retry_after=None):
     return max(delay, float(retry_after or 0))
 
 
-def search_window():
-    """How long after a create that may have reached Jira its issue is looked for before
-    creating again: Jira may finish a create up to about a read timeout after the client
-    gave up on it, and its search shows a new issue SEARCH_LAG_SECONDS after that."""
-    config = current_app.config
-    timeout = config["JIRA_TIMEOUT"]
-    return config["SEARCH_LAG_SECONDS"] + (timeout[1] if isinstance(timeout, tuple) else timeout)
+def may_land_until(answered):
+    """Until when a create or upload that may have reached Jira can still land there: an
+    answer (a 5xx) ends its work now; with none (a timeout, a hang-up, a killed worker) Jira
+    may go on for about a read timeout after the client gave up."""
+    timeout = current_app.config["JIRA_TIMEOUT"]
+    read = 0 if answered else (timeout[1] if isinstance(timeout, tuple) else timeout)
+    return utcnow() + timedelta(seconds=read)
+
+
+def wait_for_search(landing):
+    """RetryLater while a write that may land until `landing` could still be missing from
+    what Jira shows (its search lags SEARCH_LAG_SECONDS behind): looked for again and again."""
+    window = current_app.config["SEARCH_LAG_SECONDS"]
+    waited = (utcnow() - landing).total_seconds()
+    if waited < window:
+        raise RetryLater(min(window - waited, max(0.5, window / 4)))
 
 
 def _find_or_create_issue(jira, support_request):
@@ -207,16 +216,14 @@ def _find_or_create_issue(jira, support_request):
     found = None
     if support_request.create_started_at:
         # An earlier create may have reached Jira with its answer lost: find it first, again
-        # and again over the window counted from the end of that attempt. Before the first
-        # create nothing can exist, so a fresh request costs no search.
+        # and again until it could have landed and shown in search. Before the first create
+        # nothing can exist, so a fresh request costs no search.
         found = jira.find_issue_by_reference(settings.project_key, support_request.reference)
-        waited = (utcnow() - support_request.create_started_at).total_seconds()
-        window = search_window()
-        if found is None and waited < window:
-            raise RetryLater(min(window - waited, max(0.5, window / 4)))
+        if found is None:
+            wait_for_search(support_request.create_started_at)
     if found is None:
         earlier = support_request.create_started_at  # an earlier create that may yet land
-        support_request.create_started_at = utcnow()
+        support_request.create_started_at = may_land_until(answered=False)  # a killed worker
         db.session.commit()
         try:
             found = jira.create_issue(issue_fields(jira, settings, support_request))
@@ -226,8 +233,8 @@ def _find_or_create_issue(jira, support_request):
                 # but an earlier one may still land: keep what was known before it.
                 support_request.create_started_at = earlier
             else:
-                # No answer, or a 5xx: Jira may still be creating it. Look from now on.
-                support_request.create_started_at = utcnow()
+                # No answer, or a 5xx: Jira may have created it, or may still be creating it.
+                support_request.create_started_at = may_land_until(answered=exc.status is not None)
             db.session.commit()
             raise
         log.info("deliver %s: created %s", support_request.reference, found.key)
@@ -281,22 +288,21 @@ def _upload_attachments(jira, support_request):
         if attachment.upload_started_at:
             if _adopt_earlier_upload(jira, support_request, attachment):
                 continue
-            # Jira may still be storing the upload that got no answer: wait, then look again.
-            waited = (utcnow() - attachment.upload_started_at).total_seconds()
-            if waited < search_window():
-                raise RetryLater(min(search_window() - waited, max(0.5, search_window() / 4)))
+            # Jira may still be storing an upload that got no answer: wait, then look again.
+            wait_for_search(attachment.upload_started_at)
         path = storage.path_of(attachment.stored_name)
         with open(path, "rb"):  # a file the portal can't read fails here, as the portal's fault
             pass
-        attachment.upload_started_at = utcnow()
+        attachment.upload_started_at = may_land_until(answered=False)
         db.session.commit()
         try:
             (uploaded, *_) = jira.upload_attachment(
                 support_request.jira_issue_id, path,
                 filename=attachment.original_name, mime_type=attachment.content_type)
         except JiraError as exc:
-            # Answered no: nothing was stored. No answer: the window counts from now.
-            attachment.upload_started_at = None if exc.status and 400 <= exc.status < 500 else utcnow()
+            # Answered no: nothing was stored. Otherwise it may land until then.
+            attachment.upload_started_at = (None if exc.status and 400 <= exc.status < 500
+                                            else may_land_until(answered=exc.status is not None))
             db.session.commit()
             raise
         attachment.jira_attachment_id = uploaded.id

@@ -10,8 +10,10 @@ from collections import defaultdict
 from urllib.parse import urlsplit
 
 from flask import Response, current_app, request
+from sqlalchemy import func, select
 
-from .models import DeliveryState, SupportRequest, utcnow
+from .extensions import db
+from .models import DeliveryState, DuplicateIssue, SupportRequest, utcnow
 from .sync.state import read_cursor
 
 ID_SEGMENT = re.compile(r"/(?:[A-Z][A-Z0-9_]*-\d+|\d+)(?=/|$)")
@@ -119,6 +121,9 @@ def render():
             lines.append(f'portal_jira_call_seconds_sum{{endpoint="{_label(endpoint)}"}} {value:.6f}')
             lines.append(f'portal_jira_call_seconds_count{{endpoint="{_label(endpoint)}"}} '
                          f'{stats.get("count|" + endpoint, 0):g}')
+    lines += ["# HELP portal_duplicate_issues Second Jira issues found carrying a request's portal reference.",
+              "# TYPE portal_duplicate_issues gauge",
+              f"portal_duplicate_issues {db.session.scalar(select(func.count()).select_from(DuplicateIssue))}"]
     cursor = read_cursor()
     lines += ["# HELP portal_sync_lag_seconds Seconds since the start of the last successful sync.",
               "# TYPE portal_sync_lag_seconds gauge"]

@@ -257,8 +257,8 @@ class SupportRequest(db.Model):
     attempts = db.Column(db.Integer, nullable=False, default=0)
     next_attempt_at = db.Column(UTCDateTime)  # a queued request is not retried before this
     locked_until = db.Column(UTCDateTime)  # a worker's lease while it is sending
-    # A create that may have reached Jira: when it started, then (once it failed without
-    # Jira's "no") when it ended; the search window counts from here (delivery.search_window).
+    # A create that may have reached Jira: until when it may still land there
+    # (delivery.may_land_until); its issue is looked for until SEARCH_LAG_SECONDS later.
     create_started_at = db.Column(UTCDateTime)
     delivered_at = db.Column(UTCDateTime)
     # When it last became deliverable (accepted while active, Retry, Send, activation, the
@@ -338,7 +338,7 @@ class Attachment(db.Model):
     sha256 = db.Column(db.String(64))
     stored_name = db.Column(db.String(64), unique=True)  # random; None until a Jira file is fetched
     jira_attachment_id = db.Column(db.String(32))
-    upload_started_at = db.Column(UTCDateTime)  # an upload may have reached Jira
+    upload_started_at = db.Column(UTCDateTime)  # an upload may have reached Jira, landing until then
     uploaded_at = db.Column(UTCDateTime)  # when Jira confirmed it
     # The support team's files (source "jira"), fetched by a worker (webapp.sync.jira_files):
     fetch_started_at = db.Column(UTCDateTime)  # a job's lease while it downloads
@@ -401,6 +401,20 @@ class AuditLog(db.Model):
     details = db.Column(db.JSON, nullable=False, default=dict)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
     actor = db.relationship("User")
+
+
+class DuplicateIssue(db.Model):
+    """A second Jira issue carrying a request's portal reference (a create that landed after
+    every window, or an agent's clone): shown to admins on Deliveries, counted in /metrics."""
+
+    __tablename__ = "duplicate_issues"
+    id = db.Column(db.Integer, primary_key=True)
+    request_id = db.Column(db.Integer, db.ForeignKey("support_requests.id"), nullable=False, index=True)
+    jira_issue_id = db.Column(db.String(32), nullable=False)
+    jira_key = db.Column(db.String(32), nullable=False)
+    seen_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    request = db.relationship("SupportRequest")
+    __table_args__ = (UniqueConstraint("request_id", "jira_issue_id"),)
 
 
 class KeptUpload(db.Model):

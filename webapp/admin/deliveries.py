@@ -6,7 +6,7 @@ from sqlalchemy import select
 from . import bp
 from .. import audit, delivery, integration
 from ..extensions import db
-from ..models import DeliveryState, SupportRequest, as_id
+from ..models import DeliveryState, DuplicateIssue, SupportRequest, as_id
 
 
 @bp.get("/deliveries")
@@ -20,7 +20,9 @@ def deliveries():
         select(SupportRequest).where(SupportRequest.delivery_state == state)
         .order_by(SupportRequest.created_at.desc(), SupportRequest.id.desc()),
         per_page=100, error_out=False)
+    duplicates = db.session.scalars(select(DuplicateIssue).order_by(DuplicateIssue.seen_at.desc()).limit(100)).all()
     return render_template("admin/deliveries.html", state=state, states=DeliveryState.NOT_SENT, counts=counts,
+                           duplicates=duplicates,
                            page=page, settings=integration.settings())
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .comments import author_name, body_html, is_public_comment, shown_files
+from .fields import REFERENCE_PREFIX
 
 
 def parse_time(value):
@@ -122,6 +123,7 @@ class Issue:
     attachments: tuple | None
     comments: tuple
     comments_complete: bool
+    references: tuple = ()  # the portal references its labels carry (portal-ref-<reference>)
 
     @classmethod
     def from_json(cls, data):
@@ -134,7 +136,9 @@ class Issue:
         attachments = None
         if "attachment" in fields:
             attachments = tuple(JiraFile.from_json(a) for a in _list(fields["attachment"]))
+        references = tuple(label[len(REFERENCE_PREFIX):] for label in _list(fields.get("labels"))
+                           if isinstance(label, str) and label.startswith(REFERENCE_PREFIX))
         return cls(id=_text(data.get("id")) or "", key=_text(data.get("key")) or "",
                    status=Status.from_json(fields["status"]) if "status" in fields else None,
                    updated=parse_time(fields.get("updated")), attachments=attachments,
-                   comments=comments, comments_complete=complete)
+                   comments=comments, comments_complete=complete, references=references)

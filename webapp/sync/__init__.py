@@ -27,14 +27,14 @@ from ..jira import JiraError, JiraInvalidError, JiraNotFoundError, jql_quote
 from ..models import SupportRequest, utcnow
 from ..queue import enqueue
 from . import jira_files
-from .apply import DELETED, apply_deleted, apply_issue, is_older, is_unchanged, mark_synced
+from .apply import DELETED, apply_deleted, apply_issue, is_older, is_unchanged, mark_synced, note_duplicates
 from .state import read_cursor, refresh_started, take_lease, write_cursor
 
 log = logging.getLogger(__name__)
 
 # Comments and attachment details inline: no extra call per issue. Jira bumps `updated` when
 # a file is attached or deleted, so `is_unchanged` still tells when nothing is new.
-FIELDS = ("status", "updated", "comment", "attachment")
+FIELDS = ("status", "updated", "comment", "attachment", "labels")
 BATCH = 100  # issues per search page and per `id in (...)` query
 LEASE_SECONDS = 300  # renewed after every page; a killed run frees the sync this soon
 BUSY_RETRY_SECONDS = 2  # a webhook refresh waits this long while another run holds the lease
@@ -160,7 +160,9 @@ def _search_ids(jira, batch):
 
 
 def _apply_page(jira, issues, summary, lease, force=False):
-    """Apply a page of issues to the requests tracking them; commit; renew the lease."""
+    """Apply a page of issues to the requests tracking them; note a second issue carrying a
+    request's reference; commit; renew the lease."""
+    note_duplicates(issues)
     by_issue = {}
     for support_request in _requests_for([issue.id for issue in issues]):
         by_issue.setdefault(support_request.jira_issue_id, []).append(support_request)

@@ -5,11 +5,13 @@ Pages read only these tables, so this is where a user's view of Jira changes. Th
 `updated_at` (the order of the user's list) moves only when something the user sees changed.
 """
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 
 from .. import storage
 from ..extensions import db
-from ..models import Attachment, JiraComment, StatusChange, column_text, utcnow
+from ..models import (Attachment, DuplicateIssue, JiraComment, StatusChange, SupportRequest, column_text,
+                      utcnow)
 
 DELETED = "deleted"  # jira_status_category of a request whose issue is gone from Jira
 REMOVED = _l("Removed from Jira")
@@ -161,6 +163,25 @@ def _awaits_delivery(portal_files, jira_file):
     the same test (`Attachment.is_upload_of`); a "jira" copy would show the file twice and
     make delivery upload it again."""
     return any(a.jira_attachment_id is None and a.is_upload_of(jira_file) for a in portal_files)
+
+
+def note_duplicates(issues):
+    """Record each issue that carries a request's portal reference but is not its issue."""
+    claims = [(ref, issue) for issue in issues for ref in issue.references]
+    if not claims:
+        return
+    requests = {r.reference: r for r in db.session.scalars(
+        select(SupportRequest).where(SupportRequest.reference.in_({ref for ref, _ in claims})))}
+    for ref, issue in claims:
+        support_request = requests.get(ref)
+        if support_request is None or not support_request.jira_issue_id or issue.id == support_request.jira_issue_id:
+            continue
+        known = db.session.scalar(select(DuplicateIssue.id).where(
+            DuplicateIssue.request_id == support_request.id, DuplicateIssue.jira_issue_id == issue.id))
+        if known is None:
+            db.session.add(DuplicateIssue(request_id=support_request.id, jira_issue_id=issue.id,
+                                          jira_key=column_text(issue.key, 32)))
+            db.session.flush()
 
 
 def _history(support_request, kind, before, after, when):
