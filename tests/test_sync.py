@@ -295,9 +295,11 @@ def test_reconcile_marks_deleted_issues_and_follows_moved_ones(jira_on, track):
     jira_on.calls.clear()
     summary = sync.reconcile()
     assert summary.full and summary.checked == 3
-    # one search for the batch, then one GET to confirm the missing issue is really gone
+    # one search for the batch, then one GET to ask for the missing issue itself
     assert jira_on.calls["POST /rest/api/3/search/jql"] == 1
     assert jira_on.calls["GET /rest/api/3/issue/{issueIdOrKey}"] == 1
+    assert fresh(gone).jira_status_category == "new"  # once is not enough (issue 14, item 8)
+    sync.reconcile()  # a later reconcile says so again
     assert fresh(gone).jira_status_category == "deleted"
     assert fresh(gone).jira_status == "To Do"  # the last status stays
     assert fresh(moved).jira_key == new_key
@@ -308,9 +310,10 @@ def test_reconcile_marks_deleted_issues_and_follows_moved_ones(jira_on, track):
     assert (moved.id, "moved", moved_issue.key, new_key) in history
     assert read_cursor() is not None
     jira_on.calls.clear()
-    sync.reconcile()  # a second run adds no history, and leaves the deleted issue alone
+    sync.reconcile()  # a third run adds no history; the removed issue is only asked for again
     assert db.session.scalar(select(func.count()).select_from(StatusChange)) == 2
-    assert calls(jira_on) == jira_on.calls["POST /rest/api/3/search/jql"] == 1
+    assert jira_on.calls["POST /rest/api/3/search/jql"] == 1
+    assert jira_on.calls["GET /rest/api/3/issue/{issueIdOrKey}"] == 1
 
 
 def test_an_issue_that_comes_back_is_no_longer_shown_as_removed(jira_on, track):
@@ -344,8 +347,10 @@ def test_reconcile_asks_issue_by_issue_when_jira_refuses_the_batch(jira_on, trac
     jira_on.fault("error", path="/search/jql", status=400, times=1)
     jira_on.calls.clear()
     sync.reconcile()
-    assert jira_on.calls["GET /rest/api/3/issue/{issueIdOrKey}"] == 2
+    # the whole batch missing: one GET finds one of them readable (no lost access), then each
+    assert jira_on.calls["GET /rest/api/3/issue/{issueIdOrKey}"] == 3
     assert fresh(request).jira_status == "Done"
+    sync.reconcile()
     assert fresh(gone).jira_status_category == "deleted"
 
 
@@ -370,7 +375,9 @@ def test_refresh_issue_reads_one_issue_and_its_comments(jira_on, track):
     assert request.jira_status == "In Progress" and len(request.comments) == 1
     assert calls(jira_on) == 1  # GET issue with status, updated and comment
     jira_on.delete_issue(issue.key)
-    sync.refresh_issue(issue.id)
+    sync.refresh_issue(issue.id)  # a webhook's refresh notes it; reconciles confirm it
+    assert fresh(request).jira_status_category == "indeterminate" and fresh(request).missing_since
+    sync.reconcile()
     assert fresh(request).jira_status_category == "deleted"
 
 
@@ -408,6 +415,7 @@ def test_flask_jira_sync_prints_what_changed(app, jira_on, track):
     assert "Sync: 1 tracked issue(s) checked, 1 changed." in result.output
     assert f"{request.reference} {issue.key}: Waiting for customer" in result.output
     jira_on.delete_issue(issue.key)
+    runner.invoke(args=["jira", "sync", "--full"])
     result = runner.invoke(args=["jira", "sync", "--full"])
     assert f"{request.reference} {issue.key}: removed from Jira" in result.output
 
@@ -415,6 +423,7 @@ def test_flask_jira_sync_prints_what_changed(app, jira_on, track):
 def test_a_deleted_issue_is_shown_as_removed_in_every_language(app, track, jira_on):
     request, issue = track()
     jira_on.delete_issue(issue.key)
+    sync.reconcile()
     sync.reconcile()
     for language, text in (("en", "Removed from Jira"), ("tr", "Jira'dan kaldırıldı")):
         with app.test_request_context(), force_locale(language):
@@ -509,3 +518,39 @@ def test_a_second_issue_with_the_same_portal_reference_is_detected_not_orphaned(
     page = client.get("/admin/deliveries").get_data(as_text=True)
     assert "Duplicate issues" in page and reference in page and issue.key in page and clone.key in page
     assert "portal_duplicate_issues 1" in client.get("/metrics").get_data(as_text=True)
+
+
+# "Removed from Jira" needs Jira to say so twice (issue 14, item 8) -----------------------------
+
+def test_a_moments_404_removes_nothing(jira_on, track):
+    request, issue = track()
+    saved = jira_on.state.issues.pop(issue.id)  # Jira answers 404 for a moment
+    sync.refresh_issue(issue.id)
+    jira_on.state.issues[issue.id] = saved
+    sync.reconcile()
+    request = fresh(request)
+    assert request.jira_status_category == "new" and request.missing_since is None
+    assert db.session.query(StatusChange).filter_by(kind="deleted").count() == 0
+
+
+def test_a_whole_batch_missing_pauses_instead_of_removing_everything(jira_on, track, shown):
+    tracked = [track(f"r{n}")[0] for n in range(3)]
+    jira_on.state.accounts[PORTAL_EMAIL]["projects"] = {"HELP"}  # the account lost access to SUP
+    for _ in range(2):
+        assert sync.reconcile() is None
+        db.session.expire_all()
+        JiraSettings.get().paused_reason, reason = None, JiraSettings.get().paused_reason
+        db.session.commit()
+    assert "lost access to the project" in shown(reason)
+    assert {fresh(r).jira_status_category for r in tracked} == {"new"}
+
+
+def test_a_removed_issue_is_checked_again_and_comes_back(jira_on, track):
+    request, issue = track()
+    saved = jira_on.state.issues.pop(issue.id)
+    sync.reconcile()
+    sync.reconcile()
+    assert fresh(request).jira_status_category == "deleted"
+    jira_on.state.issues[issue.id] = saved  # the account may see it again
+    sync.reconcile()
+    assert fresh(request).jira_status_category == "new"

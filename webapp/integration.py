@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from . import audit, crypto, messages
 from .extensions import db
-from .jira import JiraAuthError, JiraClient
+from .jira import JiraAccessLostError, JiraAuthError, JiraClient
 from .models import DeliveryState, JiraSettings, SupportRequest, utcnow
 
 log = logging.getLogger(__name__)
@@ -153,7 +153,7 @@ def connect():
 
 def refused(exc):
     """Jira refused the credentials, or there are none we can read: no retry can help."""
-    return isinstance(exc, (JiraAuthError, NoClient))
+    return isinstance(exc, (JiraAuthError, JiraAccessLostError, NoClient))
 
 
 def pause(exc, settings_version=None):

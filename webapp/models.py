@@ -270,6 +270,9 @@ class SupportRequest(db.Model):
     jira_status = db.Column(db.String(100))
     jira_status_category = db.Column(db.String(32))  # new | indeterminate | done
     jira_updated_at = db.Column(UTCDateTime)
+    # When Jira first said the issue is gone (404): "Removed from Jira" needs a later
+    # reconcile to say so again (sync.apply.apply_missing).
+    missing_since = db.Column(UTCDateTime)
     last_synced_at = db.Column(UTCDateTime)
 
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)

@@ -4,6 +4,7 @@ from .check import ConnectionReport, check_connection
 from .client import JiraClient
 from .comments import author_name, body_html, is_public_comment
 from .errors import (
+    JiraAccessLostError,
     JiraAuthError,
     JiraError,
     JiraForbiddenError,
@@ -25,6 +26,6 @@ __all__ = [
     "is_public_comment", "author_name", "body_html",
     "verify_signature", "read_event", "WebhookEvent", "NotJson", "WEBHOOK_EVENTS",
     "shape_field_value", "field_type", "make_label", "reference_label",
-    "JiraError", "JiraAuthError", "JiraForbiddenError", "JiraNotFoundError",
+    "JiraError", "JiraAccessLostError", "JiraAuthError", "JiraForbiddenError", "JiraNotFoundError",
     "JiraInvalidError", "JiraRateLimitedError", "JiraTransientError", "parse_retry_after",
 ]

@@ -148,6 +148,19 @@ class JiraTransientError(JiraError):
                   "If it persists, check the Jira URL and Jira's status page."), {}
 
 
+class JiraAccessLostError(JiraError):
+    """Jira showed none of a batch of tracked issues, not even one by one: the account has
+    most likely lost access to the project. Nothing is marked removed; the portal pauses."""
+
+    def jira_text(self):
+        return ""
+
+    def advice(self):
+        return N_("Jira shows none of %(count)s tracked issues checked together: the Jira account "
+                  "has probably lost access to the project. Nothing was marked removed. Check the "
+                  "account's permissions, then save the settings to resume."), {"count": self.context.get("count", "")}
+
+
 class JiraHostNotAllowedError(JiraError):
     """The URL's host is not on the operator's JIRA_ALLOWED_HOSTS: no call was made."""
 

@@ -18,16 +18,16 @@ import math
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from .. import integration
 from ..extensions import db
-from ..jira import JiraError, JiraInvalidError, JiraNotFoundError, jql_quote
+from ..jira import JiraAccessLostError, JiraError, JiraInvalidError, JiraNotFoundError, jql_quote
 from ..models import SupportRequest, utcnow
 from ..queue import enqueue
 from . import jira_files
-from .apply import DELETED, apply_deleted, apply_issue, is_older, is_unchanged, mark_synced, note_duplicates
+from .apply import DELETED, apply_issue, apply_missing, is_older, is_unchanged, mark_synced, note_duplicates
 from .state import read_cursor, refresh_started, take_lease, write_cursor
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ FIELDS = ("status", "updated", "comment", "attachment", "labels")
 BATCH = 100  # issues per search page and per `id in (...)` query
 LEASE_SECONDS = 300  # renewed after every page; a killed run frees the sync this soon
 BUSY_RETRY_SECONDS = 2  # a webhook refresh waits this long while another run holds the lease
+RECHECK_BATCH = 50  # issues shown as removed, asked for again by each reconcile
 
 
 @dataclass
@@ -110,8 +111,8 @@ def _sync_changed(jira, lease):
 def _reconcile(jira, lease):
     started = utcnow()
     summary = Summary(full=True)
-    # Issues already found deleted are left out: Jira refuses a whole `id in (...)` batch
-    # for one id that no longer exists. Should one come back, the incremental sync sees it.
+    # Issues already found removed are asked for one by one (below): Jira refuses a whole
+    # `id in (...)` batch for one id that no longer exists.
     ids = db.session.scalars(
         select(SupportRequest.jira_issue_id).where(
             SupportRequest.jira_issue_id.isnot(None),
@@ -124,23 +125,28 @@ def _reconcile(jira, lease):
         found = _search_ids(jira, batch)
         # Forced: a comment restricted or deleted in Jira need not bump the issue's `updated`.
         _apply_page(jira, found, summary, lease, force=True)
-        missing = set(batch) - {issue.id for issue in found}
-        for issue_id in sorted(missing):
+        missing = sorted(set(batch) - {issue.id for issue in found})
+        if len(missing) == len(batch) > 1 and not _any_readable(jira, missing):
+            # Not one of them: the account has lost access, not the issues their existence.
+            raise JiraAccessLostError(context={"count": len(batch)})
+        for issue_id in missing:
             # Search is eventually consistent: ask for the issue itself before calling it gone.
-            _refresh_issue(jira, lease, issue_id, summary)
+            _refresh_issue(jira, lease, issue_id, summary, confirm_before=started)
+    for issue_id in _removed_to_recheck():  # they come back if Jira shows them again
+        _refresh_issue(jira, lease, issue_id, summary, confirm_before=started)
     write_cursor(started)  # everything tracked is fresh as of the start
     db.session.commit()
     return summary
 
 
-def _refresh_issue(jira, lease, issue_id, summary=None):
+def _refresh_issue(jira, lease, issue_id, summary=None, confirm_before=None):
     summary = summary if summary is not None else Summary()
     try:
         issue = jira.issue(issue_id, fields=FIELDS)
     except JiraNotFoundError:
         for support_request in _requests_for([issue_id]):
             summary.checked += 1
-            if apply_deleted(support_request):
+            if apply_missing(support_request, confirm_before):
                 summary.note(support_request, "removed from Jira")
         db.session.commit()
         return summary
@@ -186,6 +192,26 @@ def _apply_page(jira, issues, summary, lease, force=False):
 
 
 # Helpers ------------------------------------------------------------------------------------
+
+def _any_readable(jira, issue_ids):
+    """Whether Jira shows any of these issues when asked one by one."""
+    for issue_id in issue_ids:
+        try:
+            jira.issue(issue_id, fields=("updated",))
+            return True
+        except JiraNotFoundError:
+            continue
+    return False
+
+
+def _removed_to_recheck():
+    """A few of the issues shown as removed, least recently checked first."""
+    return db.session.scalars(
+        select(SupportRequest.jira_issue_id).where(
+            SupportRequest.jira_issue_id.isnot(None), SupportRequest.jira_status_category == DELETED)
+        .group_by(SupportRequest.jira_issue_id)
+        .order_by(func.min(SupportRequest.last_synced_at)).limit(RECHECK_BATCH)).all()
+
 
 def _requests_for(issue_ids):
     if not issue_ids:

@@ -66,6 +66,7 @@ def apply_issue(support_request, issue, comments):
         support_request.jira_status_category = category
         seen = True
     support_request.jira_updated_at = issue.updated or support_request.jira_updated_at
+    support_request.missing_since = None  # Jira shows it: whatever it said before was a moment's
     seen = apply_comments(support_request, comments) or seen
     if issue.attachments is not None:  # without the field we know nothing, so nothing is removed
         shown = {storage.clean_filename(name) for c in comments if c.public for name in c.files}
@@ -74,11 +75,20 @@ def apply_issue(support_request, issue, comments):
     return seen
 
 
-def apply_deleted(support_request):
-    """The issue no longer exists in Jira (or the account may no longer see it).
-
-    Not an error: the user sees "Removed from Jira"; the last status and comments stay."""
+def apply_missing(support_request, confirm_before=None):
+    """Jira says the issue does not exist (or the account may not see it). Believed only
+    when a reconcile that started after the first such answer says it again
+    (`confirm_before`: the start of this reconcile): a moment's 404 removes nothing. Then
+    the user sees "Removed from Jira"; the last status and comments stay. Returns True when
+    the user sees something new."""
     if support_request.jira_status_category == DELETED:
+        mark_synced(support_request)
+        return False
+    if support_request.missing_since is None:
+        support_request.missing_since = utcnow()
+        mark_synced(support_request)
+        return False
+    if confirm_before is None or support_request.missing_since >= confirm_before:
         mark_synced(support_request)
         return False
     _history(support_request, DELETED, support_request.jira_status, DELETED, None)
