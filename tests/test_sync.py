@@ -517,6 +517,7 @@ def test_a_second_issue_with_the_same_portal_reference_is_detected_not_orphaned(
     sync.sync_changed()  # seen again: still one duplicate
     page = client.get("/admin/deliveries").get_data(as_text=True)
     assert "Duplicate issues" in page and reference in page and issue.key in page and clone.key in page
+    assert "Duplicate issues" not in page.split("</title>")[0]  # in the page, not its title
     assert "portal_duplicate_issues 1" in client.get("/metrics").get_data(as_text=True)
 
 
