@@ -12,6 +12,7 @@ import random
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select, update
 
 from . import integration, storage
@@ -38,6 +39,16 @@ MISSING_FILE = message(N_("An attachment's file is missing from the portal's sto
                           "restore it, or send the request without it."))
 UNREADABLE_FILE = N_("An attachment's file can't be read from the portal's storage (ATTACHMENTS_DIR): "
                      "%(error)s. Check the disk and the folder's permissions, then retry.")
+
+# Attachment.send_problem: why a file's upload failed for good. The admin may then send the
+# request on without it (`leave_out`); the requester sees why it was not sent.
+TOO_LARGE, NOT_ACCEPTED, MISSING, UNREADABLE = "too_large", "not_accepted", "missing", "unreadable"
+NOT_SENT = {
+    TOO_LARGE: _l("Not sent to the support team: Jira refused it as too large."),
+    NOT_ACCEPTED: _l("Not sent to the support team: Jira did not accept it."),
+    MISSING: _l("Not sent to the support team: the portal lost its stored copy."),
+    UNREADABLE: _l("Not sent to the support team: the portal could not read its stored copy."),
+}
 
 
 # Accepting requests ---------------------------------------------------------------------
@@ -68,6 +79,18 @@ def requeue(request_ids):
     queued = db.session.scalars(select(SupportRequest.id).where(
         SupportRequest.id.in_(ids), SupportRequest.delivery_state == DeliveryState.QUEUED)).all()
     return enqueue_each(deliver, queued)
+
+
+def leave_out(attachment):
+    """Send the attachment's failed request on without this file (the admin's "Send
+    without this file"): it is never uploaded, and the requester sees why. False when
+    the file may not be left out (see Attachment.may_be_left_out)."""
+    if not attachment.may_be_left_out():
+        return False
+    attachment.not_sent_at = utcnow()
+    db.session.commit()
+    requeue([attachment.request_id])
+    return True
 
 
 # The delivery job -----------------------------------------------------------------------
@@ -282,7 +305,7 @@ def portal_link(support_request):
 
 def _upload_attachments(jira, support_request):
     for attachment in support_request.attachments:
-        if attachment.source != "portal" or attachment.uploaded_at:
+        if attachment.source != "portal" or attachment.uploaded_at or attachment.not_sent_at:
             continue
         _renew_lease(support_request)
         if attachment.upload_started_at:
@@ -291,8 +314,12 @@ def _upload_attachments(jira, support_request):
             # Jira may still be storing an upload that got no answer: wait, then look again.
             wait_for_search(attachment.upload_started_at)
         path = storage.path_of(attachment.stored_name)
-        with open(path, "rb"):  # a file the portal can't read fails here, as the portal's fault
-            pass
+        try:
+            with open(path, "rb"):  # a file the portal can't read fails here, as the portal's fault
+                pass
+        except OSError as exc:
+            attachment.send_problem = MISSING if isinstance(exc, FileNotFoundError) else UNREADABLE
+            raise
         attachment.upload_started_at = may_land_until(answered=False)
         db.session.commit()
         try:
@@ -303,11 +330,23 @@ def _upload_attachments(jira, support_request):
             # Answered no: nothing was stored. Otherwise it may land until then.
             attachment.upload_started_at = (None if exc.status and 400 <= exc.status < 500
                                             else may_land_until(answered=exc.status is not None))
+            attachment.send_problem = _send_problem(exc)
             db.session.commit()
             raise
         attachment.jira_attachment_id = uploaded.id
         attachment.uploaded_at = utcnow()
+        attachment.send_problem = None
         db.session.commit()
+
+
+def _send_problem(exc):
+    """Why Jira will never take this file, when its answer says so (too large; attachments
+    turned off or not permitted; a file it refuses); None for anything a retry may cure."""
+    if exc.status == 413:
+        return TOO_LARGE
+    if exc.status in (400, 403, 415, 422):
+        return NOT_ACCEPTED
+    return None
 
 
 def _adopt_earlier_upload(jira, support_request, attachment):

@@ -343,6 +343,10 @@ class Attachment(db.Model):
     jira_attachment_id = db.Column(db.String(32))
     upload_started_at = db.Column(UTCDateTime)  # an upload may have reached Jira, landing until then
     uploaded_at = db.Column(UTCDateTime)  # when Jira confirmed it
+    # Why the last upload of a portal file failed for good (webapp.delivery.SEND_PROBLEMS),
+    # and when the admin chose to send the request without it: it is never sent then.
+    send_problem = db.Column(db.String(16))
+    not_sent_at = db.Column(UTCDateTime)
     # The support team's files (source "jira"), fetched by a worker (webapp.sync.jira_files):
     fetch_started_at = db.Column(UTCDateTime)  # a job's lease while it downloads
     fetch_problem = db.Column(db.String(16))  # too_large | removed: never tried again
@@ -352,6 +356,12 @@ class Attachment(db.Model):
     in_public_comment = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     request = db.relationship("SupportRequest", back_populates="attachments")
+
+    def may_be_left_out(self):
+        """Whether the admin may send its failed request on without this file: a portal file
+        whose upload failed for good, on a request that failed because of it."""
+        return (self.source == "portal" and self.send_problem is not None and not self.uploaded_at
+                and not self.not_sent_at and self.request.delivery_state == DeliveryState.FAILED)
 
     def is_upload_of(self, jira_file):
         """Whether `jira_file` (a JiraFile) is this portal file, uploaded by an attempt whose

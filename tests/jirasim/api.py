@@ -15,6 +15,7 @@ from .state import jira_time, now
 from .validate import CreateRefused, check_create
 
 NOT_FOUND_ISSUE = "Issue does not exist or you do not have permission to see it."
+ATTACHMENTS_DISABLED = "Attachments have been disabled for this instance of Jira."
 SEARCH_REMOVED = ("The requested API has been removed. Please migrate to the /rest/api/3/search/jql "
                   "API. A full migration guideline is available at "
                   "https://developer.atlassian.com/changelog/#CHANGE-2046")
@@ -99,7 +100,7 @@ def fields(sim, req):
 
 
 def attachment_meta(sim, req):
-    return ok({"enabled": True, "uploadLimit": sim.state.upload_limit})
+    return ok({"enabled": sim.state.attachments_enabled, "uploadLimit": sim.state.upload_limit})
 
 
 def create_issue(sim, req):
@@ -234,6 +235,8 @@ def add_attachments(sim, req, key):
     issue = sim.state.find_issue(key, req.account)
     if issue is None:
         return error(404, [NOT_FOUND_ISSUE])
+    if not sim.state.attachments_enabled:
+        return error(403, [ATTACHMENTS_DISABLED])
     parts = _multipart_files(req)
     if not parts:
         return error(400, ["No attachments were found in the request."])

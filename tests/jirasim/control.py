@@ -14,7 +14,8 @@ from . import render
 from .state import demo_state, now
 
 HTTP_ACTIONS = ("reset", "set_status", "add_comment", "attach", "delete_issue", "move_issue",
-                "set_updated", "fault", "clear_faults", "register_webhook", "set_upload_limit")
+                "set_updated", "fault", "clear_faults", "register_webhook", "set_upload_limit",
+                "set_attachments_enabled")
 AGENT = "agent@example.com"
 
 
@@ -114,6 +115,10 @@ class ControlMixin:
 
     def set_upload_limit(self, size):
         self.state.upload_limit = int(size)
+
+    def set_attachments_enabled(self, enabled):
+        """Jira's global "Allow attachments": off, every upload is refused with 403."""
+        self.state.attachments_enabled = bool(enabled)
 
     def fault(self, kind, **rule):
         """Inject a fault; see faults.py for kinds and options."""

@@ -38,6 +38,7 @@ class State:
         self.attachments = {}     # id → attachment dict, "data" holds the bytes
         self.snapshots = {}       # issue id → (when, the issue as it was before its last change)
         self.upload_limit = 10 * 1024 * 1024
+        self.attachments_enabled = True  # Jira's global "Allow attachments" setting
         self.ids = itertools.count(10001)
 
     def next_id(self):

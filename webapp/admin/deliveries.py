@@ -6,7 +6,7 @@ from sqlalchemy import select
 from . import bp
 from .. import audit, delivery, integration
 from ..extensions import db
-from ..models import DeliveryState, DuplicateIssue, SupportRequest, as_id
+from ..models import Attachment, DeliveryState, DuplicateIssue, SupportRequest, as_id
 
 
 @bp.get("/deliveries")
@@ -46,4 +46,23 @@ def send_deliveries():
     audit.record("deliveries.sent", count=count)
     db.session.commit()
     flash(_("%(count)d request(s) queued for Jira.", count=count), "success")
+    return redirect(back, code=303)
+
+
+@bp.post("/deliveries/files/<int:attachment_id>/leave-out")
+def send_without_file(attachment_id):
+    """Send a failed request on without the file Jira would not take (or the portal lost)."""
+    attachment = db.get_or_404(Attachment, attachment_id)
+    back = url_for("admin.deliveries", state=DeliveryState.FAILED)
+    if not integration.settings().enabled:
+        flash(_("The integration is passive: activate it on the Jira Config screen first."), "error")
+        return redirect(back, code=303)
+    name, key = attachment.original_name, attachment.request.display_key
+    if not attachment.may_be_left_out():
+        flash(_("%(file)s can no longer be left out of %(key)s: its request is not failed because of it.",
+                file=name, key=key), "error")
+        return redirect(back, code=303)
+    audit.record("deliveries.file_left_out", request=key, file=name)
+    delivery.leave_out(attachment)  # commits the audit entry with it
+    flash(_("%(key)s is queued for Jira without %(file)s.", key=key, file=name), "success")
     return redirect(back, code=303)

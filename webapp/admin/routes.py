@@ -28,6 +28,7 @@ AUDIT_ACTIONS = {
     "labels.removed": _l("Label removed"),
     "labels.changed": _l("Label changed"),
     "deliveries.sent": _l("Requests sent to Jira"),
+    "deliveries.file_left_out": _l("Request sent on without a file"),
     "categories.added": _l("Category added"),
     "categories.renamed": _l("Category renamed"),
     "categories.removed": _l("Category removed"),
@@ -46,6 +47,7 @@ AUDIT_DETAILS = {
     "count": _l("Requests"), "name": _l("Name"), "old": _l("Old name"), "new": _l("New name"),
     "product": _l("API Product"), "path": _l("Endpoint"), "added": _l("Added"), "file": _l("File"),
     "secrets": _l("Secrets"), "user": _l("Account"), "because": _l("Changed"),
+    "request": _l("Request code"),
 }
 
 

@@ -25,7 +25,7 @@ FILTERS = ("key", "q", "status", "label", "category")
 SUBMISSION_KEY_MAX = SupportRequest.submission_key.type.length
 STATUS_CACHE_SECONDS = 60
 TimelineEntry = namedtuple("TimelineEntry", "kind when row")
-ShownFile = namedtuple("ShownFile", "row stored why_not")
+ShownFile = namedtuple("ShownFile", "row stored why_not not_sent")
 
 
 def visible_request(request_id):
@@ -194,7 +194,8 @@ def files_of(support_request):
         if not jira_files.is_shown(row, settings):
             continue
         stored = jira_files.is_stored(row)
-        files.append(ShownFile(row, stored, None if stored else jira_files.why_not_stored(row)))
+        files.append(ShownFile(row, stored, None if stored else jira_files.why_not_stored(row),
+                               delivery.NOT_SENT.get(row.send_problem) if row.not_sent_at else None))
     return files
 
 
