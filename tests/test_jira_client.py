@@ -188,3 +188,20 @@ def test_check_connection_stops_at_the_first_failure(jira_sim, shown, token, pro
     assert report.steps[-1].name == last and not report.steps[-1].ok
     assert text in render(report.steps[-1].message)
     assert shown(report.steps[-1].message, "tr") not in ("", render(report.steps[-1].message))
+
+
+@pytest.mark.parametrize("deployment", ["cloud", "datacenter"])
+def test_a_candidate_issue_is_found_past_search_lag(jira_sim, deployment):
+    """Search hides an issue for a while after it was created; named as a candidate, it is
+    found at once: in reconcileIssues on Cloud, read directly on Data Center."""
+    client = (JiraClient(jira_sim.url, PORTAL_EMAIL, PORTAL_TOKEN, timeout=(2, 2)) if deployment == "cloud"
+              else JiraClient(jira_sim.url, "", PORTAL_PAT, deployment="datacenter", timeout=(2, 2)))
+    created = client.create_issue(client.new_issue_fields("SUP", "10002", "Late", labels=["portal-ref-PR-LATE1"]))
+    other = client.create_issue(client.new_issue_fields("SUP", "10002", "Other", labels=["x"]))
+    jira_sim.search_lag = 60
+    assert client.find_issue_by_reference("SUP", "PR-LATE1") is None  # search does not show it yet
+    assert client.find_issue_by_reference("SUP", "PR-LATE1", candidate=created.id) == created
+    assert client.find_issue_by_reference("SUP", "PR-LATE1", candidate=other.id) is None  # not its label
+    assert client.find_issue_by_reference("SUP", "PR-LATE1", candidate="99999") is None  # no such issue
+    if deployment == "cloud":
+        assert jira_sim.calls.get("GET /rest/api/3/issue/" + created.id, 0) == 0

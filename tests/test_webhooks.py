@@ -1,6 +1,7 @@
 """Jira's admin webhooks at /hooks/jira, and the admin card that sets them up."""
 import json
 import time
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -8,10 +9,10 @@ from sqlalchemy import select
 
 from tests.jirasim import sign
 from tests.test_jobs import wait_for
-from webapp import crypto, sync
+from webapp import crypto, delivery, sync
 from webapp.extensions import db
 from webapp.hooks import routes
-from webapp.models import AuditLog, JiraSettings, SupportRequest
+from webapp.models import AuditLog, JiraSettings, SupportRequest, utcnow
 
 SECRET = "webhook-secret-for-tests"
 
@@ -94,7 +95,7 @@ def test_without_a_secret_every_webhook_is_refused(client, tracked, enqueued):
 def test_issues_and_events_that_are_not_ours_are_ignored(client, tracked, enqueued):
     set_secret()
     assert deliver(client, event(issue_id="77777")).status_code == 204
-    assert deliver(client, event(name="jira:issue_created")).status_code == 204
+    assert deliver(client, event(name="jira:version_created")).status_code == 204
     assert deliver(client, b'{"webhookEvent": "jira:issue_updated"}').status_code == 204
     assert enqueued == []
 
@@ -155,6 +156,55 @@ def test_a_status_change_in_jira_reaches_the_portal_within_seconds(
     assert current().jira_status_category != "deleted"
     jira_sim.flush_webhooks()
     assert {d["status"] for d in jira_sim.webhooks.deliveries} == {204}
+
+
+def test_a_create_jira_finished_late_is_found_through_its_webhook_past_search_lag(
+        live_server, configure_jira, jira_sim, make_user):
+    """Jira commits the create 2 s after the client gave up, and its search lags far behind
+    (60 s: beyond the portal's window). Its issue_created webhook names the issue: the next
+    search names it in reconcileIssues and finds it, so no second issue is created."""
+    live_app, url = live_server
+    live_app.config.update(JIRA_TIMEOUT=(1, 1), SEARCH_LAG_SECONDS=3, DELIVERY_RETRY_BASE_SECONDS=0.05)
+    configure_jira()
+    set_secret()
+    jira_sim.register_webhook(url + "/hooks/jira", SECRET)
+    jira_sim.search_lag = 60
+    jira_sim.fault("late_commit", path="/rest/api/3/issue", method="POST", seconds=2, times=1)
+    user = make_user(email="reporter@example.com")
+    with live_app.app_context():
+        request_id = delivery.accept(SupportRequest(reporter_id=user.id, label="Bug", summary="Late",
+                                                    description="d")).id
+
+    def current():
+        db.session.expire_all()
+        return db.session.get(SupportRequest, request_id)
+
+    assert wait_for(lambda: current().delivery_state == "sent", timeout=20)
+    time.sleep(1)
+    issues = [i for i in jira_sim.state.issues.values() if i["project"] == "SUP"]
+    assert len(issues) == 1 and current().jira_key == issues[0]["key"]
+    assert current().jira_candidate_id == issues[0]["id"]
+    assert jira_sim.calls["POST /rest/api/3/issue"] == 1
+
+
+def test_a_webhook_names_a_candidate_only_for_a_create_in_doubt(client, make_user):
+    set_secret()
+    user = make_user(email="reporter@example.com")
+    in_doubt = SupportRequest(reporter_id=user.id, label="Bug", summary="s", description="d",
+                              reference="PR-DOUBT1", delivery_state="queued",
+                              create_started_at=utcnow(), next_attempt_at=utcnow() + timedelta(hours=1))
+    never_sent = SupportRequest(reporter_id=user.id, label="Bug", summary="s", description="d",
+                                reference="PR-FRESH1", delivery_state="queued")
+    db.session.add_all([in_doubt, never_sent])
+    db.session.commit()
+    body = json.dumps({"webhookEvent": "jira:issue_created", "issue": {
+        "id": "20001", "key": "SUP-9", "fields": {"labels": ["bug", "portal-ref-PR-DOUBT1",
+                                                            "portal-ref-PR-FRESH1"]}}}).encode()
+    assert deliver(client, body).status_code == 204
+    db.session.expire_all()
+    assert db.session.get(SupportRequest, in_doubt.id).jira_candidate_id == "20001"
+    assert db.session.get(SupportRequest, in_doubt.id).next_attempt_at <= utcnow()  # looked at now
+    assert db.session.get(SupportRequest, never_sent.id).jira_candidate_id is None
 
 
 # The admin card -------------------------------------------------------------------------------

@@ -93,6 +93,25 @@ def leave_out(attachment):
     return True
 
 
+def note_candidate(issue_id, references):
+    """Jira said (a webhook) that issue `issue_id` carries these references. A request among
+    them whose create is in doubt looks at that issue next, at once, past search's lag.
+    Returns how many were woken."""
+    in_doubt = and_(SupportRequest.reference.in_(list(references)), SupportRequest.jira_issue_id.is_(None),
+                    SupportRequest.create_started_at.isnot(None))
+    ids = db.session.scalars(select(SupportRequest.id).where(in_doubt)).all()
+    if not ids:
+        return 0
+    db.session.execute(update(SupportRequest).where(SupportRequest.id.in_(ids))
+                       .values(jira_candidate_id=str(issue_id)))
+    db.session.execute(update(SupportRequest).where(
+        SupportRequest.id.in_(ids), SupportRequest.delivery_state == DeliveryState.QUEUED)
+        .values(next_attempt_at=utcnow()))
+    db.session.commit()
+    log.info("webhook: issue %s may be the lost create of %d request(s)", issue_id, len(ids))
+    return enqueue_each(deliver, ids)
+
+
 # The delivery job -----------------------------------------------------------------------
 
 def deliver(request_id):
@@ -241,7 +260,8 @@ def _find_or_create_issue(jira, support_request):
         # An earlier create may have reached Jira with its answer lost: find it first, again
         # and again until it could have landed and shown in search. Before the first create
         # nothing can exist, so a fresh request costs no search.
-        found = jira.find_issue_by_reference(settings.project_key, support_request.reference)
+        found = jira.find_issue_by_reference(settings.project_key, support_request.reference,
+                                             candidate=support_request.jira_candidate_id)
         if found is None:
             wait_for_search(support_request.create_started_at)
     if found is None:

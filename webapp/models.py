@@ -260,6 +260,9 @@ class SupportRequest(db.Model):
     # A create that may have reached Jira: until when it may still land there
     # (delivery.may_land_until); its issue is looked for until SEARCH_LAG_SECONDS later.
     create_started_at = db.Column(UTCDateTime)
+    # An issue a webhook said carries this request's reference while its create was in
+    # doubt: looked at first, past search's lag (webapp.delivery.note_candidate).
+    jira_candidate_id = db.Column(db.String(32))
     delivered_at = db.Column(UTCDateTime)
     # When it last became deliverable (accepted while active, Retry, Send, activation, the
     # pause lifted): DELIVERY_GIVE_UP_HOURS count from here, not from when it was filed.

@@ -143,7 +143,8 @@ class ControlMixin:
                    "issue": {"id": issue["id"], "key": issue["key"],
                              "self": f"{base}/rest/api/2/issue/{issue['id']}",
                              "fields": {"status": render.status(base, self.state.statuses[issue["status"]]),
-                                        "summary": issue["fields"].get("summary")}}}
+                                        "summary": issue["fields"].get("summary"),
+                                        "labels": list(issue["fields"].get("labels") or [])}}}
         if comment:
             payload["comment"] = render.comment(base, self.state, issue, comment, 2)
         if changelog:

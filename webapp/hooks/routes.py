@@ -17,7 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from . import bp
-from .. import crypto, integration, sync
+from .. import crypto, delivery, integration, sync
 from ..extensions import db
 from ..jira import NotJson, read_event, verify_signature
 from ..models import SeenWebhook, SupportRequest, utcnow
@@ -56,9 +56,12 @@ def jira_webhook():
     if (event.sent_at and utcnow() - event.sent_at > REMEMBERED) or _seen(identifier):
         log.info("webhook: a replayed or stale delivery; nothing to do")
         return "", 204  # answered as usual: a replay learns nothing
-    if event.issue_id and _is_tracked(event.issue_id) and claim_refresh(event.issue_id):
-        enqueue(sync.refresh_issue, event.issue_id)
-        log.info("webhook: issue %s changed; refresh enqueued", event.issue_id)
+    if event.issue_id and _is_tracked(event.issue_id):
+        if claim_refresh(event.issue_id):
+            enqueue(sync.refresh_issue, event.issue_id)
+            log.info("webhook: issue %s changed; refresh enqueued", event.issue_id)
+    elif event.issue_id and event.references:  # perhaps a create whose answer was lost
+        delivery.note_candidate(event.issue_id, event.references)
     _remember(identifier)
     return "", 204
 

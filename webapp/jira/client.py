@@ -16,8 +16,8 @@ import requests
 import urllib3
 
 from .adf import text_to_adf, text_to_wiki
-from .errors import (JiraError, JiraHostNotAllowedError, JiraInvalidError, JiraTransientError,
-                     error_from_response)
+from .errors import (JiraError, JiraHostNotAllowedError, JiraInvalidError, JiraNotFoundError,
+                     JiraTransientError, error_from_response)
 from .fields import reference_label
 from .records import Comment, Issue, IssueRef, JiraFile
 from .upload import MultipartFile
@@ -294,15 +294,27 @@ class JiraClient:
                 return
             body["nextPageToken"] = token
 
-    def find_issue_by_reference(self, project_key, reference):
+    def find_issue_by_reference(self, project_key, reference, candidate=None):
         """The IssueRef of the issue created earlier for portal request ``reference``, or None.
 
         Every issue the portal creates carries the label ``portal-ref-<reference>``; a retried
         delivery calls this first so an interrupted create never yields a second issue.
+        Search lags behind writes. ``candidate``, the id of an issue said to carry the label
+        (a webhook), is looked at consistently: named in Cloud's ``reconcileIssues``, read
+        directly on Data Center, whose search has no such thing.
         """
+        candidate = str(candidate) if candidate and str(candidate).isdigit() else None
+        if candidate and self.deployment != "cloud":
+            try:
+                issue = self.issue(candidate, fields=("labels",))
+            except JiraNotFoundError:
+                issue = None
+            if issue is not None and reference in issue.references:
+                return IssueRef(issue.id, issue.key)
         jql = (f"project = {jql_quote(project_key)} AND "
                f"labels = {jql_quote(reference_label(reference))}")
-        for issue in self.search(jql, fields=("labels",), page_size=1):
+        named = (candidate,) if candidate and self.deployment == "cloud" else ()
+        for issue in self.search(jql, fields=("labels",), page_size=1, reconcile_issues=named):
             return IssueRef(issue.id, issue.key)
         return None
 

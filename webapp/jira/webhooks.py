@@ -6,9 +6,14 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from .records import Issue
+
 # The events that may change what a portal user sees of an issue.
-EVENTS = ("jira:issue_updated", "jira:issue_deleted",
+EVENTS = ("jira:issue_created", "jira:issue_updated", "jira:issue_deleted",
           "comment_created", "comment_updated", "comment_deleted")
+
+
+MAX_REFERENCES, MAX_REFERENCE_LENGTH = 5, 64  # a portal issue carries one
 
 
 class NotJson(ValueError):
@@ -19,6 +24,7 @@ class NotJson(ValueError):
 class WebhookEvent:
     issue_id: str | None  # the issue that changed, for one of EVENTS
     sent_at: datetime | None  # when Jira sent it (its "timestamp"), if it says
+    references: tuple = ()  # the portal references the issue's labels carry (a hint only)
 
 
 def read_event(body):
@@ -34,7 +40,9 @@ def read_event(body):
     sent_at = None
     if isinstance(stamp, int) and not isinstance(stamp, bool) and 0 < stamp < 10**14:
         sent_at = datetime.fromtimestamp(stamp / 1000, timezone.utc)
-    return WebhookEvent(issue_id if issue_id.isascii() and issue_id.isdigit() else None, sent_at)
+    references = Issue.from_json(issue).references[:MAX_REFERENCES] if isinstance(issue, dict) else ()
+    return WebhookEvent(issue_id if issue_id.isascii() and issue_id.isdigit() else None, sent_at,
+                        tuple(r for r in references if len(r) <= MAX_REFERENCE_LENGTH))
 
 
 def verify_signature(secret, body, header):
