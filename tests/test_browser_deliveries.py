@@ -29,13 +29,14 @@ def test_the_admin_sends_a_request_on_without_the_file_jira_refused(browser, liv
     request = new_request(reporter, files=[("trace.log", b"log line\n", "text/plain"),
                                            ("heap-dump.bin", b"x" * 4096, "application/octet-stream")])
     drain()
-    assert reload(request).delivery_state == "failed"
+    failed = reload(request)
+    assert failed.delivery_state == "failed" and failed.jira_key
 
     admin = Page(browser, url, viewport={"width": 1280, "height": 900})
     p = admin.page
     admin.log_in("admin@example.com")
     admin.goto("/admin/deliveries?state=failed")
-    row = p.locator("tr", has_text=request.reference)
+    row = p.locator("tr", has_text=failed.jira_key)
     assert "heap-dump.bin" in row.inner_text() and "413" in row.inner_text()
     admin.shot("deliveries-send-without-file")
     row.locator("button", has_text="Send without this file").click()
