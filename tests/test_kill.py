@@ -26,7 +26,9 @@ def app(app_factory, redis_url, tmp_path):
 
 @pytest.fixture
 def workers(app, tmp_path):
-    workers = Workers(app, tmp_path)
+    # A worker killed mid-call leaves a create that may land for two read timeouts: short
+    # ones keep the tests short.
+    workers = Workers(app, tmp_path, JIRA_READ_TIMEOUT=3)
     yield workers
     workers.stop()
 
@@ -49,6 +51,11 @@ def file_request(reporter, files=0, summary="Payment webhook not firing"):
 def state_of(request_id):
     db.session.expire_all()
     return db.session.get(SupportRequest, request_id).delivery_state
+
+
+def create_started(request_id):
+    db.session.expire_all()
+    return db.session.get(SupportRequest, request_id).create_started_at is not None
 
 
 def issues_for(jira_sim, request):
@@ -132,3 +139,26 @@ def test_jira_times_out_after_creating_the_issue(configure_jira, reporter, jira_
     finally:
         workers.stop()
         jira_sim.clear_faults()
+
+
+def test_killed_while_jira_is_still_creating_the_issue(app, configure_jira, reporter, jira_sim, tmp_path):
+    """The worker dies half a second into a create that Jira finishes 5.9 s after it arrived
+    (beyond the 3 s read timeout: the client would have given up, Jira did not), and search
+    shows the issue half a second later. A killed worker's call may have lasted a read timeout and
+    Jira gone on for another: the next worker looks that long before it creates again."""
+    configure_jira()
+    jira_sim.search_lag = 0.5
+    jira_sim.fault("late_commit", path="/rest/api/3/issue", method="POST", seconds=5.9, times=1)
+    workers = Workers(app, tmp_path, JIRA_READ_TIMEOUT=3, SEARCH_LAG_SECONDS=0.6)
+    try:
+        request = file_request(reporter)
+        workers.start()
+        assert wait_for(lambda: create_started(request.id)), workers.logs()
+        wait_for(lambda: False, timeout=0.5)  # the create call is on its way
+        workers.kill()
+        workers.start()  # takes the request once the dead worker's lease lapses (3 s)
+        assert wait_for(lambda: state_of(request.id) == "sent", timeout=60), workers.logs()
+        wait_for(lambda: False, timeout=7)  # whatever Jira was still doing has landed by now
+        assert len(issues_for(jira_sim, request)) == 1, workers.logs()
+    finally:
+        workers.stop()

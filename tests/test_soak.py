@@ -1,23 +1,30 @@
-"""Soak: many requests through real RQ workers while Jira misbehaves (500s, 429 bursts,
-hangs, dropped connections, replies lost after the work was done), workers are SIGKILLed
-and Redis is flushed once. Every request must end as exactly one issue with all its files.
+"""Soak: many requests through real RQ workers while Jira misbehaves as it does (500s, 429
+bursts, hangs, dropped connections, replies lost after the work was done, creates and
+uploads it finishes after the client gave up, a search that lags behind writes and answers
+with issues as they were before their last change), workers are SIGKILLed and Redis is
+flushed once, while the support team moves issues along. Every request must end as exactly
+one issue with each of its files once, and no request may ever show an older status than it
+showed before.
 
 CI runs SOAK_REQUESTS=60 (the default); `bench/soak.py` runs the full 500."""
 import io
 import os
 import random
+import threading
 import time
 import uuid
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.serving import make_server
 
 from tests.workers import Workers, wait_for
-from webapp import delivery, storage
+from webapp import crypto, delivery, storage
 from webapp.extensions import db
-from webapp.models import Attachment, SupportRequest
+from webapp.models import Attachment, JiraSettings, SupportRequest
 
 REQUESTS = int(os.environ.get("SOAK_REQUESTS", "60"))
+HOOK_SECRET = "soak-webhook-secret"
 
 
 @pytest.fixture
@@ -39,6 +46,39 @@ def inject_faults(jira_sim):
     jira_sim.fault("drop", path="/attachments", rate=0.04)
     jira_sim.fault("slow_reply", path="/rest/api/3/issue", method="POST", rate=0.04, seconds=3)
     jira_sim.fault("slow_reply", path="/attachments", rate=0.04, seconds=3)
+    # Jira finishes these after the client (read timeout 2 s) gave up on them.
+    jira_sim.fault("late_commit", path="/rest/api/3/issue", method="POST", rate=0.04, seconds=3)
+    jira_sim.fault("late_commit", path="/attachments", rate=0.04, seconds=3)
+    jira_sim.search_lag = SEARCH_LAG  # new issues hidden, changed ones shown as they were
+
+
+STATUSES = ("To Do", "In Progress", "Done")  # the support team only moves issues forward
+SEARCH_LAG = 1.0  # the simulator's; the portal's window (SEARCH_LAG_SECONDS) is twice that
+
+
+def move_some_issues(jira_sim, chaos):
+    """The support team at work: a few issues move one status forward."""
+    ours = [issue for issue in list(jira_sim.state.issues.values()) if issue["project"] == "SUP"]
+    for issue in chaos.sample(ours, min(3, len(ours))):
+        name = jira_sim.state.statuses[issue["status"]]["name"]
+        if name in STATUSES[:-1]:
+            jira_sim.set_status(issue["key"], STATUSES[STATUSES.index(name) + 1])
+
+
+class StatusWatch:
+    """What each request's page shows, read again and again: it must never go backwards."""
+
+    def __init__(self):
+        self.shown, self.backwards = {}, []
+
+    def look(self):
+        db.session.expire_all()
+        for request_id, status in db.session.execute(select(SupportRequest.id, SupportRequest.jira_status)):
+            rank = STATUSES.index(status) if status in STATUSES else -1
+            before = self.shown.get(request_id, -1)
+            if rank < before:
+                self.backwards.append((request_id, STATUSES[before], status))
+            self.shown[request_id] = max(rank, before)
 
 
 def file_requests(reporter_id, count):
@@ -63,12 +103,39 @@ def sent_count():
                              .where(SupportRequest.delivery_state == "sent"))
 
 
-def test_soak_no_request_lost_or_duplicated(app, configure_jira, make_user, jira_sim, tmp_path):
+def statuses_shown():
+    db.session.expire_all()
+    return dict(db.session.execute(select(SupportRequest.jira_key, SupportRequest.jira_status)).all())
+
+
+def statuses_in_jira(jira_sim):
+    return {issue["key"]: jira_sim.state.statuses[issue["status"]]["name"]
+            for issue in list(jira_sim.state.issues.values()) if issue["project"] == "SUP"}
+
+
+@pytest.fixture
+def webhooks_to_the_portal(app, jira_sim):
+    """The portal's web app serving Jira's webhooks: each change is read at once with a GET,
+    which is never stale, so a lagging search that follows answers with an older issue."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings = JiraSettings.get()
+    settings.webhook_secret_encrypted = crypto.encrypt(HOOK_SECRET)
+    db.session.commit()
+    jira_sim.register_webhook(f"http://127.0.0.1:{server.server_port}/hooks/jira", HOOK_SECRET)
+    yield
+    server.shutdown()
+
+
+def test_soak_no_request_lost_or_duplicated(app, configure_jira, make_user, jira_sim, tmp_path,
+                                            webhooks_to_the_portal):
     configure_jira()
     reporter = make_user(email="soak@example.com")
     inject_faults(jira_sim)
-    workers = Workers(app, tmp_path, JIRA_READ_TIMEOUT=2).start(2)
+    workers = Workers(app, tmp_path, JIRA_READ_TIMEOUT=2, SEARCH_LAG_SECONDS=2 * SEARCH_LAG,
+                      SYNC_SECONDS=1, RECONCILE_SECONDS=5).start(2)
     chaos = random.Random(7)
+    watch = StatusWatch()
     started = time.monotonic()
     kills = flushed = 0
     try:
@@ -87,8 +154,12 @@ def test_soak_no_request_lost_or_duplicated(app, configure_jira, make_user, jira
             if not flushed and done >= REQUESTS // 2:
                 app.extensions["queue"].redis.flushdb()
                 flushed = 1
+            move_some_issues(jira_sim, chaos)
+            watch.look()
             time.sleep(0.2)
         elapsed = time.monotonic() - started
+        # The sync catches up with every status the support team set, lag and all.
+        caught_up = wait_for(lambda: watch.look() or statuses_shown() == statuses_in_jira(jira_sim), timeout=60)
     finally:
         workers.stop()
         jira_sim.clear_faults()
@@ -106,7 +177,10 @@ def test_soak_no_request_lost_or_duplicated(app, configure_jira, make_user, jira
     print(f"\nsoak: {REQUESTS} requests, {len(by_reference)} issues, {duplicates} duplicates, "
           f"{len(missing_issues)} missing, {len(wrong_files)} with wrong attachments; "
           f"{kills} worker kills, {flushed} Redis flush, {attempts} attempts, "
+          f"{len(watch.backwards)} pages gone backwards, "
           f"{sum(jira_sim.calls.values())} Jira calls, {elapsed:.1f} s")
     assert duplicates == 0 and missing_issues == [] and wrong_files == []
+    assert watch.backwards == [], f"pages went backwards: {watch.backwards[:5]}"
+    assert caught_up, "the sync did not catch up with Jira's statuses"
     assert len(by_reference) == REQUESTS
     assert wait_for(lambda: sent_count() == REQUESTS, timeout=1)

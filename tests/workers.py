@@ -48,9 +48,14 @@ class Workers:
         return self
 
     def kill(self, index=-1):
-        """SIGKILL a worker and its work horse: as if the machine died."""
+        """SIGKILL a worker and its work horse: as if the machine died. RQ puts the horse in
+        a process group of its own, so each group is killed, the horse's first."""
         process = self.processes[index]
-        os.killpg(process.pid, signal.SIGKILL)
+        for pid in children_of(process.pid) + [process.pid]:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:  # the horse finished its job meanwhile
+                pass
         process.wait(timeout=10)
 
     def alive(self):
@@ -69,6 +74,17 @@ class Workers:
 
     def logs(self):
         return "\n".join(path.read_text(errors="replace")[-3000:] for path in sorted(self.log_dir.glob("*.log")))
+
+
+def children_of(pid):
+    """The pids of a process's children (Linux: /proc)."""
+    children = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            children += [int(child) for child in task.read_text().split()]
+        except OSError:
+            continue
+    return children
 
 
 def wait_for(predicate, timeout=30, interval=0.1):

@@ -235,13 +235,14 @@ def backoff(attempts, retry_after=None):
     return max(delay, float(retry_after or 0))
 
 
-def may_land_until(answered):
+def may_land_until(answered, in_flight=False):
     """Until when a create or upload that may have reached Jira can still land there: an
-    answer (a 5xx) ends its work now; with none (a timeout, a hang-up, a killed worker) Jira
-    may go on for about a read timeout after the client gave up."""
+    answer (a 5xx) ends its work now; with none (a timeout, a hang-up) Jira may go on for
+    about a read timeout after the client gave up. `in_flight`: said before the call, for a
+    worker killed during it: the call may last a read timeout, and Jira go on for another."""
     timeout = current_app.config["JIRA_TIMEOUT"]
     read = 0 if answered else (timeout[1] if isinstance(timeout, tuple) else timeout)
-    return utcnow() + timedelta(seconds=read)
+    return utcnow() + timedelta(seconds=read * (2 if in_flight else 1))
 
 
 def wait_for_search(landing):
@@ -266,7 +267,7 @@ def _find_or_create_issue(jira, support_request):
             wait_for_search(support_request.create_started_at)
     if found is None:
         earlier = support_request.create_started_at  # an earlier create that may yet land
-        support_request.create_started_at = may_land_until(answered=False)  # a killed worker
+        support_request.create_started_at = may_land_until(answered=False, in_flight=True)
         db.session.commit()
         try:
             found = jira.create_issue(issue_fields(jira, settings, support_request))
@@ -340,7 +341,7 @@ def _upload_attachments(jira, support_request):
         except OSError as exc:
             attachment.send_problem = MISSING if isinstance(exc, FileNotFoundError) else UNREADABLE
             raise
-        attachment.upload_started_at = may_land_until(answered=False)
+        attachment.upload_started_at = may_land_until(answered=False, in_flight=True)
         db.session.commit()
         try:
             (uploaded, *_) = jira.upload_attachment(
