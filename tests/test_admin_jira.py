@@ -4,7 +4,8 @@ import time
 import pytest
 from sqlalchemy import select
 
-from tests.jirasim import PORTAL_EMAIL, PORTAL_TOKEN
+from tests.jirasim import PORTAL_EMAIL, PORTAL_PAT, PORTAL_TOKEN
+from tests.jirasim.fixtures import both_deployments
 from webapp import crypto
 from webapp.extensions import db
 from webapp.models import AuditLog, JiraSettings, Label
@@ -212,7 +213,11 @@ def test_an_empty_label_is_refused(client, admin):
 # Save and Test against the simulator -----------------------------------------------------
 
 def sim_settings(jira_sim, **changes):
-    values = dict(base_url=jira_sim.url, username=PORTAL_EMAIL, api_token=PORTAL_TOKEN,
+    """The form as an admin fills it for the simulator: an API token on Cloud, a personal
+    access token (and no username) on Data Center."""
+    datacenter = jira_sim.deployment == "datacenter"
+    values = dict(base_url=jira_sim.url, deployment=jira_sim.deployment,
+                  username="" if datacenter else PORTAL_EMAIL, api_token=PORTAL_PAT if datacenter else PORTAL_TOKEN,
                   category_field_id="customfield_10050", product_field_id="customfield_10051",
                   endpoint_field_id="customfield_10052", action="test")
     return settings_form(**{**values, **changes})
@@ -227,6 +232,7 @@ def steps(page):
             for (state, _), text in zip(found, texts)]
 
 
+@both_deployments
 def test_save_and_test_passes_every_check(client, admin, jira_sim):
     response = client.post("/admin/jira", data=sim_settings(jira_sim))
     page = response.data.decode()
@@ -240,9 +246,11 @@ def test_save_and_test_passes_every_check(client, admin, jira_sim):
     saved = row()
     assert saved.issue_type_id == "10002"
     assert saved.field_schemas["customfield_10050"]["custom"].endswith(":select")
-    assert not any(call.startswith("POST /rest/api/3/issue") for call in jira_sim.calls)
+    assert not any(call.startswith(f"POST {jira_sim.api}/issue") for call in jira_sim.calls)
+    assert ("Jira site reachable (DataCenter 9.12.15)" in texts) == (jira_sim.deployment == "datacenter")
 
 
+@both_deployments
 @pytest.mark.parametrize("changes, failing_text, advice", [
     ({"api_token": "wrong-token"}, "401", "Check the Username"),
     ({"project_key": "NOPE"}, "NOPE", "Check the Project Key"),

@@ -5,6 +5,7 @@ import pytest
 
 from tests.jirasim.validate import valid_adf
 from webapp.jira import adf_to_html, adf_to_text, safe_href, text_to_adf, text_to_wiki
+from webapp.jira.sanitize import safe_html
 
 
 def doc(*content):
@@ -107,3 +108,30 @@ def test_deep_and_huge_documents_are_bounded():
     assert html.count("<p>") < 12_000
     assert adf_to_text(huge).startswith("n0")
     assert time.monotonic() - started < 5
+
+
+# The one allow-list for HTML from Jira (webapp/jira/sanitize.py) ----------------------------
+
+@pytest.mark.parametrize("html, shown", [
+    ("<p><b>bold</b> <i>it</i> <tt>x</tt> <del>gone</del></p>",
+     "<p><strong>bold</strong> <em>it</em> <code>x</code> <s>gone</s></p>"),
+    ("<p>a<script>alert(1)</script>b<style>p{}</style></p>", "<p>ab</p>"),
+    ('<a href="javascript:alert(1)">x</a>', '<a rel="nofollow noopener noreferrer">x</a>'),
+    ('<a href="/secure/ViewProfile.jspa?name=mia">Mia</a>', '<a rel="nofollow noopener noreferrer">Mia</a>'),
+    ('<a href="https://e.example/?a=1&amp;b=2" class="external-link" onclick="x()">d</a>',
+     '<a href="https://e.example/?a=1&amp;b=2" rel="nofollow noopener noreferrer">d</a>'),
+    ('<span class="image-wrap"><img src="/secure/attachment/1/a.png" onerror="alert(1)"></span>',
+     '<span><span class="jira-media">[attachment]</span></span>'),
+    ('<div class="code panel"><pre class="code-java">a &lt; b</pre></div>', "<pre>a &lt; b</pre>"),
+    ('<p style="color:red" id="x">t</p><iframe src="https://e.example"></iframe>', "<p>t</p>"),
+    ("<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>", "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>"),
+    ('<a href="mailto:help@example.com">mail</a>',
+     '<a href="mailto:help@example.com" rel="nofollow noopener noreferrer">mail</a>'),
+])
+def test_html_from_jira_keeps_only_what_the_adf_renderer_makes(html, shown):
+    assert safe_html(html) == shown
+
+
+def test_adf_output_passes_the_allow_list_unchanged():
+    doc = text_to_adf("Hello *world*\n\nSee https://status.example now")
+    assert safe_html(adf_to_html(doc)) == adf_to_html(doc)

@@ -7,6 +7,7 @@ import io
 import pytest
 
 from tests.jirasim import PORTAL_EMAIL, PORTAL_PAT, PORTAL_TOKEN
+from tests.jirasim.fixtures import both_deployments
 from webapp.jira import (
     JiraClient,
     adf_to_text,
@@ -40,14 +41,11 @@ def test_create_metadata_is_paged(jira_client, jira_sim):
 
 def _portal_fields(client, reference="r1", **overrides):
     meta = {f["fieldId"]: f["schema"] for f in client.create_fields("SUP", "10002")}
-    extra = {
-        "customfield_10050": shape_field_value(meta["customfield_10050"], "Payments"),
-        "customfield_10051": shape_field_value(meta["customfield_10051"], "Payments API"),
-        "customfield_10052": shape_field_value(meta["customfield_10052"], "/payments/v1"),
-        "customfield_10053": shape_field_value(meta["customfield_10053"], "Details\nhere"),
-        "customfield_10055": shape_field_value(meta["customfield_10055"], ["Web", "iOS"]),
-        **overrides,
-    }
+    shaped = {fid: shape_field_value(meta[fid], value, client.deployment) for fid, value in (
+        ("customfield_10050", "Payments"), ("customfield_10051", "Payments API"),
+        ("customfield_10052", "/payments/v1"), ("customfield_10053", "Details\nhere"),
+        ("customfield_10055", ["Web", "iOS"]))}
+    extra = {**shaped, **overrides}
     return client.new_issue_fields(
         "SUP", "10002", "Cannot get a token",
         "Hello,\nthe token call fails.\n\nSee https://api.example.com/docs now.",
@@ -120,6 +118,7 @@ def test_status_changes_show_in_search(jira_client, jira_sim):
     assert (issue.status.name, issue.status.category) == ("Done", "done")
 
 
+@both_deployments
 def test_comments_carry_visibility_and_jsd_public(jira_client, jira_sim):
     key = jira_client.create_issue(_portal_fields(jira_client)).key
     jira_sim.add_comment(key, "We are on it.")
@@ -143,6 +142,7 @@ def test_moved_issue_keeps_id(jira_client, jira_sim):
     assert jira_client.issue(created.id).key == new_key
 
 
+@pytest.mark.parametrize("deployment", ["datacenter"], indirect=True)
 def test_data_center_uses_bearer_v2_and_wiki(jira_sim):
     client = JiraClient(jira_sim.url + "/browse/SUP-1", "", PORTAL_PAT, deployment="datacenter",
                         timeout=(2, 2))
@@ -157,9 +157,10 @@ def test_data_center_uses_bearer_v2_and_wiki(jira_sim):
     assert jira_sim.state.issues[created.id]["fields"]["description"] == "Line \\*one\\*\nline two"
     assert [i.key for i in client.search("project = SUP")] == [created.key]
     assert jira_sim.calls["POST /rest/api/2/search"] == 1
-    jira_sim.add_comment(created.key, "Thanks,\nwe <b>fixed</b> it.")
-    (comment,) = client.comments(created.key)
-    assert comment.body_html == "<p>Thanks,<br>we &lt;b&gt;fixed&lt;/b&gt; it.</p>"
+    jira_sim.add_comment(created.key, "Thanks,\nwe <b>fixed</b> it with *care*.")
+    (comment,) = client.comments(created.key)  # Jira's rendering of the wiki markup
+    assert comment.body_html == "<p>Thanks,<br>\nwe &lt;b&gt;fixed&lt;/b&gt; it with <strong>care</strong>.</p>"
+    assert jira_sim.calls["GET /rest/api/3/myself"] == 0  # v2 only
 
 
 def test_check_connection_reports_each_step(jira_client):
@@ -190,12 +191,11 @@ def test_check_connection_stops_at_the_first_failure(jira_sim, shown, token, pro
     assert shown(report.steps[-1].message, "tr") not in ("", render(report.steps[-1].message))
 
 
-@pytest.mark.parametrize("deployment", ["cloud", "datacenter"])
-def test_a_candidate_issue_is_found_past_search_lag(jira_sim, deployment):
+@both_deployments
+def test_a_candidate_issue_is_found_past_search_lag(jira_sim, jira_client, deployment):
     """Search hides an issue for a while after it was created; named as a candidate, it is
     found at once: in reconcileIssues on Cloud, read directly on Data Center."""
-    client = (JiraClient(jira_sim.url, PORTAL_EMAIL, PORTAL_TOKEN, timeout=(2, 2)) if deployment == "cloud"
-              else JiraClient(jira_sim.url, "", PORTAL_PAT, deployment="datacenter", timeout=(2, 2)))
+    client = jira_client
     created = client.create_issue(client.new_issue_fields("SUP", "10002", "Late", labels=["portal-ref-PR-LATE1"]))
     other = client.create_issue(client.new_issue_fields("SUP", "10002", "Other", labels=["x"]))
     jira_sim.search_lag = 60

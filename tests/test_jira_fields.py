@@ -59,11 +59,21 @@ def test_reference_label():
 
 @pytest.mark.parametrize("comment, public", [
     ({"jsdPublic": True}, True),
-    ({}, True),
+    ({}, False),  # fail closed: nothing says it is not an internal note
+    ({"jsdPublic": None}, False),
     ({"jsdPublic": False}, False),
     ({"jsdPublic": True, "visibility": {"type": "role", "value": "Administrators"}}, False),
     ({"properties": [{"key": "sd.public.comment", "value": {"internal": True}}]}, False),
     ({"properties": [{"key": "sd.public.comment", "value": {"internal": False}}]}, True),
+    ({"properties": []}, True),  # Data Center, read with its properties: none makes it internal
+    ({"properties": [{"key": "other", "value": 1}]}, True),
+    ({"properties": [{"key": "sd.public.comment", "value": "internal"}]}, False),  # unknown shape
+    ({"properties": [{"key": "sd.public.comment", "value": {}}]}, False),
+    ({"properties": [{"key": "sd.public.comment", "value": {"internal": "false"}}]}, False),
+    ({"properties": ["sd.public.comment"]}, False),
+    ({"properties": None}, False),
+    ({"jsdPublic": True, "properties": [{"key": "sd.public.comment", "value": {"internal": True}}]}, False),
+    ("not a comment", False),
 ])
 def test_is_public_comment(comment, public):
     assert is_public_comment(comment) is public

@@ -7,10 +7,14 @@ import uuid
 
 import pytest
 
+from tests.jirasim.fixtures import both_deployments
 from tests.workers import Workers, wait_for
 from webapp import delivery, storage
 from webapp.extensions import db
 from webapp.models import Attachment, SupportRequest
+
+
+pytestmark = both_deployments
 
 
 @pytest.fixture
@@ -76,10 +80,10 @@ def assert_delivered_once(jira_sim, request, workers, files=0):
 def test_killed_before_jira_acted_on_the_create_call(configure_jira, reporter, workers, jira_sim):
     configure_jira()
     # The create call is held before Jira acts on it: no issue exists when the worker dies.
-    jira_sim.fault("timeout", path="/rest/api/3/issue", method="POST", seconds=60, times=1)
+    jira_sim.fault("timeout", path=f"{jira_sim.api}/issue", method="POST", seconds=60, times=1)
     request = file_request(reporter, files=1)
     workers.start()
-    assert wait_for(lambda: jira_sim.calls["POST /rest/api/3/issue"] >= 1), workers.logs()
+    assert wait_for(lambda: jira_sim.calls[f"POST {jira_sim.api}/issue"] >= 1), workers.logs()
     workers.kill()
     jira_sim.clear_faults()
     assert issues_for(jira_sim, request) == []
@@ -92,7 +96,7 @@ def test_killed_before_jira_acted_on_the_create_call(configure_jira, reporter, w
 def test_killed_after_jira_created_the_issue_before_we_stored_the_key(configure_jira, reporter,
                                                                       workers, jira_sim):
     configure_jira()
-    jira_sim.fault("slow_reply", path="/rest/api/3/issue", method="POST", seconds=60, times=1)
+    jira_sim.fault("slow_reply", path=f"{jira_sim.api}/issue", method="POST", seconds=60, times=1)
     request = file_request(reporter, files=2)
     workers.start()
     assert wait_for(lambda: issues_for(jira_sim, request)), workers.logs()
@@ -130,7 +134,7 @@ def test_redis_flushed_with_jobs_waiting(configure_jira, reporter, workers, jira
 def test_jira_times_out_after_creating_the_issue(configure_jira, reporter, jira_sim, app, tmp_path):
     configure_jira()
     # Longer than the worker's read timeout: the worker gives up while Jira has the issue.
-    jira_sim.fault("slow_reply", path="/rest/api/3/issue", method="POST", seconds=10, times=1)
+    jira_sim.fault("slow_reply", path=f"{jira_sim.api}/issue", method="POST", seconds=10, times=1)
     request = file_request(reporter)
     workers = Workers(app, tmp_path, JIRA_READ_TIMEOUT=1).start()
     try:
@@ -148,7 +152,7 @@ def test_killed_while_jira_is_still_creating_the_issue(app, configure_jira, repo
     Jira gone on for another: the next worker looks that long before it creates again."""
     configure_jira()
     jira_sim.search_lag = 0.5
-    jira_sim.fault("late_commit", path="/rest/api/3/issue", method="POST", seconds=5.9, times=1)
+    jira_sim.fault("late_commit", path=f"{jira_sim.api}/issue", method="POST", seconds=5.9, times=1)
     workers = Workers(app, tmp_path, JIRA_READ_TIMEOUT=3, SEARCH_LAG_SECONDS=0.6)
     try:
         request = file_request(reporter)

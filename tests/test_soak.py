@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
+from tests.jirasim.fixtures import both_deployments
 from tests.workers import Workers, wait_for
 from webapp import crypto, delivery, storage
 from webapp.extensions import db
@@ -39,15 +40,15 @@ def app(app_factory, redis_url, tmp_path):
 
 
 def inject_faults(jira_sim):
-    jira_sim.fault("error", path="/rest/api/3/issue", method="POST", status=500, rate=0.10)
-    jira_sim.fault("error", path="/search/jql", status=503, rate=0.05, retry_after=1)
+    jira_sim.fault("error", path=f"{jira_sim.api}/issue", method="POST", status=500, rate=0.10)
+    jira_sim.fault("error", path="/search", status=503, rate=0.05, retry_after=1)
     jira_sim.fault("rate_limit", path="/rest/api", rate=0.04, retry_after=1)
-    jira_sim.fault("timeout", path="/rest/api/3/issue", method="POST", rate=0.03, seconds=3)
+    jira_sim.fault("timeout", path=f"{jira_sim.api}/issue", method="POST", rate=0.03, seconds=3)
     jira_sim.fault("drop", path="/attachments", rate=0.04)
-    jira_sim.fault("slow_reply", path="/rest/api/3/issue", method="POST", rate=0.04, seconds=3)
+    jira_sim.fault("slow_reply", path=f"{jira_sim.api}/issue", method="POST", rate=0.04, seconds=3)
     jira_sim.fault("slow_reply", path="/attachments", rate=0.04, seconds=3)
     # Jira finishes these after the client (read timeout 2 s) gave up on them.
-    jira_sim.fault("late_commit", path="/rest/api/3/issue", method="POST", rate=0.04, seconds=3)
+    jira_sim.fault("late_commit", path=f"{jira_sim.api}/issue", method="POST", rate=0.04, seconds=3)
     jira_sim.fault("late_commit", path="/attachments", rate=0.04, seconds=3)
     jira_sim.search_lag = SEARCH_LAG  # new issues hidden, changed ones shown as they were
 
@@ -127,6 +128,7 @@ def webhooks_to_the_portal(app, jira_sim):
     server.shutdown()
 
 
+@both_deployments
 def test_soak_no_request_lost_or_duplicated(app, configure_jira, make_user, jira_sim, tmp_path,
                                             webhooks_to_the_portal):
     configure_jira()

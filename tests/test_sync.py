@@ -18,6 +18,7 @@ from webapp.models import AppState, JiraComment, JiraSettings, StatusChange, Sup
 from webapp.periodic import LocalClaims, start_scheduler
 from webapp.sync.apply import shown_status
 from webapp.sync.state import CURSOR, read_cursor, take_lease, write_cursor
+from tests.jirasim.fixtures import both_deployments
 
 
 @pytest.fixture
@@ -71,6 +72,7 @@ def synced_once():
 
 # Status ---------------------------------------------------------------------------------------
 
+@both_deployments
 def test_a_status_change_appears_after_one_sync(jira_on, track):
     request, issue = track()
     synced_once()
@@ -218,10 +220,13 @@ def test_overlapping_runs_do_not_both_sync(jira_on, track):
 
 # Comments -------------------------------------------------------------------------------------
 
+@both_deployments
 def test_only_public_comments_are_shown(jira_on, track):
+    """Cloud marks internal notes with jsdPublic; Data Center only in a comment property,
+    which the portal must ask for, and must not do without."""
     request, issue = track()
     synced_once()
-    public_id = jira_on.add_comment(issue.key, "We are **on** it.\n\nhttps://status.example")
+    public_id = jira_on.add_comment(issue.key, "We are *on* it.\n\nhttps://status.example")
     jira_on.add_comment(issue.key, "internal note", internal=True)
     jira_on.add_comment(issue.key, "admins only", visibility={"type": "role", "value": "Administrators"})
     sync.sync_changed()
@@ -234,6 +239,30 @@ def test_only_public_comments_are_shown(jira_on, track):
     hidden = [c for c in comments if not c.public]
     assert all(c.body_html == "" and c.author_name == "" for c in hidden)
     assert "internal note" not in str([c.body_html for c in comments])
+    if jira_on.deployment == "datacenter":  # wiki markup, rendered by Jira, shows as meant
+        assert "We are <strong>on</strong> it." in shown[0].body_html
+
+
+@both_deployments
+def test_comments_whose_visibility_jira_does_not_say_are_not_shown(jira_on, track):
+    """Fail closed: a comment without jsdPublic and without its properties, or with an
+    internal-note property of a shape the portal does not know, is not shown."""
+    request, issue = track()
+    synced_once()
+    plain = jira_on.add_comment(issue.key, "plain")
+    unknown = jira_on.add_comment(issue.key, "odd property")
+    silent = jira_on.add_comment(issue.key, "says nothing")
+    with jira_on.state.lock:
+        for comment in jira_on.state.issues[issue.id]["comments"]:
+            if comment["id"] == unknown:
+                comment["properties"] = [{"key": "sd.public.comment", "value": "internal"}]
+            if comment["id"] == silent:
+                comment["jsdPublic"] = None  # a Cloud comment missing the flag
+                comment["properties"] = None  # and no properties to read either
+    sync.sync_changed()
+    shown = {c.jira_comment_id for c in fresh(request).comments if c.public}
+    # Cloud's jsdPublic decides there (the property is Data Center's way of saying it).
+    assert shown == ({plain} if jira_on.deployment == "datacenter" else {plain, unknown})
 
 
 def test_removed_or_restricted_comments_are_hidden(jira_on, track):

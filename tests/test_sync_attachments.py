@@ -9,9 +9,10 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from tests.jirasim import PORTAL_PAT, PORTAL_TOKEN
+from tests.jirasim.fixtures import both_deployments
 from tests.jirasim.state import now
 from tests.test_sync import calls, fresh, jira_on, reporter, synced_once, track  # noqa: F401
-from webapp import storage, sync
+from webapp import integration, storage, sync
 from webapp.extensions import db
 from webapp.models import Attachment, utcnow
 from webapp.storage import clean_filename
@@ -278,6 +279,7 @@ def test_a_portal_file_is_never_fetched(jira_on, track):
 
 # Through the detail page: served from storage only ---------------------------------------------
 
+@both_deployments
 def test_the_support_teams_file_downloads_through_the_detail_page(agent_file, client, auth, make_user,
                                                                   jira_on, no_auto_fetch):
     request, row, attachment_id = agent_file("Ekran görüntüsü ş.png")
@@ -296,10 +298,45 @@ def test_the_support_teams_file_downloads_through_the_detail_page(agent_file, cl
     assert response.headers["Content-Disposition"].startswith("attachment;")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
+    if jira_on.deployment == "datacenter":  # from the attachment's content URL, with the token
+        assert jira_on.calls["GET /secure/attachment/{id}/{filename}"] == 1
+        assert jira_on.calls.get("GET /rest/api/2/attachment/content/{id}", 0) == 0
+
     auth.logout()
     auth.login(make_user(email="stranger@example.com").email)
     assert client.get(url).status_code == 404
     assert client.get(f"/requests/{request.id}/files").status_code == 404
+
+
+@pytest.mark.parametrize("deployment", ["datacenter"], indirect=True)
+@pytest.mark.parametrize("how", ["redirect", "html"])
+def test_a_download_jira_refuses_is_never_called_removed(agent_file, client, auth, admin_client, jira_on,
+                                                         no_auto_fetch, how):
+    """Data Center answering the token with its log-in page (a redirect, or a single sign-on's
+    HTML page with status 200): the admin is told, the file is not "removed from Jira", and
+    saving the settings fetches it again."""
+    request, row, _ = agent_file("trace.log", b"the trace", "text/plain")
+    jira_on.refuse_downloads(how)
+    fetch_jira_file(row.id)
+    row = attachments(request)[0]
+    assert row.stored_name is None and row.fetch_problem == "refused"
+    auth.login("reporter@example.com")
+    page = client.get(f"/requests/{request.id}").get_data(as_text=True)
+    page = page.replace("&#39;", "'")
+    assert "Jira refused the portal's download" in page and "removed from Jira" not in page
+    assert 'hx-get="/requests/%d/files"' % request.id not in page  # nothing to wait for: no poll
+    overview = admin_client.get("/admin/").get_data(as_text=True).replace("&#39;", "'")
+    assert "Jira refused the portal's token for one of the support team's files" in overview
+    jira_on.refuse_downloads(None)
+    fetch_jira_file(row.id)
+    assert attachments(request)[0].stored_name is None  # not tried again before the settings change
+    settings = integration.settings()  # the admin saves the settings (Administration → Jira)
+    values = {name: getattr(settings, name) for name in integration.SETTINGS_FIELDS}
+    assert integration.save(settings, {**values, "description": "PATs may download now."}) == ["description"]
+    db.session.commit()
+    fetch_jira_file(row.id)
+    assert stored_bytes(attachments(request)[0]) == b"the trace"
+    assert "refused the portal" not in admin_client.get("/admin/").get_data(as_text=True)
 
 
 def test_a_lost_stored_copy_is_fetched_again(agent_file, client, auth, jira_on, drain):
@@ -328,13 +365,10 @@ def test_a_file_gone_from_jira_says_so_on_the_detail_page(agent_file, client, au
 
 # Fail closed (issue 13, item 5): a Jira file is shown only when a public comment shows it -------
 
-@pytest.mark.parametrize("deployment", ["cloud", "datacenter"])
+@both_deployments
 def test_a_file_no_public_comment_shows_stays_hidden_and_unfetched(configure_jira, track, client, auth,
-                                                                   drain, jira_sim, deployment):
-    if deployment == "datacenter":
-        configure_jira(deployment="datacenter", token=PORTAL_PAT, username="")
-    else:
-        configure_jira()
+                                                                   drain, jira_sim):
+    configure_jira()
     request, issue = track()
     auth.login("reporter@example.com")
     beside_a_note = jira_sim.attach(issue.key, "internal-dump.log", b"secret", mime_type="text/plain")

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.jirasim import sign
+from tests.jirasim.fixtures import both_deployments
 from tests.test_jobs import wait_for
 from webapp import crypto, delivery, sync
 from webapp.extensions import db
@@ -127,23 +128,31 @@ def live_app_overrides():
     return {"REDIS_URL": None}  # jobs on the live server's own thread, whatever TEST_JOBS says
 
 
+def tracked_in_jira(jira_client, make_user, summary):
+    """An issue in Jira and the sent request tracking it; returns (issue, current()): the
+    request as the database has it now."""
+    issue = jira_client.create_issue(jira_client.new_issue_fields("SUP", "10002", summary))
+    user = make_user(email="reporter@example.com")
+    request = SupportRequest(reporter_id=user.id, label="Bug", summary=summary, description="d",
+                             delivery_state="sent", jira_issue_id=issue.id, jira_key=issue.key,
+                             jira_status="To Do", jira_status_category="new")
+    db.session.add(request)
+    db.session.commit()
+
+    def current():
+        db.session.expire_all()
+        return db.session.get(SupportRequest, request.id)
+    return issue, current
+
+
+@both_deployments
 def test_a_status_change_in_jira_reaches_the_portal_within_seconds(
         live_server, configure_jira, jira_sim, jira_client, make_user):
     live_app, url = live_server
     configure_jira()
     set_secret()
-    issue = jira_client.create_issue(jira_client.new_issue_fields("SUP", "10002", "Webhook"))
-    user = make_user(email="reporter@example.com")
-    request = SupportRequest(reporter_id=user.id, label="Bug", summary="Webhook", description="d",
-                             delivery_state="sent", jira_issue_id=issue.id, jira_key=issue.key,
-                             jira_status="To Do", jira_status_category="new")
-    db.session.add(request)
-    db.session.commit()
+    issue, current = tracked_in_jira(jira_client, make_user, "Webhook")
     jira_sim.register_webhook(url + "/hooks/jira", SECRET)
-
-    def current():
-        db.session.expire_all()
-        return db.session.get(SupportRequest, request.id)
 
     started = time.monotonic()
     jira_sim.set_status(issue.key, "In Progress")
@@ -158,6 +167,7 @@ def test_a_status_change_in_jira_reaches_the_portal_within_seconds(
     assert {d["status"] for d in jira_sim.webhooks.deliveries} == {204}
 
 
+@both_deployments
 def test_a_create_jira_finished_late_is_found_through_its_webhook_past_search_lag(
         live_server, configure_jira, jira_sim, make_user):
     """Jira commits the create 2 s after the client gave up, and its search lags far behind
@@ -169,7 +179,7 @@ def test_a_create_jira_finished_late_is_found_through_its_webhook_past_search_la
     set_secret()
     jira_sim.register_webhook(url + "/hooks/jira", SECRET)
     jira_sim.search_lag = 60
-    jira_sim.fault("late_commit", path="/rest/api/3/issue", method="POST", seconds=2, times=1)
+    jira_sim.fault("late_commit", path=f"{jira_sim.api}/issue", method="POST", seconds=2, times=1)
     user = make_user(email="reporter@example.com")
     with live_app.app_context():
         request_id = delivery.accept(SupportRequest(reporter_id=user.id, label="Bug", summary="Late",
@@ -184,7 +194,7 @@ def test_a_create_jira_finished_late_is_found_through_its_webhook_past_search_la
     issues = [i for i in jira_sim.state.issues.values() if i["project"] == "SUP"]
     assert len(issues) == 1 and current().jira_key == issues[0]["key"]
     assert current().jira_candidate_id == issues[0]["id"]
-    assert jira_sim.calls["POST /rest/api/3/issue"] == 1
+    assert jira_sim.calls[f"POST {jira_sim.api}/issue"] == 1
 
 
 def test_a_webhook_names_a_candidate_only_for_a_create_in_doubt(client, make_user):
@@ -207,6 +217,34 @@ def test_a_webhook_names_a_candidate_only_for_a_create_in_doubt(client, make_use
     assert db.session.get(SupportRequest, never_sent.id).jira_candidate_id is None
 
 
+def test_unsigned_webhooks_are_taken_only_from_the_operators_list(app, client, tracked, enqueued):
+    """Older Data Center versions cannot sign. Unsigned webhooks are refused, unless they come
+    from an address on JIRA_WEBHOOK_UNSIGNED_FROM; a wrong signature is refused from anywhere."""
+    set_secret(None)
+    assert deliver(client, event(), signature="").status_code == 401
+    app.config["JIRA_WEBHOOK_UNSIGNED_FROM"] = ["10.0.0.0/8", "not an address"]
+    assert deliver(client, event(), signature="").status_code == 401  # the test client is 127.0.0.1
+    app.config["JIRA_WEBHOOK_UNSIGNED_FROM"] = ["10.0.0.0/8", "127.0.0.1"]
+    assert deliver(client, event(), signature="").status_code == 204
+    assert [args for _, args in enqueued] == [("10001",)]
+    assert deliver(client, event(), signature="sha256=" + "0" * 64).status_code == 401
+
+
+@pytest.mark.parametrize("deployment", ["datacenter"], indirect=True)
+def test_a_data_center_that_cannot_sign_reaches_the_portal_from_its_listed_address(
+        live_server, configure_jira, jira_sim, jira_client, make_user):
+    live_app, url = live_server
+    live_app.config["JIRA_WEBHOOK_UNSIGNED_FROM"] = ["127.0.0.1"]
+    configure_jira()
+    issue, current = tracked_in_jira(jira_client, make_user, "Unsigned")
+    jira_sim.register_webhook(url + "/hooks/jira", None)  # no secret: unsigned
+    jira_sim.set_status(issue.key, "In Progress")
+
+    assert wait_for(lambda: current().jira_status == "In Progress", timeout=5)
+    jira_sim.flush_webhooks()
+    assert {d["status"] for d in jira_sim.webhooks.deliveries} == {204}
+
+
 # The admin card -------------------------------------------------------------------------------
 
 def test_the_card_shows_the_url_events_filter_and_how_to_register(client, admin):
@@ -217,6 +255,18 @@ def test_the_card_shows_the_url_events_filter_and_how_to_register(client, admin)
     for text in ("jira:issue_updated", "comment_deleted", "project = SUP", "Generate secret",
                  "No secret yet", "System → WebHooks"):
         assert text in page, text
+
+
+def test_the_card_tells_a_data_center_admin_what_to_do_without_signing(app, client, admin):
+    JiraSettings.get().deployment = "datacenter"
+    db.session.commit()
+    page = client.get("/admin/jira").data.decode()
+    assert "send unsigned webhooks, which the portal refuses" in page and "JIRA_WEBHOOK_UNSIGNED_FROM" in page
+    app.config["JIRA_WEBHOOK_UNSIGNED_FROM"] = ["10.1.2.3"]
+    assert "Unsigned webhooks are taken from: 10.1.2.3." in client.get("/admin/jira").data.decode()
+    JiraSettings.get().deployment = "cloud"
+    db.session.commit()
+    assert "JIRA_WEBHOOK_UNSIGNED_FROM" not in client.get("/admin/jira").data.decode()
 
 
 def test_portal_base_url_decides_the_registered_url(app_factory, make_user):

@@ -66,6 +66,10 @@ class Config:
     RECONCILE_SECONDS = int(os.environ.get("RECONCILE_SECONDS", "3600"))
     SYNC_OVERLAP_MINUTES = int(os.environ.get("SYNC_OVERLAP_MINUTES", "2"))
 
+    # Jira versions that cannot sign webhooks (older Data Center): unsigned ones are taken
+    # only from these addresses or networks (e.g. "10.0.4.12, 10.0.5.0/24"); none: never.
+    JIRA_WEBHOOK_UNSIGNED_FROM = _list("JIRA_WEBHOOK_UNSIGNED_FROM")
+
     # When set, GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>".
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN")
     METRICS_PUBLIC = _bool("METRICS_PUBLIC")  # without a token: anyone, not only this machine

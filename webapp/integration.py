@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from . import audit, crypto, messages
 from .extensions import db
 from .jira import JiraAccessLostError, JiraAuthError, JiraClient
-from .models import DeliveryState, JiraSettings, SupportRequest, utcnow
+from .models import DOWNLOAD_REFUSED, Attachment, DeliveryState, JiraSettings, SupportRequest, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,9 @@ def save(settings, values, token=None, clear_token=False):
         if settings.paused_reason:
             _restart_give_up_clocks()
         settings.paused_reason = None  # new settings deserve a new try
+        # Files Jira refused to hand over are fetched again with them.
+        db.session.execute(update(Attachment).where(Attachment.fetch_problem == DOWNLOAD_REFUSED)
+                           .values(fetch_problem=None).execution_options(synchronize_session=False))
         audit.record("jira.settings.saved", fields=changed)
     return changed
 

@@ -331,6 +331,9 @@ event.listen(
 )
 
 
+DOWNLOAD_REFUSED = "refused"  # Attachment.fetch_problem: Jira answered a download with its log-in page
+
+
 class Attachment(db.Model):
     __tablename__ = "attachments"
     id = db.Column(db.Integer, primary_key=True)
@@ -352,7 +355,8 @@ class Attachment(db.Model):
     not_sent_at = db.Column(UTCDateTime)
     # The support team's files (source "jira"), fetched by a worker (webapp.sync.jira_files):
     fetch_started_at = db.Column(UTCDateTime)  # a job's lease while it downloads
-    fetch_problem = db.Column(db.String(16))  # too_large | removed: never tried again
+    fetch_problem = db.Column(db.String(16))  # too_large | removed: never tried again; refused: till settings are saved
+    jira_content_url = db.Column(db.String(2000))  # where Jira says it downloads (its "content")
     # A Jira file is shown to the requester only when a public comment shows it (fail
     # closed: one attached beside an internal note stays hidden), or when the admin shows
     # every file (JiraSettings.show_all_jira_files).

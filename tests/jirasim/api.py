@@ -42,6 +42,11 @@ def _int(req, name, default, maximum=None):
 
 
 def server_info(sim, req):
+    if sim.deployment == "datacenter":
+        return ok({"baseUrl": req.base, "version": "9.12.15", "versionNumbers": [9, 12, 15],
+                   "deploymentType": "DataCenter", "buildNumber": 9120015,
+                   "buildDate": "2026-10-01T00:00:00.000+0000", "serverTime": jira_time(now()),
+                   "scmInfo": "1b8c7a0b", "serverTitle": "Jira"})
     return ok({"baseUrl": req.base, "displayUrl": req.base, "version": "1001.0.0-SNAPSHOT",
                "versionNumbers": [1001, 0, 0], "deploymentType": "Cloud", "buildNumber": 100285,
                "buildDate": "2026-11-20T00:00:00.000+0000", "serverTime": jira_time(now()),
@@ -222,9 +227,9 @@ def get_comments(sim, req, key):
     comments = sorted(issue["comments"], key=lambda c: c["created"],
                       reverse=req.query.get("orderBy", [""])[0] == "-created")
     start, size = _int(req, "startAt", 0), _int(req, "maxResults", 100, 100)
-    with_properties = "properties" in req.query.get("expand", [""])[0]
+    expand = req.query.get("expand", [""])[0].split(",")
     return ok({"comments": [render.comment(req.base, sim.state, issue, c, req.version,
-                                           with_properties)
+                                           "properties" in expand, "renderedBody" in expand)
                             for c in comments[start:start + size]],
                "startAt": start, "maxResults": size, "total": len(comments)})
 

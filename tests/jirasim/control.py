@@ -15,7 +15,7 @@ from .state import demo_state, now
 
 HTTP_ACTIONS = ("reset", "set_status", "add_comment", "attach", "delete_issue", "move_issue",
                 "set_updated", "fault", "clear_faults", "register_webhook", "set_upload_limit",
-                "set_attachments_enabled")
+                "set_attachments_enabled", "refuse_downloads")
 AGENT = "agent@example.com"
 
 
@@ -57,13 +57,18 @@ class ControlMixin:
     def add_comment(self, key, text, author=AGENT, visibility=None, internal=False, files=()):
         """A comment by the support team. ``visibility``: e.g. {"type": "role", "value": ...}.
 
-        ``internal=True`` is a Service Management internal note (``jsdPublic`` false).
-        ``text`` is plain text or an ADF document. ``files``: names of the issue's attachments
+        ``internal=True`` is a Service Management internal note (``jsdPublic`` false on Cloud,
+        the ``sd.public.comment`` property on both). ``text`` is plain text or an ADF document
+        (on Data Center, text is wiki markup, kept as it is). ``files``: names of the issue's attachments
         the comment shows, as Jira's editor puts them: an ADF ``media`` node whose ``alt`` is
         the file name (Data Center bodies show them as wiki ``!name!``). Returns the comment id.
         """
-        body = text if isinstance(text, dict) else text_to_adf(text)
-        if files:
+        if self.deployment == "datacenter" and isinstance(text, str):
+            # Data Center agents write wiki markup; a file shown is "!name!".
+            body = "\n\n".join([text] + [f"!{name}!" for name in files or ()])
+        else:
+            body = text if isinstance(text, dict) else text_to_adf(text)
+        if files and isinstance(body, dict):
             body = {**body, "content": list(body.get("content") or []) + [
                 {"type": "mediaSingle", "attrs": {"layout": "center"}, "content": [
                     {"type": "media", "attrs": {"id": str(uuid.uuid4()), "type": "file",
@@ -115,6 +120,12 @@ class ControlMixin:
 
     def set_upload_limit(self, size):
         self.state.upload_limit = int(size)
+
+    def refuse_downloads(self, how="redirect"):
+        """Data Center refusing the token at /secure/attachment: "redirect" to the log-in page,
+        or "html" (a log-in page with status 200, as a single sign-on in front answers); None
+        to serve files again."""
+        self.state.downloads_refused = how
 
     def set_attachments_enabled(self, enabled):
         """Jira's global "Allow attachments": off, every upload is refused with 403."""

@@ -3,7 +3,11 @@
 Only properties present in the official spec's schemas are emitted (several have
 ``additionalProperties: false``); the response-validation test holds us to that.
 """
-from webapp.jira.adf import adf_to_text
+import re
+from html import escape
+from urllib.parse import quote
+
+from webapp.jira.adf import adf_to_html, adf_to_text, text_to_adf
 
 from .state import CATEGORIES, jira_time
 
@@ -62,10 +66,40 @@ def create_field(fd, required):
 
 def body(value, version):
     """Rich text as the API version speaks it: ADF on v3, plain/wiki text on v2 (where a
-    file shown in the comment is wiki's ``!name!``)."""
+    file shown in the comment is wiki's ``!name!``). A body written as wiki text (on Data
+    Center) stays so."""
     if version == 2 and isinstance(value, dict):
         return adf_to_text(_media_as_wiki(value))
+    if version == 3 and isinstance(value, str):
+        return text_to_adf(value)
     return value
+
+
+WIKI_LINK = re.compile(r"\[([^|\]\n]+)\|((?:https?://|mailto:)[^\]\s]+)\]")
+WIKI_BOLD = re.compile(r"(?<![\w*])\*(\S[^*\n]*?)\*(?![\w*])")
+WIKI_ITALIC = re.compile(r"(?<![\w_])_(\S[^_\n]*?)_(?![\w_])")
+WIKI_URL = re.compile(r"(?<![|\w/])((?:https?://)[^\s<\]|]+)(?![^\[]*\])")  # a bare URL, not a [text|url]'s
+WIKI_IMAGE = re.compile(r"!([^!|\n]+?)(?:\|[^!\n]*)?!")
+
+
+def rendered_body(value, version):
+    """What ``expand=renderedBody`` returns: the HTML Jira renders from the body (enough of
+    Data Center's wiki renderer: paragraphs, *bold*, _italic_, [text|url], !image!, {code})."""
+    if isinstance(value, dict):
+        return adf_to_html(value)
+    blocks = []
+    for block in re.split(r"\n{2,}", str(value).strip()):
+        if block.startswith("{code}") and block.endswith("{code}") and len(block) >= 12:
+            blocks.append('<div class="code panel" style="border-width: 1px;"><div class="codeContent '
+                          f'panelContent"><pre class="code-java">{escape(block[6:-6].strip())}</pre></div></div>')
+            continue
+        html = WIKI_URL.sub(r'<a href="\1" class="external-link" rel="nofollow">\1</a>', escape(block, quote=False))
+        html = WIKI_LINK.sub(r'<a href="\2" class="external-link" rel="nofollow">\1</a>', html)
+        html = WIKI_BOLD.sub(r"<b>\1</b>", html)
+        html = WIKI_ITALIC.sub(r"<em>\1</em>", html)
+        html = WIKI_IMAGE.sub(r'<span class="image-wrap"><img src="/secure/attachment/0/\1" border="0" /></span>', html)
+        blocks.append("<p>" + html.replace("\n", "<br/>\n") + "</p>")
+    return "\n".join(blocks)
 
 
 def _media_as_wiki(node):
@@ -80,26 +114,36 @@ def _media_as_wiki(node):
     return node
 
 
-def comment(base, state, issue, c, version=3, with_properties=False):
+def comment(base, state, issue, c, version=3, with_properties=False, rendered=False):
+    """A comment. Cloud says on each whether it is an internal Service Management note
+    (``jsdPublic``); Data Center only through its properties, sent with expand=properties."""
     author = user(base, state.accounts[c["author"]], with_email=False)
     data = {"self": f"{base}/rest/api/{version}/issue/{issue['id']}/comment/{c['id']}",
             "id": c["id"], "author": author, "updateAuthor": author,
             "body": body(c["body"], version),
-            "created": jira_time(c["created"]), "updated": jira_time(c["updated"]),
-            "jsdPublic": c["jsdPublic"]}
+            "created": jira_time(c["created"]), "updated": jira_time(c["updated"])}
+    if state.deployment == "cloud":
+        data["jsdPublic"] = c["jsdPublic"]
     if c["visibility"]:
         data["visibility"] = c["visibility"]
     if with_properties:
         data["properties"] = c["properties"]
+    if rendered:
+        data["renderedBody"] = rendered_body(body(c["body"], version), version)
     return data
 
 
 def attachment(base, state, a):
-    return {"self": f"{base}/rest/api/3/attachment/{a['id']}", "id": a["id"],
+    """An attachment; its ``content`` is where it downloads: Cloud's REST resource, or Data
+    Center's /secure/attachment/{id}/{filename}."""
+    content = (f"{base}/secure/attachment/{a['id']}/{quote(a['filename'])}" if state.deployment == "datacenter"
+               else f"{base}/rest/api/3/attachment/content/{a['id']}")
+    return {"self": f"{base}/rest/api/{2 if state.deployment == 'datacenter' else 3}/attachment/{a['id']}",
+            "id": a["id"],
             "filename": a["filename"], "mimeType": a["mimeType"], "size": len(a["data"]),
             "created": jira_time(a["created"]),
             "author": user(base, state.accounts[a["author"]], with_email=False),
-            "content": f"{base}/rest/api/3/attachment/content/{a['id']}"}
+            "content": content}
 
 
 def issue(base, state, iss, wanted, version=3):

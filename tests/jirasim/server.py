@@ -23,6 +23,8 @@ from .state import demo_state
 from .webhooks import Webhooks
 
 ANONYMOUS_OK = {"/serverInfo", "/search/jql"}
+CLOUD_ONLY = {"/search/jql", "/attachment/content/{id}"}  # Data Center has neither
+DC_BASIC_REFUSED = "Basic Authentication has been disabled on this instance."
 ROUTES = [
     ("GET", "/serverInfo", "/serverInfo", api.server_info),
     ("GET", "/myself", "/myself", api.myself),
@@ -66,6 +68,8 @@ class JiraSimulator(ControlMixin):
         # new issue is not found by JQL, and a changed one is shown as it was before the
         # change (a stale read), unless the search names it in reconcileIssues.
         self.search_lag = 0.0
+        # "cloud": REST v3 and v2, Basic e-mail:API token. "datacenter": what a Data Center
+        # server answers (docs/jira-simulator.md): v2 only, Bearer personal access tokens.
         self.calls = Counter()
         self.spec_violations = []
         self.media_requests = []
@@ -75,6 +79,19 @@ class JiraSimulator(ControlMixin):
         self.webhooks = Webhooks()
         self._server = None
         self._media_tokens = {}
+
+    @property
+    def deployment(self):
+        """"cloud": REST v3 and v2, Basic e-mail:API token. "datacenter": what a Data Center
+        server answers (docs/jira-simulator.md): v2 only, Bearer personal access tokens only,
+        no jsdPublic, /secure/attachment downloads. Reset makes it "cloud" again."""
+        return self.state.deployment
+
+    @deployment.setter
+    def deployment(self, value):
+        if value not in ("cloud", "datacenter"):
+            raise ValueError("deployment must be 'cloud' or 'datacenter'")
+        self.state.deployment = value
 
     @property
     def url(self):
@@ -166,15 +183,29 @@ class JiraSimulator(ControlMixin):
             match = path_re.match(request.path)
             if match and method_re.match(request.method):
                 version = match.group("version")
+                if self.deployment == "datacenter" and (version == "3" or template in CLOUD_ONLY):
+                    return None
                 return match.groupdict(), f"/rest/api/{version}{template}", handler
         return None
+
+    @property
+    def api(self):
+        """The REST prefix the portal speaks to this deployment: "/rest/api/3" or "/rest/api/2"."""
+        return "/rest/api/2" if self.deployment == "datacenter" else "/rest/api/3"
 
     def _authenticate(self, request, template):
         """Set ``request.account``; answer 401 (plain text, as Jira does) on bad credentials."""
         header = request.headers.get("Authorization", "")
         scheme, _, value = header.partition(" ")
         account = None
-        if scheme.lower() == "basic":
+        if self.deployment == "datacenter" and scheme.lower() != "bearer" and header:
+            # A server that takes personal access tokens only (basic authentication disabled).
+            return 401, {"errorMessages": [DC_BASIC_REFUSED], "errors": {}}, {
+                "X-Seraph-LoginReason": "AUTHENTICATION_DENIED", "WWW-Authenticate": "Bearer"}
+        if self.deployment == "datacenter" and scheme.lower() == "bearer":
+            email = self.state.pats.get(value)
+            account = self.state.accounts.get(email) if email else None
+        elif scheme.lower() == "basic":
             try:
                 email, _, token = base64.b64decode(value).decode("utf-8").partition(":")
             except (ValueError, UnicodeDecodeError):
@@ -182,9 +213,6 @@ class JiraSimulator(ControlMixin):
             candidate = self.state.accounts.get(email)
             if candidate and secrets.compare_digest(candidate["token"], token or ""):
                 account = candidate
-        elif scheme.lower() == "bearer" and request.version == 2:
-            email = self.state.pats.get(value)
-            account = self.state.accounts.get(email) if email else None
         if account is None and (header or not template.endswith(tuple(ANONYMOUS_OK))):
             return 401, ("Client must be authenticated to access this resource." if not header else
                          "Basic authentication with passwords is deprecated. For more "
@@ -192,6 +220,24 @@ class JiraSimulator(ControlMixin):
                          "deprecation-notice-basic-auth/"), {"WWW-Authenticate": 'Basic realm="protected-area"'}
         request.account = account
         return None
+
+    def serve_secure_attachment(self, request):
+        """Data Center's download URL (an attachment's ``content``): the file to a valid
+        token; without one, what a browser gets: a redirect to the log-in page."""
+        self.calls[f"{request.method} /secure/attachment/{{id}}/{{filename}}"] += 1
+        attachment_id, _, _ = request.path[len("/secure/attachment/"):].partition("/")
+        request.version = 2
+        login = f"{request.base}/login.jsp?os_destination=%2Fsecure%2Fattachment"
+        if self.deployment != "datacenter" or self._authenticate(request, "/secure/attachment") \
+                or self.state.downloads_refused == "redirect":
+            return 302, "", {"Location": login}
+        if self.state.downloads_refused == "html":  # a single sign-on in front of /secure/
+            return 200, f'<html><body><form action="{login}">Log in</form></body></html>', {
+                "Content-Type": "text/html;charset=UTF-8"}
+        attachment = self.state.attachments.get(attachment_id)
+        if attachment is None or self.state.find_issue(attachment["issue"], request.account) is None:
+            return 404, "<html><body>Attachment not found</body></html>", {"Content-Type": "text/html"}
+        return 200, attachment["data"], {"Content-Type": attachment["mimeType"]}
 
     def serve_media(self, request):
         """The media host: no credentials needed or wanted (the token in the URL is enough)."""
@@ -243,6 +289,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self.sim.control(request)
         if path.startswith("/_media/"):
             return self.sim.serve_media(request)
+        if path.startswith("/secure/attachment/"):
+            return self.sim.serve_secure_attachment(request)
         return self.sim.handle(request)
 
     def _send(self, status, body, headers):

@@ -39,6 +39,8 @@ class State:
         self.snapshots = {}       # issue id → (when, the issue as it was before its last change)
         self.upload_limit = 10 * 1024 * 1024
         self.attachments_enabled = True  # Jira's global "Allow attachments" setting
+        self.deployment = "cloud"  # JiraSimulator.deployment: how the answers are shaped
+        self.downloads_refused = None  # Data Center: "redirect" or "html" (a log-in page) for tokens
         self.ids = itertools.count(10001)
 
     def next_id(self):

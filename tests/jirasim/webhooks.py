@@ -60,9 +60,10 @@ class Webhooks:
         while True:
             hook, event, body, identifier, attempt = self._queue.get()
             headers = {"Content-Type": "application/json; charset=utf-8",
-                       "X-Hub-Signature": sign(hook["secret"], body),
                        "X-Atlassian-Webhook-Identifier": identifier,
                        "User-Agent": "Atlassian Webhook HTTP Client"}
+            if hook["secret"]:  # older Data Center versions have no secret: unsigned
+                headers["X-Hub-Signature"] = sign(hook["secret"], body)
             if attempt:
                 headers["X-Atlassian-Webhook-Retry"] = str(attempt)
             request = urllib.request.Request(hook["url"], data=body, method="POST",

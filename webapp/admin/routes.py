@@ -12,6 +12,7 @@ from ..extensions import db
 from ..housekeeping import last_heartbeat
 from ..integration import FIELD_NAMES
 from ..models import AuditLog, DeliveryState, JiraSettings, SupportRequest, User
+from ..sync import jira_files
 
 
 # The audit log in the user's language: what each action did, and its details' names.
@@ -69,6 +70,7 @@ def overview():
         heartbeat=beat,
         queue_mode=current_app.extensions["queue"].mode,
         users=users,
+        refused_downloads=jira_files.refused_downloads(),
     )
 
 

@@ -9,6 +9,7 @@ A delivery already handled (its X-Atlassian-Webhook-Identifier, which Jira keeps
 or sent more than a day ago refreshes nothing: a captured webhook can't be replayed to make
 the portal call Jira. A burst of events for one issue is one refresh (`state.claim_refresh`).
 """
+import ipaddress
 import logging
 from datetime import timedelta
 
@@ -43,9 +44,11 @@ def jira_webhook():
     if len(body) > MAX_BODY:
         return _text("Payload too large.", 413)
     secret = webhook_secret()
-    if not secret:
+    if not request.headers.get("X-Hub-Signature") and unsigned_allowed(request.remote_addr):
+        pass  # a Jira that cannot sign, on the operator's list: it can only ask for a re-read
+    elif not secret:
         return _text("No webhook secret is set in the portal.", 401)
-    if not verify_signature(secret, body, request.headers.get("X-Hub-Signature")):
+    elif not verify_signature(secret, body, request.headers.get("X-Hub-Signature")):
         log.warning("webhook: missing or wrong signature from %s", request.remote_addr)
         return _text("Invalid signature.", 401)
     try:
@@ -93,6 +96,21 @@ def webhook_secret():
     except crypto.SecretUnreadable:
         log.warning("webhook: the stored secret cannot be decrypted with ENCRYPTION_KEYS")
         return None
+
+
+def unsigned_allowed(address):
+    """Whether an unsigned webhook from `address` is taken (JIRA_WEBHOOK_UNSIGNED_FROM)."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    for network in current_app.config["JIRA_WEBHOOK_UNSIGNED_FROM"]:
+        try:
+            if ip in ipaddress.ip_network(network, strict=False):
+                return True
+        except ValueError:
+            log.warning("webhook: JIRA_WEBHOOK_UNSIGNED_FROM has %r, which is no address or network", network)
+    return False
 
 
 def _is_tracked(issue_id):

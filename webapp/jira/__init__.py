@@ -6,6 +6,7 @@ from .comments import author_name, body_html, is_public_comment
 from .errors import (
     JiraAccessLostError,
     JiraAuthError,
+    JiraDownloadRefusedError,
     JiraError,
     JiraForbiddenError,
     JiraInvalidError,
@@ -26,6 +27,6 @@ __all__ = [
     "is_public_comment", "author_name", "body_html",
     "verify_signature", "read_event", "WebhookEvent", "NotJson", "WEBHOOK_EVENTS",
     "shape_field_value", "field_type", "make_label", "reference_label",
-    "JiraError", "JiraAccessLostError", "JiraAuthError", "JiraForbiddenError", "JiraNotFoundError",
+    "JiraError", "JiraAccessLostError", "JiraAuthError", "JiraDownloadRefusedError", "JiraForbiddenError", "JiraNotFoundError",
     "JiraInvalidError", "JiraRateLimitedError", "JiraTransientError", "parse_retry_after",
 ]

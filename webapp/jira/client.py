@@ -16,12 +16,12 @@ import requests
 import urllib3
 
 from .adf import text_to_adf, text_to_wiki
-from .errors import (JiraError, JiraHostNotAllowedError, JiraInvalidError, JiraNotFoundError,
-                     JiraTransientError, error_from_response)
+from .errors import (JiraDownloadRefusedError, JiraError, JiraHostNotAllowedError, JiraInvalidError,
+                     JiraNotFoundError, JiraTransientError, error_from_response)
 from .fields import reference_label
 from .records import Comment, Issue, IssueRef, JiraFile
 from .upload import MultipartFile
-from .urls import host_allowed, jql_quote, normalize_base_url, origin, path_segment
+from .urls import host_allowed, is_login_page, jql_quote, normalize_base_url, origin, path_segment
 
 log = logging.getLogger(__name__)
 
@@ -319,18 +319,30 @@ class JiraClient:
         return None
 
     def comments(self, issue_id_or_key, page_size=100):
-        """Yield every comment of the issue as a Comment, oldest first."""
+        """Yield every comment of the issue as a Comment, oldest first. On Data Center with
+        its properties (whether it is an internal note) and the HTML Jira renders from its
+        wiki markup."""
+        params = {"orderBy": "created"}
+        if self.deployment != "cloud":
+            params["expand"] = "properties,renderedBody"
         for comment in self._pages(f"/issue/{path_segment(issue_id_or_key)}/comment", ("comments",),
-                                   params={"orderBy": "created"}, page_size=page_size):
+                                   params=params, page_size=page_size):
             yield Comment.from_json(comment)
 
-    def download_attachment(self, attachment_id, fileobj, chunk_size=64 * 1024):
+    def download_attachment(self, attachment_id, fileobj, content_url=None, chunk_size=64 * 1024):
         """Stream attachment content into ``fileobj``; return the number of bytes written.
 
-        Jira answers with a 303 to a media host. The redirect is followed by hand so the
-        credentials go only to the Jira site itself, never to another host.
+        ``content_url`` is the attachment's ``content`` as Jira listed it: Cloud's
+        /attachment/content/{id}, Data Center's /secure/attachment/{id}/{filename}. It is used
+        only on Jira's own origin; elsewhere (or without one) Cloud's resource is asked, by id.
+        Cloud answers with a 303 to a media host. Redirects are followed by hand so the
+        credentials go only to the Jira site itself, never to another host. Jira's log-in page
+        instead of the file (a redirect to it, or HTML) is JiraDownloadRefusedError.
         """
-        response = self._send("GET", f"/attachment/content/{path_segment(attachment_id)}",
+        own = bool(content_url) and origin(content_url) == origin(self.base_url)
+        if not own and self.deployment != "cloud":
+            raise JiraError("Jira gave no download address on its own site for this file")
+        response = self._send("GET", content_url if own else f"/attachment/content/{path_segment(attachment_id)}",
                               expected=(200,) + REDIRECTS, allow_redirects=False, stream=True)
         for _ in range(5):
             if response.status_code not in REDIRECTS:
@@ -338,6 +350,8 @@ class JiraClient:
             target = urljoin(response.url, response.headers.get("Location", ""))
             response.close()
             if origin(target) == origin(self.base_url):
+                if is_login_page(target):
+                    raise JiraDownloadRefusedError("redirected to the log-in page")
                 response = self._send("GET", target, expected=(200,) + REDIRECTS,
                                       allow_redirects=False, stream=True)
             else:
@@ -345,6 +359,10 @@ class JiraClient:
         if response.status_code != 200:
             response.close()
             raise JiraError("Too many redirects while downloading the attachment")
+        if own and "/secure/" in content_url and response.headers.get("Content-Type", "").startswith("text/html") \
+                and not content_url.lower().endswith((".html", ".htm")):
+            response.close()  # a log-in page where a file should be (a single sign-on in front)
+            raise JiraDownloadRefusedError("answered with an HTML page instead of the file")
         written = 0
         with response:
             for block in response.iter_content(chunk_size):

@@ -1,24 +1,43 @@
-"""Which Jira comments a portal user may see.
+"""Which Jira comments a portal user may see: only those whose visibility is established
+as public. Fail closed: whatever the portal cannot establish is not shown.
 
 Jira returns every comment to the integration account, including agents' internal notes.
-Show one only when it has no visibility restriction (role or group) and is not an internal
-Service Management note: ``jsdPublic`` false, or the ``sd.public.comment`` property saying
-``internal: true`` (present when comments are read with ``expand=properties``).
+A comment is shown only when it has no visibility restriction (role or group) and is known
+not to be an internal Service Management note: Cloud says so on every comment
+(``jsdPublic``); Data Center has no such field, only the ``sd.public.comment`` property
+(``{"internal": true}``), which comes only when comments are read with ``expand=properties``.
+A comment with neither (say, embedded in a Data Center search result) is not known to be
+public: it is read again (`visibility_known`), never trusted.
 """
 import re
 from html import escape
 
 from .adf import adf_to_html
+from .sanitize import safe_html
+
+INTERNAL_PROPERTY = "sd.public.comment"
+
+
+def visibility_known(comment):
+    """Whether the comment says enough to tell an internal note: ``jsdPublic`` (Cloud) or its
+    properties (Data Center, ``expand=properties``)."""
+    return isinstance(comment, dict) and (isinstance(comment.get("jsdPublic"), bool)
+                                          or isinstance(comment.get("properties"), list))
 
 
 def is_public_comment(comment):
-    if comment.get("visibility"):
+    if not visibility_known(comment) or comment.get("visibility"):
         return False
     if comment.get("jsdPublic") is False:
         return False
     for prop in comment.get("properties") or []:
-        if prop.get("key") == "sd.public.comment" and (prop.get("value") or {}).get("internal"):
+        if not isinstance(prop, dict):
             return False
+        if prop.get("key") == INTERNAL_PROPERTY:
+            value = prop.get("value")
+            # {"internal": false} is public; anything else (true, a shape we don't know) is not.
+            if not isinstance(value, dict) or value.get("internal") is not False:
+                return False
     return True
 
 
@@ -29,13 +48,17 @@ def author_name(comment):
 
 
 def body_html(comment):
-    """Safe HTML of the comment body: ADF on Cloud, plain/wiki text on Data Center."""
+    """Safe HTML of the comment body: ADF on Cloud; on Data Center the HTML Jira renders
+    from its wiki markup (``renderedBody``, asked for with ``expand=renderedBody``), else the
+    wiki text as plain text. Whatever the source, it passes the one allow-list (sanitize.py)."""
     value = comment.get("body")
     if isinstance(value, dict):
-        return adf_to_html(value).replace("\x00", "")  # NUL: no database column takes it
+        return safe_html(adf_to_html(value))
+    if isinstance(comment.get("renderedBody"), str):
+        return safe_html(comment["renderedBody"])
     paragraphs = str(value or "").replace("\x00", "").replace("\r\n", "\n").split("\n\n")
-    return "".join(f"<p>{escape(p).replace(chr(10), '<br>')}</p>"
-                   for p in paragraphs if p.strip())
+    return safe_html("".join(f"<p>{escape(p).replace(chr(10), '<br>')}</p>"
+                             for p in paragraphs if p.strip()))
 
 
 WIKI_FILE = re.compile(r"!([^!|\n]+?)(?:\|[^!\n]*)?!|\[\^([^\]\n]+)\]")

@@ -161,6 +161,20 @@ class JiraAccessLostError(JiraError):
                   "account's permissions, then save the settings to resume."), {"count": self.context.get("count", "")}
 
 
+class JiraDownloadRefusedError(JiraError):
+    """A file download answered with Jira's log-in page (a redirect to it, or HTML instead of
+    the file): Jira refused the token for downloads. Not a file removed from Jira."""
+
+    def jira_text(self):
+        return ""
+
+    def advice(self):
+        return N_("Jira refused the portal's token for file downloads: it answered with its log-in "
+                  "page. On Data Center, check that personal access tokens may download attachments "
+                  "(a single sign-on in front of /secure/ often refuses them), then save the settings "
+                  "to fetch the files again."), {}
+
+
 class JiraHostNotAllowedError(JiraError):
     """The URL's host is not on the operator's JIRA_ALLOWED_HOSTS: no call was made."""
 

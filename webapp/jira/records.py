@@ -8,8 +8,10 @@ never an exception from deep inside a job.
 from dataclasses import dataclass
 from datetime import datetime
 
-from .comments import author_name, body_html, is_public_comment, shown_files
+from .comments import author_name, body_html, is_public_comment, shown_files, visibility_known
 from .fields import REFERENCE_PREFIX
+
+MAX_URL = 2000  # a download URL longer than this is not Jira's
 
 
 def parse_time(value):
@@ -78,13 +80,16 @@ class JiraFile:
     size: int | None
     mime_type: str | None
     created: datetime | None
+    content_url: str | None = None  # where it downloads (JiraClient.download_attachment)
 
     @classmethod
     def from_json(cls, data):
         data = _dict(data)
+        content = _text(data.get("content"))
         return cls(id=_text(data.get("id")) or "", filename=_text(data.get("filename")) or "",
                    size=_size(data.get("size")), mime_type=_text(data.get("mimeType")),
-                   created=parse_time(data.get("created")))
+                   created=parse_time(data.get("created")),
+                   content_url=content if content and len(content) <= MAX_URL else None)
 
 
 @dataclass(frozen=True)
@@ -130,9 +135,13 @@ class Issue:
         data = _dict(data)
         fields = _dict(data.get("fields"))
         page = _dict(fields.get("comment"))
-        comments = tuple(Comment.from_json(c) for c in _list(page.get("comments")))
+        embedded = _list(page.get("comments"))
+        comments = tuple(Comment.from_json(c) for c in embedded)
         total = page.get("total")
-        complete = not isinstance(total, int) or total <= len(comments)
+        # A page cut short, or comments that don't say whether they are internal notes (Data
+        # Center's, embedded in a search result): read them all again, never trust these.
+        complete = ((not isinstance(total, int) or total <= len(comments))
+                    and all(visibility_known(c) for c in embedded))
         attachments = None
         if "attachment" in fields:
             attachments = tuple(JiraFile.from_json(a) for a in _list(fields["attachment"]))

@@ -77,3 +77,12 @@ def path_segment(value):
 def origin(url):
     parts = urlsplit(url)
     return (parts.scheme, parts.hostname, parts.port)
+
+
+LOGIN_PATHS = ("/login.jsp", "/login", "/secure/login", "/plugins/servlet/samlsso", "/saml")
+
+
+def is_login_page(url):
+    """Whether `url` is one of Jira's log-in pages (or a single sign-on's start)."""
+    path = urlsplit(url).path.lower()
+    return any(path.endswith(p) or f"{p}/" in path or path.endswith(p + ".jsp") for p in LOGIN_PATHS)

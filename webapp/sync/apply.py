@@ -144,6 +144,7 @@ def apply_attachments(support_request, jira_files, shown=frozenset()):
             continue
         row = jira_rows.pop(jira_file.id, None)
         if row is not None:
+            row.jira_content_url = jira_file.content_url or row.jira_content_url
             if row.in_public_comment != (row.original_name in shown):
                 row.in_public_comment = not row.in_public_comment
                 seen = True
@@ -154,7 +155,7 @@ def apply_attachments(support_request, jira_files, shown=frozenset()):
         support_request.attachments.append(Attachment(
             source="jira", jira_attachment_id=column_text(jira_file.id, 32), original_name=name,
             content_type=column_text(jira_file.mime_type or "application/octet-stream", 255),
-            size=jira_file.size or 0, in_public_comment=name in shown,
+            size=jira_file.size or 0, in_public_comment=name in shown, jira_content_url=jira_file.content_url,
             created_at=jira_file.created or utcnow()))
         seen = True
     # Deleted in Jira; or a row whose id a portal file has since claimed (see _awaits_delivery).

@@ -14,12 +14,12 @@ from datetime import timedelta
 import requests
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, true, update
+from sqlalchemy import func, or_, select, true, update
 
 from .. import integration, storage
 from ..extensions import db
-from ..jira import JiraError, JiraNotFoundError
-from ..models import Attachment, utcnow
+from ..jira import JiraDownloadRefusedError, JiraError, JiraNotFoundError
+from ..models import DOWNLOAD_REFUSED, Attachment, utcnow
 from ..queue import enqueue_each
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,7 @@ FETCH_LEASE_SECONDS = 600  # a fetch that died frees its file this soon
 BATCH = 100  # files enqueued per sync run
 
 TOO_LARGE, REMOVED = "too_large", "removed"  # Attachment.fetch_problem: never tried again
+REFUSED = DOWNLOAD_REFUSED  # Jira answered with its log-in page: tried again once the settings are saved
 
 # What a person sees in place of the download link, by the file's state.
 BEING_FETCHED = _l("Being fetched from Jira…")
@@ -37,6 +38,7 @@ LOST = _l("This file is missing from the portal's storage.")
 PROBLEMS = {
     TOO_LARGE: _l("This file is too large to download through the portal."),
     REMOVED: _l("This file was removed from Jira."),
+    REFUSED: _l("The support team's file can't be fetched right now: Jira refused the portal's download."),
 }
 
 
@@ -104,14 +106,17 @@ def fetch_jira_file(attachment_id):
     jira = integration.connect()
     if jira is None:
         return _finish(attachment_id)  # fetched after a sync run once Jira may be called again
-    old_name, jira_id = attachment.stored_name, attachment.jira_attachment_id
+    old_name, jira_id, content_url = attachment.stored_name, attachment.jira_attachment_id, attachment.jira_content_url
     db.session.commit()  # no transaction held open through a download that may take minutes
     try:
-        stored_name, size, sha256 = _download(jira, jira_id, max_bytes)
+        stored_name, size, sha256 = _download(jira, jira_id, content_url, max_bytes)
     except _TooLarge:
         return _finish(attachment_id, problem=TOO_LARGE)
     except JiraNotFoundError:
         return _finish(attachment_id, problem=REMOVED)
+    except JiraDownloadRefusedError as exc:  # never "removed": the admin has something to fix
+        log.warning("jira file: attachment %s: %s", jira_id, exc.message())
+        return _finish(attachment_id, problem=REFUSED)
     # A connection lost mid-file comes from `requests` itself. Neither holds the credentials.
     except (JiraError, requests.RequestException) as exc:
         log.warning("jira file: attachment %s: %s", jira_id, exc)
@@ -167,9 +172,15 @@ def _stored_name_is(name):
     return Attachment.stored_name.is_(None) if name is None else Attachment.stored_name == name
 
 
-def _download(jira, attachment_id, max_bytes):
+def _download(jira, attachment_id, content_url, max_bytes):
     """Download Jira attachment `attachment_id` into storage; (stored_name, size, sha256)."""
     with tempfile.SpooledTemporaryFile(max_size=IN_MEMORY_BYTES, dir=storage.attachments_dir()) as spool:
-        jira.download_attachment(attachment_id, _LimitedWriter(spool, max_bytes))
+        jira.download_attachment(attachment_id, _LimitedWriter(spool, max_bytes), content_url=content_url)
         spool.seek(0)
         return storage.store_stream(spool)  # already held to max_bytes while downloading
+
+
+def refused_downloads():
+    """How many of the support team's files Jira refused to hand over (for the admin)."""
+    return db.session.scalar(select(func.count()).select_from(Attachment).where(Attachment.fetch_problem == REFUSED))
+
