@@ -584,3 +584,26 @@ def test_a_removed_issue_is_checked_again_and_comes_back(jira_on, track):
     jira_on.state.issues[issue.id] = saved  # the account may see it again
     sync.reconcile()
     assert fresh(request).jira_status_category == "new"
+
+
+@both_deployments
+def test_an_internal_note_reaches_no_page_and_no_fragment(jira_on, track, client, auth):
+    """What the requester's pages show, after a sync and after a webhook's one-issue refresh:
+    the public comment, rendered (Data Center's wiki markup as Jira renders it, HTML the
+    author typed as text), never the internal note nor the role-restricted one."""
+    request, issue = track()
+    synced_once()
+    jira_on.add_comment(issue.key, "Fixed with *care*: <script>alert(1)</script>")
+    jira_on.add_comment(issue.key, "INTERNAL: the 09:00 deploy broke it", internal=True)
+    jira_on.add_comment(issue.key, "ADMINS: rotate the key", visibility={"type": "role", "value": "Administrators"})
+    sync.sync_changed()
+    sync.refresh_issue(issue.id)
+    auth.login("reporter@example.com")
+    pages = [client.get(path).get_data(as_text=True) for path in (
+        f"/requests/{request.id}", f"/requests/{request.id}/comments", f"/requests/{request.id}/files",
+        f"/requests/{request.id}/delivery", "/requests/")]
+    everything = "\n".join(pages)
+    assert "INTERNAL" not in everything and "ADMINS" not in everything
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages[0] and "<script>alert" not in everything
+    if jira_on.deployment == "datacenter":
+        assert "Fixed with <strong>care</strong>" in pages[1]
