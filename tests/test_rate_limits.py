@@ -4,6 +4,7 @@ other one off what Jira limited, in one process or across worker processes throu
 Delivery and the sync under a hold: tests/test_delivery.py and tests/test_sync.py."""
 import io
 import re
+import time
 import uuid
 
 import pytest
@@ -56,6 +57,18 @@ def test_each_endpoint_and_method_has_a_burst_budget_of_its_own(jira_sim):
     assert call(jira_sim, "GET", "3/search/jql", params={"jql": "project = SUP"}).status_code == 200
     assert dict(jira_sim.limits.refused) == {"GET /rest/api/3/myself": 1, "POST /rest/api/3/search/jql": 1}
     assert requests.get(jira_sim.url + "/_sim/refused", timeout=5).json()["GET /rest/api/3/myself"] == 1
+
+
+def test_a_call_before_retry_after_passed_fails_again_though_the_budget_has_room(jira_sim):
+    """Atlassian: reissued before the retry period expires, the request fails again."""
+    jira_sim.set_rate_limits(burst=10)
+    statuses = [call(jira_sim, "GET", "3/myself").status_code for _ in range(11)]
+    assert statuses == [200] * 10 + [429]
+    time.sleep(0.4)  # room for a few calls again, but Retry-After (1 s) has not passed
+    early = call(jira_sim, "GET", "3/myself")
+    assert early.status_code == 429 and early.headers["Retry-After"] == "1"
+    time.sleep(0.7)
+    assert call(jira_sim, "GET", "3/myself").status_code == 200
 
 
 def test_writes_to_one_issue_share_a_budget_of_their_own(jira_sim, jira_client):

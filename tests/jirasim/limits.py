@@ -9,7 +9,9 @@ Jira Cloud (REST v3), for API-token traffic:
   of their own; beyond it a 429 with `RateLimit-Reason: jira-per-issue-on-write`.
 
 A 429 carries `Retry-After` (whole seconds), `X-RateLimit-Limit`, `X-RateLimit-Remaining: 0`
-and `X-RateLimit-Reset` (`yyyy-MM-ddTHH:mmZ`, the request's time plus Retry-After). An answer
+and `X-RateLimit-Reset` (`yyyy-MM-ddTHH:mmZ`, the request's time plus Retry-After). A call to
+that budget before the Retry-After has passed fails again (Atlassian: "with the same or a
+longer Retry-After"; here the time left, in whole seconds), even when the budget has room. An answer
 let through carries `X-RateLimit-Limit` and `X-RateLimit-Remaining`, and
 `X-RateLimit-NearLimit: true` once less than 20% of the budget is left. The points-based hourly
 quotas (`Beta-RateLimit-*`, `jira-quota-*`) apply to apps, not to API tokens: not simulated.
@@ -69,6 +71,7 @@ class RateLimits:
             self.issue_writes, self.issue_write_seconds = issue_writes, float(issue_write_seconds)
             self.user_limit = user_limit
             self.buckets = {}
+            self.blocked = {}  # budget key -> when its last Retry-After ends (monotonic)
             self.refused = Counter()  # "METHOD /rest/api/N/template" of every call refused
 
     def check(self, version, method, template, issue_id, user):
@@ -81,10 +84,16 @@ class RateLimits:
                 return self._data_center(label, user)
             headers, tightest = {}, None
             for reason, key, limit, seconds in self._cloud_budgets(endpoint, method, issue_id):
+                now = time.monotonic()
+                if now < self.blocked.get(key, 0.0):  # retried before Retry-After passed
+                    self.refused[label] += 1
+                    return _refusal(reason, limit, self.blocked[key] - now), {}
                 taken, left, wait = self._take(key, limit, limit / seconds)
                 if not taken:
                     self.refused[label] += 1
-                    return _refusal(reason, limit, wait), {}
+                    refusal = _refusal(reason, limit, wait)
+                    self.blocked[key] = now + int(refusal[2]["Retry-After"])
+                    return refusal, {}
                 if tightest is None or left / limit < tightest:  # the headers tell of the tightest
                     tightest = left / limit
                     headers = {"X-RateLimit-Limit": str(int(limit)), "X-RateLimit-Remaining": str(left)}
