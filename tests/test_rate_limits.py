@@ -13,8 +13,10 @@ from redis import Redis
 
 from tests.jirasim import PORTAL_EMAIL, PORTAL_PAT, PORTAL_TOKEN
 from tests.jirasim.portal import configure_portal
+from tests.support import PASSWORD
 from tests.workers import Workers, wait_for, worker_app
 from webapp import delivery, integration, storage
+from webapp.cli import create_user
 from webapp.extensions import db
 from webapp.jira import JiraClient, JiraRateLimitedError, LocalHolds, Pace, RedisHolds
 from webapp.models import Attachment, SupportRequest, utcnow
@@ -190,9 +192,11 @@ def rq_app(app_factory, redis_url, tmp_path):
 
 
 def test_a_429_met_in_one_process_holds_a_worker_process_off_that_endpoint(rq_app, jira_sim, jira_client,
-                                                                          make_user, tmp_path):
+                                                                          tmp_path):
+    """Only worker processes run rq_app's jobs (no `app` fixture here: its context would be
+    current, with jobs and holds of its own)."""
     configure_portal(jira_sim)
-    reporter = make_user(email="deniz@example.com")
+    reporter = create_user("deniz@example.com", PASSWORD)
     issue = new_issue(jira_client, "Created earlier")
     # This process meets the 429, as another worker would: Jira asks everyone to wait 30 s.
     jira_sim.fault("rate_limit", path="/rest/api/3/issue", method="POST", retry_after=30, times=1)
