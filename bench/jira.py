@@ -1,44 +1,20 @@
 """The Jira simulator (tests/jirasim) with what the benchmarks need on top: a fixed latency
-on every REST call and a burst limit that answers 429, as Jira Cloud's rate limiter does."""
-import threading
+on every REST call Jira's rate limits (the simulator's own, tests/jirasim/limits.py) let
+through, and the times of those calls."""
 import time
-from collections import Counter
 
 from tests.jirasim import PORTAL_EMAIL, JiraSimulator
 
 
-class TokenBucket:
-    """At most `rate` calls per second, `rate` of them at once (a one-second burst)."""
-
-    def __init__(self, rate):
-        self.rate = float(rate)
-        self.tokens = self.rate
-        self.at = time.monotonic()
-        self.lock = threading.Lock()
-
-    def take(self):
-        with self.lock:
-            now = time.monotonic()
-            self.tokens = min(self.rate, self.tokens + (now - self.at) * self.rate)
-            self.at = now
-            if self.tokens >= 1:
-                self.tokens -= 1
-                return True
-            return False
-
-
 class BenchSimulator(JiraSimulator):
-    """``latency``: seconds before every /rest/api answer. ``burst_limit``: calls per second
-    beyond which Jira answers 429 with ``Retry-After: 1`` at once (a refused call costs no
-    token and no latency: Jira's limiter answers before the work)."""
+    """``latency``: seconds before every /rest/api answer the rate limits let through (a
+    refused call costs no latency: Jira's limiter answers before the work). The rate limits
+    are the simulator's own: ``sim.set_rate_limits(burst=...)``."""
 
-    def __init__(self, latency=0.0, burst_limit=None, **options):
+    def __init__(self, latency=0.0, **options):
         options.setdefault("validate", False)
         super().__init__(**options)
         self.latency = latency
-        self.bucket = TokenBucket(burst_limit) if burst_limit else None
-        self.throttled = 0
-        self.throttled_by = Counter()  # "METHOD /path" of the calls refused with 429
         self.accepted_at = []    # monotonic time of every call let through the limiter
         self.busy = 0.0          # seconds spent answering REST calls, latency included
 
@@ -50,25 +26,18 @@ class BenchSimulator(JiraSimulator):
         self._server.RequestHandlerClass.disable_nagle_algorithm = True  # read per connection
         return self
 
-    def handle(self, request):
-        if request.path.startswith("/rest/api"):
-            if self.bucket is not None and not self.bucket.take():
-                with self.state.lock:
-                    self.throttled += 1
-                    self.throttled_by[f"{request.method} {request.path}"] += 1
-                return 429, {"errorMessages": ["Rate limit exceeded."], "errors": {}}, {
-                    "Retry-After": "1", "X-RateLimit-Limit": str(int(self.bucket.rate)),
-                    "X-RateLimit-Remaining": "0", "RateLimit-Reason": "jira-burst-based"}
-            started = time.monotonic()
-            self.accepted_at.append(started)
-            if self.latency:
-                time.sleep(self.latency)
-            try:
-                return super().handle(request)
-            finally:
-                with self.state.lock:
-                    self.busy += time.monotonic() - started
-        return super().handle(request)
+    def answer(self, request, route):
+        if not request.path.startswith("/rest/api"):
+            return super().answer(request, route)
+        started = time.monotonic()
+        self.accepted_at.append(started)
+        if self.latency:
+            time.sleep(self.latency)
+        try:
+            return super().answer(request, route)
+        finally:
+            with self.state.lock:
+                self.busy += time.monotonic() - started
 
     def total_calls(self):
         return sum(self.calls.values())
@@ -76,10 +45,9 @@ class BenchSimulator(JiraSimulator):
     def reset_counters(self):
         with self.state.lock:
             self.calls.clear()
-            self.throttled = 0
-            self.throttled_by.clear()
             self.accepted_at = []
             self.busy = 0.0
+        self.limits.clear_refused()
 
     def add_issues(self, count, updated_hours_ago=2):
         """`count` issues in SUP, last updated a while ago (as tracked, settled issues are)."""

@@ -181,6 +181,42 @@ def test_rate_limits_wait_for_retry_after(configure_jira, reporter, drain, jira_
     assert jira_sim.calls["POST /rest/api/3/search/jql"] == 0
 
 
+def test_a_429_another_delivery_met_holds_back_the_create_but_not_other_endpoints(
+        configure_jira, reporter, jira_sim, jira_client, shown):
+    """Issue 14, item 13: one 429 holds every worker off that endpoint until Jira's
+    Retry-After passed; a request that finds it held goes back to the queue until then."""
+    configure_jira()
+    jira_sim.fault("rate_limit", path="/rest/api/3/issue", method="POST", retry_after=30, times=1)
+    met, held = new_request(reporter, accept=False), new_request(reporter, accept=False)
+    delivery.deliver(met.id)  # meets the 429
+    delivery.deliver(held.id)  # finds POST /issue held for 30 s more: no call at all
+    assert jira_sim.calls["POST /rest/api/3/issue"] == 1
+    held = reload(held)
+    assert held.delivery_state == "queued" and held.create_started_at is None
+    assert held.next_attempt_at >= utcnow() + timedelta(seconds=25)
+    assert "rate limiting" in shown(held.last_error)
+    # Writes to an existing issue are another endpoint: they go on.
+    issue = jira_client.create_issue(jira_client.new_issue_fields("SUP", "10002", "Created earlier"))
+    other = new_request(reporter, files=[("trace.log", b"log line\n", "text/plain")], accept=False,
+                        jira_issue_id=issue.id, jira_key=issue.key)
+    delivery.deliver(other.id)
+    assert reload(other).delivery_state == "sent"
+
+
+def test_a_short_hold_is_waited_out_within_the_attempt(configure_jira, reporter, jira_sim, app):
+    # The refused one is not retried meanwhile.
+    app.config["DELIVERY_RETRY_BASE_SECONDS"] = app.config["DELIVERY_RETRY_MAX_SECONDS"] = 30
+    configure_jira()
+    jira_sim.set_rate_limits(endpoints={"POST /issue": 1})
+    first, refused, waits = (new_request(reporter, accept=False) for _ in range(3))
+    delivery.deliver(first.id)
+    delivery.deliver(refused.id)  # the 429: Retry-After 1, within JIRA_HOLD_SLEEP_SECONDS
+    delivery.deliver(waits.id)  # sleeps the second out rather than meet a 429 of its own
+    assert [reload(r).delivery_state for r in (first, refused, waits)] == ["sent", "queued", "sent"]
+    assert reload(waits).attempts == 1
+    assert dict(jira_sim.limits.refused) == {"POST /rest/api/3/issue": 1}
+
+
 def test_a_file_missing_from_storage_fails_with_a_reason_not_a_stuck_request(configure_jira, reporter,
                                                                              drain, jira_sim, shown):
     configure_jira()

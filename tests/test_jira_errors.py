@@ -87,6 +87,16 @@ def test_429_with_http_date_retry_after(jira_mock, cloud):
     assert 25 <= caught.value.retry_after <= 30
 
 
+def test_without_retry_after_a_429_waits_until_x_ratelimit_reset():
+    """Jira Cloud's X-RateLimit-Reset is an ISO 8601 minute, `yyyy-MM-ddTHH:mmZ`."""
+    reset = (datetime.now(timezone.utc) + timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%MZ")
+    headers = {"X-RateLimit-Reset": reset, "RateLimit-Reason": "jira-quota-tenant-based"}
+    err = error_from_response(429, headers, "")
+    assert isinstance(err, JiraRateLimitedError) and 60 <= err.retry_after <= 120
+    assert (err.reason, err.scope) == ("jira-quota-tenant-based", "*")  # a quota holds back every call
+    assert error_from_response(429, {"X-RateLimit-Reset": "soon"}, "").retry_after is None
+
+
 @pytest.mark.parametrize("value, expected", [
     ("5", 5.0), (" 0.5 ", 0.5), ("-3", 0.0), ("", None), (None, None), ("soon", None),
     ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),

@@ -3,12 +3,11 @@ moments of a delivery, Redis is flushed, and every request still ends as exactly
 issue with each attachment uploaded once."""
 import io
 import re
-import uuid
 
 import pytest
 
 from tests.jirasim.fixtures import both_deployments
-from tests.workers import Workers, wait_for
+from tests.workers import Workers, wait_for, worker_app
 from webapp import delivery, storage
 from webapp.extensions import db
 from webapp.models import Attachment, SupportRequest
@@ -19,13 +18,8 @@ pytestmark = both_deployments
 
 @pytest.fixture
 def app(app_factory, redis_url, tmp_path):
-    app = app_factory(REDIS_URL=redis_url, RQ_QUEUE=f"kill-{uuid.uuid4().hex[:10]}",
-                      ATTACHMENTS_DIR=str(tmp_path / "files"))
-    with app.app_context():
+    with worker_app(app_factory, redis_url, tmp_path, "kill") as app:
         yield app
-    queue = app.extensions["queue"]
-    for key in queue.redis.scan_iter(f"*{queue.queue.name}*"):
-        queue.redis.delete(key)
 
 
 @pytest.fixture

@@ -12,14 +12,13 @@ import os
 import random
 import threading
 import time
-import uuid
 
 import pytest
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from tests.jirasim.fixtures import both_deployments
-from tests.workers import Workers, wait_for
+from tests.workers import Workers, wait_for, worker_app
 from webapp import crypto, delivery, storage
 from webapp.extensions import db
 from webapp.models import Attachment, JiraSettings, SupportRequest
@@ -30,13 +29,8 @@ HOOK_SECRET = "soak-webhook-secret"
 
 @pytest.fixture
 def app(app_factory, redis_url, tmp_path):
-    app = app_factory(REDIS_URL=redis_url, RQ_QUEUE=f"soak-{uuid.uuid4().hex[:10]}",
-                      ATTACHMENTS_DIR=str(tmp_path / "files"))
-    with app.app_context():
+    with worker_app(app_factory, redis_url, tmp_path, "soak") as app:
         yield app
-    queue = app.extensions["queue"]
-    for key in queue.redis.scan_iter(f"*{queue.queue.name}*"):
-        queue.redis.delete(key)
 
 
 def inject_faults(jira_sim):

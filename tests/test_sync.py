@@ -23,7 +23,7 @@ from tests.jirasim.fixtures import both_deployments
 
 @pytest.fixture
 def app(app_factory):
-    app = app_factory(SYNC_OVERLAP_MINUTES=2, JIRA_TIMEOUT=(2, 5))
+    app = app_factory(SYNC_OVERLAP_MINUTES=2, JIRA_TIMEOUT=(2, 5), JIRA_HOLD_SLEEP_SECONDS=0.5)
     with app.app_context():
         yield app
 
@@ -415,6 +415,32 @@ def test_refresh_of_an_issue_not_ours_calls_nothing(jira_on, track):
     jira_on.calls.clear()
     assert sync.refresh_issue("99999") is None
     assert calls(jira_on) == 0
+
+
+def test_after_a_429_the_sync_calls_nothing_until_retry_after_passed(jira_on, track):
+    """Issue 14, item 13: the run that met the 429 ends; the runs after it make no call
+    until Jira's Retry-After passed, then the window covers what they missed."""
+    request, issue = track()
+    synced_once()
+    cursor = read_cursor()
+    jira_on.fault("rate_limit", path="/search/jql", retry_after=1, times=1)
+    assert sync.sync_changed() is None
+    jira_on.calls.clear()
+    jira_on.set_status(issue.key, "Done")
+    assert sync.sync_changed() is None and sync.reconcile() is None
+    assert calls(jira_on) == 0 and read_cursor() == cursor
+    time.sleep(1.1)
+    assert sync.sync_changed() is not None
+    assert fresh(request).jira_status == "Done" and read_cursor() > cursor
+
+
+def test_a_refresh_jira_asked_to_wait_comes_back_after_retry_after(jira_on, track, monkeypatch):
+    request, issue = track()
+    later = []
+    monkeypatch.setattr(sync, "enqueue", lambda func, *args, delay=0: later.append((func, args, delay)))
+    jira_on.fault("rate_limit", path=f"/issue/{issue.id}", method="GET", retry_after=7, times=1)
+    assert sync.refresh_issue(issue.id) is None
+    assert later == [(sync.refresh_issue, (issue.id,), 7.0)]
 
 
 def test_a_busy_refresh_comes_back_later(jira_on, track, monkeypatch):

@@ -213,7 +213,8 @@ def test_a_webhook_names_a_candidate_only_for_a_create_in_doubt(client, make_use
     assert deliver(client, body).status_code == 204
     db.session.expire_all()
     assert db.session.get(SupportRequest, in_doubt.id).jira_candidate_id == "20001"
-    assert db.session.get(SupportRequest, in_doubt.id).next_attempt_at <= utcnow()  # looked at now
+    looked_at = db.session.get(SupportRequest, in_doubt.id).next_attempt_at
+    assert looked_at is None or looked_at <= utcnow()  # now (a job may have taken it already)
     assert db.session.get(SupportRequest, never_sent.id).jira_candidate_id is None
 
 

@@ -5,6 +5,8 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -14,6 +16,19 @@ FAST_SETTINGS = {
     "SEARCH_LAG_SECONDS": "0.5", "DELIVERY_RETRY_BASE_SECONDS": "0.2",
     "DELIVERY_RETRY_MAX_SECONDS": "2", "HEARTBEAT_SECONDS": "3600",
 }
+
+
+@contextmanager
+def worker_app(app_factory, redis_url, tmp_path, name):
+    """An app on Redis with a queue of its own and the attachments folder its workers share,
+    inside its app context; the queue's keys are deleted afterwards."""
+    app = app_factory(REDIS_URL=redis_url, RQ_QUEUE=f"{name}-{uuid.uuid4().hex[:10]}",
+                      ATTACHMENTS_DIR=str(tmp_path / "files"))
+    with app.app_context():
+        yield app
+    queue = app.extensions["queue"]
+    for key in queue.redis.scan_iter(f"*{queue.queue.name}*"):
+        queue.redis.delete(key)
 
 
 def worker_env(app, **extra):

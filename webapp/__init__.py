@@ -37,9 +37,10 @@ def create_app(config_class=Config, overrides=None):
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
-    from . import embedding, metrics, queue
+    from . import embedding, integration, metrics, queue
     embedding.init_app(app)
     queue.init_app(app)
+    integration.init_app(app)
     metrics.init_app(app)
 
     from . import auth, admin, cli, errors, hooks, inputs, main, support, htmx, templating

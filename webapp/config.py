@@ -60,6 +60,12 @@ class Config:
     SEARCH_LAG_SECONDS = float(os.environ.get("SEARCH_LAG_SECONDS", "10"))
     # Connect and read timeouts of every call a worker makes.
     JIRA_TIMEOUT = (5, float(os.environ.get("JIRA_READ_TIMEOUT", "30")))
+    # A 429 holds back every worker's calls to what Jira limited (that endpoint, that issue's
+    # writes) until its Retry-After passed (webapp/jira/pace.py); false: only the job that met
+    # it waits. A job sleeps out a hold of up to JIRA_HOLD_SLEEP_SECONDS; a longer one sends
+    # the delivery back to the queue until then, and skips the sync run.
+    JIRA_RATE_LIMIT_HOLDS = _bool("JIRA_RATE_LIMIT_HOLDS", True)
+    JIRA_HOLD_SLEEP_SECONDS = float(os.environ.get("JIRA_HOLD_SLEEP_SECONDS", "3"))
 
     # Status and comment sync (webapp/sync/).
     SYNC_SECONDS = int(os.environ.get("SYNC_SECONDS", "60"))

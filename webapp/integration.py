@@ -1,6 +1,7 @@
 """The Jira integration as the portal uses it: the settings settings, whether it may be active,
-whether Jira may be called now, the one way to build a Jira client, the pause after Jira
-refused the credentials, and the explanation of an error that people read.
+whether Jira may be called now, the one way to build a Jira client (sharing the holds Jira's
+rate limits put), the pause after Jira refused the credentials, and the explanation of an
+error that people read.
 
 Read from the database every time, so a change made by an admin governs the very next
 request and job in every process."""
@@ -12,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from . import audit, crypto, messages
 from .extensions import db
-from .jira import JiraAccessLostError, JiraAuthError, JiraClient
+from .jira import JiraAccessLostError, JiraAuthError, JiraClient, LocalHolds, Pace, RedisHolds
 from .models import DOWNLOAD_REFUSED, Attachment, DeliveryState, JiraSettings, SupportRequest, utcnow
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,17 @@ FIELD_NAMES = {
 SETTINGS_FIELDS = ("deployment", "base_url", "description", "username", "project_key",
                    "issue_type", "category_field_id", "product_field_id", "endpoint_field_id",
                    "show_all_jira_files")
+
+
+def init_app(app):
+    """The holds every Jira client of this app shares (webapp/jira/pace.py): in Redis when
+    jobs run on RQ workers, so that a 429 one worker meets holds back all of them; else in
+    this process."""
+    if not app.config["JIRA_RATE_LIMIT_HOLDS"]:
+        return
+    queue = app.extensions["queue"]
+    holds = RedisHolds(queue.redis, app.config["RQ_QUEUE"]) if queue.mode == "rq" else LocalHolds()
+    app.extensions["jira_pace"] = Pace(holds, max_sleep=app.config["JIRA_HOLD_SLEEP_SECONDS"])
 
 
 def settings():
@@ -135,6 +147,7 @@ def client(settings, timeout=None):
         return JiraClient(settings.base_url, settings.username, token, deployment=settings.deployment,
                           timeout=timeout or current_app.config["JIRA_TIMEOUT"],
                           on_call=current_app.extensions.get("jira_call_observer"),
+                          pace=current_app.extensions.get("jira_pace"),
                           allowed_hosts=current_app.config.get("JIRA_ALLOWED_HOSTS") or (),
                           settings_version=settings.version)
     except (crypto.SecretUnreadable, ValueError) as exc:

@@ -2,7 +2,7 @@
 
 Every public method here is also reachable over HTTP as ``POST /_sim/<method>`` with the
 keyword arguments as a JSON object, and ``GET /_sim/calls`` / ``GET /_sim/violations`` /
-``GET /_sim/webhooks`` read the counters, so a browser demo or another process can drive it.
+``GET /_sim/webhooks`` / ``GET /_sim/refused`` (the calls the rate limits refused) read the counters, so a browser demo or another process can drive it.
 """
 import json
 import uuid
@@ -15,14 +15,15 @@ from .state import demo_state, now
 
 HTTP_ACTIONS = ("reset", "set_status", "add_comment", "attach", "delete_issue", "move_issue",
                 "set_updated", "fault", "clear_faults", "register_webhook", "set_upload_limit",
-                "set_attachments_enabled", "refuse_downloads")
+                "set_attachments_enabled", "refuse_downloads", "set_rate_limits")
 AGENT = "agent@example.com"
 
 
 class ControlMixin:
     def reset(self):
-        """Fresh demo data, no faults, no counters, no webhooks."""
+        """Fresh demo data, no faults, no rate limits, no counters, no webhooks."""
         self.faults.clear()
+        self.limits.configure()
         self.webhooks.clear()
         with self.state.lock:
             fresh = demo_state()
@@ -138,6 +139,11 @@ class ControlMixin:
     def clear_faults(self):
         self.faults.clear()
 
+    def set_rate_limits(self, **limits):
+        """Enforce Jira's rate limits (limits.py): `burst`, `endpoints`, `issue_writes`,
+        `issue_write_seconds`, `user_limit`. Called with nothing: no limits."""
+        self.limits.configure(**limits)
+
     def register_webhook(self, url, secret, events=None):
         self.webhooks.register(url, secret, events)
 
@@ -168,7 +174,8 @@ class ControlMixin:
         name = request.path[len("/_sim/"):].strip("/")
         if request.method == "GET":
             views = {"calls": lambda: dict(self.calls), "violations": lambda: self.spec_violations,
-                     "webhooks": lambda: self.webhooks.deliveries}
+                     "webhooks": lambda: self.webhooks.deliveries,
+                     "refused": lambda: dict(self.limits.refused)}
             return (200, views[name](), {}) if name in views else (404, {"error": name}, {})
         if name not in HTTP_ACTIONS:
             return 404, {"error": f"unknown action {name}", "actions": HTTP_ACTIONS}, {}

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 from . import api
 from .control import ControlMixin
 from .faults import HOSTILE, Faults, Stream, drip, error_reply, hostile_reply
+from .limits import RateLimits
 from .spec import validate_request
 from .state import demo_state
 from .webhooks import Webhooks
@@ -76,6 +77,7 @@ class JiraSimulator(ControlMixin):
         self.credentials_seen = []  # (Host, Authorization) of every request, for secrets tests
         self.crashes = []         # tracebacks of simulator bugs; the fixture fails on any
         self.faults = Faults()
+        self.limits = RateLimits()  # Jira's rate limits (limits.py); off until set_rate_limits
         self.webhooks = Webhooks()
         self._server = None
         self._media_tokens = {}
@@ -139,6 +141,29 @@ class JiraSimulator(ControlMixin):
             problems = validate_request(request.method, request.path, request.query,
                                         dict(request.headers.items()), request.body)
             self.spec_violations.extend(f"{label}: {p}" for p in problems)
+        limit_headers = {}
+        if route is not None:  # Jira's limiter answers before any work
+            refusal, limit_headers = self._rate_limit(request, *route)
+            if refusal is not None:
+                return refusal
+        reply = self.answer(request, route)
+        if reply is None or not limit_headers:
+            return reply
+        status, body, headers = reply
+        return status, body, {**limit_headers, **headers}
+
+    def _rate_limit(self, request, params, template, handler):
+        version = int(params["version"])
+        endpoint = template[len(f"/rest/api/{version}"):]
+        issue_id = None
+        if endpoint.startswith("/issue/{issueIdOrKey}"):
+            with self.state.lock:
+                issue_id = self.state.keys.get(params["key"], params["key"])
+        return self.limits.check(version, request.method, endpoint, issue_id,
+                                 request.headers.get("Authorization", ""), self.deployment == "datacenter")
+
+    def answer(self, request, route):
+        """The answer to a request the rate limits let through: faults, then Jira's own."""
         lost_reply, slow_reply, late_commit, drip_seconds = False, 0.0, 0.0, None
         for rule in self.faults.pick(request.method, request.path):
             if rule["kind"] == "latency":
@@ -164,6 +189,7 @@ class JiraSimulator(ControlMixin):
             return 404, {"message": f"null for uri: {request.base}{request.path}",
                          "status-code": 404}, {}
         params, template, handler = route
+        params = dict(params)
         request.version = int(params.pop("version"))
         denied = self._authenticate(request, template)
         if denied:

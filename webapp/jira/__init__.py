@@ -2,6 +2,7 @@
 from .adf import adf_to_html, adf_to_text, safe_href, text_to_adf, text_to_wiki
 from .check import ConnectionReport, check_connection
 from .client import JiraClient
+from .pace import LocalHolds, Pace, RedisHolds
 from .comments import author_name, body_html, is_public_comment
 from .errors import (
     JiraAccessLostError,
@@ -29,4 +30,5 @@ __all__ = [
     "shape_field_value", "field_type", "make_label", "reference_label",
     "JiraError", "JiraAccessLostError", "JiraAuthError", "JiraDownloadRefusedError", "JiraForbiddenError", "JiraNotFoundError",
     "JiraInvalidError", "JiraRateLimitedError", "JiraTransientError", "parse_retry_after",
+    "Pace", "LocalHolds", "RedisHolds",
 ]

@@ -17,11 +17,11 @@ import urllib3
 
 from .adf import text_to_adf, text_to_wiki
 from .errors import (JiraDownloadRefusedError, JiraError, JiraHostNotAllowedError, JiraInvalidError,
-                     JiraNotFoundError, JiraTransientError, error_from_response)
+                     JiraNotFoundError, JiraRateLimitedError, JiraTransientError, error_from_response)
 from .fields import reference_label
 from .records import Comment, Issue, IssueRef, JiraFile
 from .upload import MultipartFile
-from .urls import host_allowed, is_login_page, jql_quote, normalize_base_url, origin, path_segment
+from .urls import ApiPath, host_allowed, is_login_page, jql_quote, normalize_base_url, origin
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class JiraClient:
 
     def __init__(self, base_url, username, token, deployment="cloud", timeout=(5, 30),
                  session=None, on_call=None, allowed_hosts=(), max_body=MAX_BODY, total_timeout=None,
-                 settings_version=None):
+                 settings_version=None, pace=None):
         if deployment not in DEPLOYMENTS:
             raise ValueError("deployment must be 'cloud' or 'datacenter'")
         self.base_url = normalize_base_url(base_url)
@@ -71,6 +71,9 @@ class JiraClient:
         self.on_call = on_call
         # Which saved settings built this client (opaque here): a refusal is theirs alone.
         self.settings_version = settings_version
+        # The holds shared with other clients (pace.py): a 429 one of them met keeps this one
+        # from calling what Jira limited until its Retry-After passed. None: no holds.
+        self.pace = pace
         if deployment == "cloud":
             pair = base64.b64encode(f"{username}:{token}".encode("utf-8")).decode("ascii")
             self._auth = _TokenAuth(f"Basic {pair}")
@@ -99,6 +102,8 @@ class JiraClient:
         """Send one request; return the response or raise the matching JiraError."""
         url = self._url(path)
         self._check_host(url, context)
+        if self.pace is not None:
+            self.pace.wait_for(method, path)
         headers = {"Accept": "application/json", **kwargs.pop("headers", {})}
         started = time.monotonic()
         try:
@@ -123,8 +128,11 @@ class JiraClient:
             else:
                 body = response.content[:MAX_ERROR_BODY]
             response.close()
-            raise error_from_response(response.status_code, response.headers,
-                                      body.decode("utf-8", "replace"), context)
+            error = error_from_response(response.status_code, response.headers,
+                                        body.decode("utf-8", "replace"), context, method, path)
+            if isinstance(error, JiraRateLimitedError) and self.pace is not None:
+                self.pace.note(error)
+            raise error
         return response
 
     def _read(self, response, started, limit, context=None, cut=False):
@@ -189,16 +197,18 @@ class JiraClient:
         return self._json("GET", "/myself")
 
     def project(self, project_key):
-        return self._json("GET", f"/project/{path_segment(project_key)}", {"project_key": project_key})
+        return self._json("GET", ApiPath("/project/{projectIdOrKey}", project_key),
+                          {"project_key": project_key})
 
     def issue_types(self, project_key):
         """Issue types the account can create in the project (empty: no Create permission)."""
-        return list(self._pages(f"/issue/createmeta/{path_segment(project_key)}/issuetypes",
+        return list(self._pages(ApiPath("/issue/createmeta/{projectIdOrKey}/issuetypes", project_key),
                                 ("issueTypes", "values"), context={"project_key": project_key}))
 
     def create_fields(self, project_key, issue_type_id):
         """Fields on the create screen of that issue type, with schema and allowedValues."""
-        path = f"/issue/createmeta/{path_segment(project_key)}/issuetypes/{path_segment(issue_type_id)}"
+        path = ApiPath("/issue/createmeta/{projectIdOrKey}/issuetypes/{issueTypeId}",
+                       project_key, issue_type_id)
         return list(self._pages(path, ("fields", "results", "values"),
                                 context={"project_key": project_key}))
 
@@ -253,13 +263,13 @@ class JiraClient:
         """Upload the file at ``path``, streamed from disk; return the JiraFiles Jira made."""
         body = MultipartFile(path, filename, mime_type)
         headers = {"X-Atlassian-Token": "no-check", "Content-Type": body.content_type}
-        data = self._json("POST", f"/issue/{path_segment(issue_id_or_key)}/attachments", headers=headers,
-                          data=body)
+        data = self._json("POST", ApiPath("/issue/{issueIdOrKey}/attachments", issue_id_or_key),
+                          headers=headers, data=body)
         return tuple(JiraFile.from_json(item) for item in (data if isinstance(data, list) else []))
 
     def issue(self, issue_id_or_key, fields=("summary", "status", "updated", "resolution")):
         """The issue with these fields, as an Issue."""
-        return Issue.from_json(self._json("GET", f"/issue/{path_segment(issue_id_or_key)}",
+        return Issue.from_json(self._json("GET", ApiPath("/issue/{issueIdOrKey}", issue_id_or_key),
                                           params={"fields": ",".join(fields)}))
 
     def files(self, issue_id_or_key):
@@ -325,7 +335,7 @@ class JiraClient:
         params = {"orderBy": "created"}
         if self.deployment != "cloud":
             params["expand"] = "properties,renderedBody"
-        for comment in self._pages(f"/issue/{path_segment(issue_id_or_key)}/comment", ("comments",),
+        for comment in self._pages(ApiPath("/issue/{issueIdOrKey}/comment", issue_id_or_key), ("comments",),
                                    params=params, page_size=page_size):
             yield Comment.from_json(comment)
 
@@ -342,7 +352,7 @@ class JiraClient:
         own = bool(content_url) and origin(content_url) == origin(self.base_url)
         if not own and self.deployment != "cloud":
             raise JiraError("Jira gave no download address on its own site for this file")
-        response = self._send("GET", content_url if own else f"/attachment/content/{path_segment(attachment_id)}",
+        response = self._send("GET", content_url if own else ApiPath("/attachment/content/{id}", attachment_id),
                               expected=(200,) + REDIRECTS, allow_redirects=False, stream=True)
         for _ in range(5):
             if response.status_code not in REDIRECTS:
@@ -379,6 +389,6 @@ class JiraClient:
         except requests.RequestException as exc:
             raise JiraTransientError(f"Attachment download failed ({type(exc).__name__})") from None
         if response.status_code >= 400:
-            raise error_from_response(response.status_code, response.headers, "", None)
+            raise error_from_response(response.status_code, response.headers, "", None, "GET", url)
         return response
 

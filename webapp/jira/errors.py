@@ -7,9 +7,11 @@ Nothing here ever holds the API token: messages are built from the response body
 context the client passes in (project key, issue type), never from request headers.
 """
 import json
+import math
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
+from .limits import EVERY_CALL, limited_scope
 from .texts import N_, message, render
 
 MAX_BODY_CHARS = 300
@@ -117,17 +119,27 @@ class JiraInvalidError(JiraError):
 
 
 class JiraRateLimitedError(JiraError):
-    """429: too many requests; retry after ``retry_after`` seconds."""
+    """429: too many requests; retry after ``retry_after`` seconds (Retry-After, else
+    X-RateLimit-Reset). ``reason`` is Jira's RateLimit-Reason (None if it gave none),
+    ``scope`` what the limit holds back (limits.py), ``limit`` and ``remaining`` its
+    X-RateLimit-* counts. ``sent`` is False when the call was never made: a 429 met before
+    still held its scope (pace.py)."""
 
     transient = True
     default_status = 429
 
-    def __init__(self, *args, retry_after=None, **kwargs):
+    def __init__(self, *args, retry_after=None, reason=None, scope=EVERY_CALL, limit=None,
+                 remaining=None, sent=True, **kwargs):
         super().__init__(*args, **kwargs)
         self.retry_after = retry_after
+        self.reason, self.scope, self.sent = reason, scope, sent
+        self.limit, self.remaining = limit, remaining
+
+    def jira_text(self):
+        return super().jira_text() if self.sent else ""  # never sent: Jira said nothing this time
 
     def advice(self):
-        wait = f"{self.retry_after:g}" if self.retry_after is not None else "?"
+        wait = f"{math.ceil(self.retry_after)}" if self.retry_after is not None else "?"
         return N_("Jira is rate limiting requests (429); retrying after %(wait)s s."), {"wait": wait}
 
 
@@ -204,16 +216,47 @@ def parse_retry_after(value):
     else:  # "inf", "nan" and 1e308 are no waits: they would break the retry schedule
         return min(max(0.0, seconds), MAX_RETRY_AFTER) if seconds == seconds else None
     try:
-        when = parsedate_to_datetime(value)
+        return _seconds_until(parsedate_to_datetime(value))
     except (TypeError, ValueError):
         return None
+
+
+def parse_reset(value):
+    """Seconds until X-RateLimit-Reset (ISO 8601, `2026-03-26T16:00Z` on Cloud), or None."""
+    try:
+        return _seconds_until(datetime.fromisoformat((value or "").strip()))
+    except ValueError:
+        return None
+
+
+def _seconds_until(when):
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     return min(max(0.0, (when - datetime.now(timezone.utc)).total_seconds()), MAX_RETRY_AFTER)
 
 
-def error_from_response(status, headers, body, context=None):
-    """Build the right JiraError for a failed response; ``body`` is text, JSON or not."""
+def _count(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def rate_limited(detail, headers, method=None, path=None, **kwargs):
+    """The JiraRateLimitedError for a 429's headers, for a call of `method` to `path`."""
+    retry_after = parse_retry_after(headers.get("Retry-After"))
+    if retry_after is None:
+        retry_after = parse_reset(headers.get("X-RateLimit-Reset"))
+    reason = (headers.get("RateLimit-Reason") or "").strip() or None
+    return JiraRateLimitedError(detail, retry_after=retry_after, reason=reason,
+                                scope=limited_scope(reason, method, path),
+                                limit=_count(headers.get("X-RateLimit-Limit")),
+                                remaining=_count(headers.get("X-RateLimit-Remaining")), **kwargs)
+
+
+def error_from_response(status, headers, body, context=None, method=None, path=None):
+    """Build the right JiraError for a failed response to a call of `method` to `path`;
+    ``body`` is text, JSON or not."""
     messages, errors, detail = _parse_body(body)
     kwargs = dict(status=status, error_messages=messages, errors=errors, context=context)
     retry_after = parse_retry_after(headers.get("Retry-After"))
@@ -224,7 +267,7 @@ def error_from_response(status, headers, body, context=None):
     if status == 404:
         return JiraNotFoundError(detail, **kwargs)
     if status == 429:
-        return JiraRateLimitedError(detail, retry_after=retry_after, **kwargs)
+        return rate_limited(detail, headers, method, path, **kwargs)
     if status >= 500 or status == 408:
         return JiraTransientError(detail, retry_after=retry_after, **kwargs)
     if status in (400, 409, 410, 413, 415, 422):

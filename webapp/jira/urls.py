@@ -1,10 +1,11 @@
 """Jira URLs: the site's base URL as admins paste it, the hosts the portal may call, path
-segments, JQL literals."""
+segments and endpoints, JQL literals."""
 import re
 from fnmatch import fnmatchcase
 from urllib.parse import quote, urlsplit, urlunsplit
 
 HOST_RE = re.compile(r"[a-z0-9_.-]+|[0-9a-f:.]+")
+PLACEHOLDER = re.compile(r"\{[^}]+\}")  # `{issueIdOrKey}` in an endpoint's path template
 INVALID_URL = "Jira URL must be an http(s) URL such as https://your-site.atlassian.net"
 
 # A pasted URL often carries the page the admin was on: cut it at the first such segment.
@@ -72,6 +73,18 @@ def jql_quote(value):
 def path_segment(value):
     """One URL path segment: admin input like a project key can't change the path."""
     return quote(str(value), safe="")
+
+
+class ApiPath(str):
+    """A REST path that knows its endpoint: `/issue/10001/attachments` is
+    `/issue/{issueIdOrKey}/attachments` with `values` ("10001",), each value one quoted
+    segment. Jira's rate limits are per endpoint (limits.py)."""
+
+    def __new__(cls, template, *values):
+        segments = iter(values)
+        path = super().__new__(cls, PLACEHOLDER.sub(lambda _: path_segment(next(segments)), template))
+        path.template, path.values = template, tuple(str(value) for value in values)
+        return path
 
 
 def origin(url):

@@ -23,7 +23,8 @@ from sqlalchemy.orm import selectinload
 
 from .. import integration
 from ..extensions import db
-from ..jira import JiraAccessLostError, JiraError, JiraInvalidError, JiraNotFoundError, jql_quote
+from ..jira import (JiraAccessLostError, JiraError, JiraInvalidError, JiraNotFoundError, JiraRateLimitedError,
+                    jql_quote)
 from ..models import SupportRequest, utcnow
 from ..queue import enqueue
 from . import jira_files
@@ -80,9 +81,10 @@ def refresh_issue(issue_id):
     jira = _jira_if_allowed()
     if jira is None:
         return None
-    # While a sync or reconcile runs, come back in a moment rather than wait for the next one.
+    # While a sync or reconcile runs, or Jira asks to wait, come back then rather than wait
+    # for the next sync.
     return _locked(_refresh_issue, jira, issue_id,
-                   on_busy=lambda: enqueue(refresh_issue, issue_id, delay=BUSY_RETRY_SECONDS))
+                   again=lambda delay: enqueue(refresh_issue, issue_id, delay=delay))
 
 
 # The runs, each under the lease ------------------------------------------------------------
@@ -230,17 +232,25 @@ def _jira_if_allowed():
     return integration.connect() if tracked is not None else None
 
 
-def _locked(run, jira, *args, on_busy=None):
+def _locked(run, jira, *args, again=None):
     """Run `run(jira, lease, *args)` holding the sync lease. None when it failed, or when
-    another run holds the lease (then `on_busy()` is called)."""
+    another run holds the lease or Jira's rate limit does (then `again(seconds)` is called)."""
     lease = take_lease(LEASE_SECONDS)
     if lease is None:
         log.info("sync: another run holds the lease; skipped %s", run.__name__)
-        if on_busy is not None:
-            on_busy()
+        if again is not None:
+            again(BUSY_RETRY_SECONDS)
         return None
     try:
         summary = run(jira, lease, *args)
+    except JiraRateLimitedError as exc:
+        # Jira asked to wait: the hold it put (jira/pace.py) keeps every run from calling
+        # until then; the cursor stays, so the first run after it covers this one's window.
+        wait = exc.retry_after if exc.retry_after is not None else BUSY_RETRY_SECONDS
+        log.info("sync: %s ended: Jira's rate limit asks to wait %.0f s", run.__name__.lstrip("_"), wait)
+        if again is not None:
+            again(wait)
+        return None
     except JiraError as exc:  # the cursor stays: the next run's window covers this one's
         if integration.refused(exc):
             integration.pause(exc, jira.settings_version)
