@@ -6,7 +6,7 @@ import itertools
 import logging
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 
@@ -20,6 +20,9 @@ class InProcessQueue:
 
     def __init__(self, app):
         self.app = app
+        # Jobs live in this process's memory: those enqueued before it started died with
+        # the process that held them (`make run` stopped and started again).
+        self.jobs_kept_since = datetime.now(timezone.utc)
         self._heap = []  # (due, seq, func, args)
         self._seq = itertools.count()
         self._cond = threading.Condition()
@@ -76,6 +79,7 @@ class RQQueue:
     """Enqueues onto an RQ queue; `python worker.py` runs the jobs."""
 
     mode = "rq"
+    jobs_kept_since = None  # Redis keeps jobs across restarts (a flush is the sweep's stale rule)
 
     def __init__(self, redis_url, name):
         from redis import Redis
