@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 
 log = logging.getLogger(__name__)
+JOB_TIMEOUT_SECONDS = 600  # RQ stops a job running longer; long work is split into jobs below it
 
 
 class InProcessQueue:
@@ -89,7 +90,7 @@ class RQQueue:
         self.queue = Queue(name, connection=self.redis)
 
     def enqueue(self, func, *args, delay=0):
-        options = {"job_timeout": 600, "result_ttl": 0, "failure_ttl": 7 * 86400}
+        options = {"job_timeout": JOB_TIMEOUT_SECONDS, "result_ttl": 0, "failure_ttl": 7 * 86400}
         if delay:
             job = self.queue.enqueue_in(timedelta(seconds=delay), func, *args, **options)
         else:
