@@ -139,6 +139,17 @@ def test_one_reconcile_run_at_a_time_and_a_part_enqueued_twice_runs_once(jira_on
     assert job(*args, chain=False).continuation == () and jira_on.calls[SEARCH] == 1
 
 
+def test_a_restarted_embedded_portal_resumes_the_run_whose_next_part_died_with_the_old_one(
+        app_factory, jira_on, tracked):
+    tracked(700)
+    sync.reconcile(chain=False)  # part 1 of 3; part 2 was on the queue of a process now gone
+    restarted = app_factory(REDIS_URL=None, RECONCILE_BATCHES_PER_JOB=3)
+    with restarted.app_context():
+        jira_on.calls.clear()
+        assert run_inline(sync.reconcile(chain=False)) is not None  # at once, not in 5 minutes
+        assert jira_on.calls[SEARCH] == 4 and unchecked() == 0
+
+
 def test_flask_jira_sync_full_runs_every_part_and_counts_them_all(app, jira_on, tracked):
     tracked(1000)
     result = app.test_cli_runner().invoke(args=["jira", "sync", "--full"])

@@ -20,7 +20,7 @@ from .extensions import db
 from .jira import JiraError, field_type, make_label, reference_label, shape_field_value
 from .messages import N_, message
 from .models import DeliveryState, SupportRequest, utcnow
-from .queue import enqueue, enqueue_each, get_queue
+from .queue import enqueue, enqueue_each, lost_before
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 500
@@ -330,10 +330,7 @@ def sweep():
     if not integration.may_call_jira():
         return 0
     now = utcnow()
-    stale = now - timedelta(seconds=current_app.config["DELIVERY_STALE_SECONDS"])
-    kept_since = get_queue().jobs_kept_since
-    if kept_since is not None:
-        stale = max(stale, kept_since)
+    stale = lost_before(current_app.config["DELIVERY_STALE_SECONDS"])
     ids = db.session.scalars(
         select(SupportRequest.id).where(_due(stale, now)).order_by(SupportRequest.id).limit(SWEEP_BATCH)
     ).all()

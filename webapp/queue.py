@@ -116,6 +116,15 @@ def enqueue(func, *args, delay=0):
     return get_queue().enqueue(func, *args, delay=delay)
 
 
+def lost_before(stale_seconds):
+    """Work last moved on before this moment (UTC) has lost its job: more than `stale_seconds`
+    ago (a killed worker, a flushed Redis), or, with the in-process queue, before this process
+    started (its jobs died with the last one)."""
+    moment = datetime.now(timezone.utc) - timedelta(seconds=stale_seconds)
+    kept_since = get_queue().jobs_kept_since
+    return moment if kept_since is None else max(moment, kept_since)
+
+
 def enqueue_each(func, ids):
     """Enqueue `func(id)` for each id; returns how many."""
     ids = list(ids)

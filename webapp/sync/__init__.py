@@ -27,7 +27,7 @@ from .. import integration
 from ..extensions import db
 from ..jira import JiraAccessLostError, JiraError, JiraInvalidError, JiraNotFoundError, jql_quote
 from ..models import SupportRequest, utcnow
-from ..queue import enqueue
+from ..queue import enqueue, lost_before
 from .apply import DELETED, apply_issue, apply_missing, is_older, is_unchanged, mark_synced, note_duplicates
 from .runs import LEASE_SECONDS, Summary, enqueue_continuation, under_lease
 from .state import end_reconcile_run, read_cursor, reconcile_run, refresh_started, save_reconcile_run, write_cursor
@@ -87,7 +87,7 @@ def refresh_issue(issue_id):
         return None
     # While a sync or reconcile runs, come back in a moment rather than wait for the next one.
     return under_lease(_refresh_issue, jira, issue_id,
-                   on_busy=lambda: enqueue(refresh_issue, issue_id, delay=BUSY_RETRY_SECONDS))
+                       on_busy=lambda: enqueue(refresh_issue, issue_id, delay=BUSY_RETRY_SECONDS))
 
 
 # The runs, each under the lease ------------------------------------------------------------
@@ -123,7 +123,7 @@ def _sync_changed(jira, lease, pages):
 
 def _reconcile_start(jira, lease):
     run = reconcile_run()
-    if run is not None and not run.stalled(LOST_PART_SECONDS):
+    if run is not None and not run.stalled(lost_before(LOST_PART_SECONDS)):
         log.info("sync: a reconcile is in flight (checked up to issue %s)", run.after or "-")
         return None
     if run is None:

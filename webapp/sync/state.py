@@ -68,10 +68,10 @@ class ReconcileRun:
     def started_at(self):
         return datetime.fromisoformat(self.started)
 
-    def stalled(self, seconds):
-        """Its last part failed, or none has moved it on for `seconds` (its job was lost):
-        a new reconcile resumes it rather than waiting."""
-        return self.moved_at < (utcnow() - timedelta(seconds=seconds)).strftime(STAMP)
+    def stalled(self, lost_before):
+        """Its last part failed, or none has moved it on since `lost_before` (its job was
+        lost: queue.lost_before): a new reconcile resumes it rather than waiting."""
+        return self.moved_at < lost_before.strftime(STAMP)
 
 
 def reconcile_run():
