@@ -49,7 +49,7 @@ browser:
 	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
 	  else echo "Chromium is missing (sudo apt-get install chromium); browser tests will be skipped."; fi; }
 
-# Every benchmark in bench/ (about nine minutes on two cores; needs PostgreSQL and Redis,
+# Every benchmark in bench/ (about ten minutes on two cores; needs PostgreSQL and Redis,
 # see docs/benchmarks.md); writes docs/benchmarks.md.
 .PHONY: bench
 bench: install browser

@@ -127,7 +127,7 @@ class RssSampler:
         self._thread.join(1)
 
 
-MEMORY = RssSampler()  # one for the whole run: item 6 reports its peaks
+MEMORY = RssSampler()  # one for the whole run: item 7 reports its peaks
 
 
 # Processes --------------------------------------------------------------------------------

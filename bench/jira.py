@@ -3,7 +3,7 @@ on every REST call Jira's rate limits (the simulator's own, tests/jirasim/limits
 through, and the times of those calls."""
 import time
 
-from tests.jirasim import PORTAL_EMAIL, JiraSimulator
+from tests.jirasim import JiraSimulator
 
 
 class BenchSimulator(JiraSimulator):
@@ -48,19 +48,6 @@ class BenchSimulator(JiraSimulator):
             self.accepted_at = []
             self.busy = 0.0
         self.limits.clear_refused()
-
-    def add_issues(self, count, updated_hours_ago=2):
-        """`count` issues in SUP, last updated a while ago (as tracked, settled issues are)."""
-        from datetime import timedelta
-        state = self.state
-        with state.lock:
-            project = state.projects["SUP"]
-            account = state.accounts[PORTAL_EMAIL]
-            issues = [state.new_issue(project, project["issue_types"][0], {"summary": f"Issue {n}"}, account)
-                      for n in range(count)]
-            for issue in issues:
-                issue["updated"] -= timedelta(hours=updated_hours_ago)
-        return issues
 
     def issues_by_reference(self):
         """{portal reference: [issues carrying its label]}: more than one is a duplicate."""

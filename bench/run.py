@@ -3,8 +3,8 @@
     .venv/bin/python -m bench.run [--out docs/benchmarks.md]
 
 Needs PostgreSQL and Redis (BENCH_DATABASE_URL, BENCH_REDIS_URL; see bench/common.py) and,
-for the page weights, Chromium. About nine minutes on two cores. Each benchmark also runs on
-its own: `python -m bench.sync_cost | throughput | submit | list_scale | page_weight`.
+for the page weights, Chromium. About ten minutes on two cores. Each benchmark also runs on
+its own: `python -m bench.sync_cost | reconcile_scale | throughput | submit | list_scale | page_weight`.
 """
 import argparse
 import json
@@ -13,7 +13,7 @@ import tempfile
 import time
 import traceback
 
-from bench import common, list_scale, page_weight, submit, sync_cost, throughput
+from bench import common, list_scale, page_weight, reconcile_scale, submit, sync_cost, throughput
 from bench.common import MEMORY, ROOT, log
 
 TITLES = {
@@ -22,6 +22,7 @@ TITLES = {
     "sync": "3. Sync cost",
     "delivery": "4. Delivery throughput",
     "pages": "5. Page weight",
+    "reconcile": "6. Reconcile at scale",
 }
 TARGETS = {
     "submit": "median ≤ 3× `GET /healthz`",
@@ -30,6 +31,7 @@ TARGETS = {
     "delivery": ("0 failures, 0 duplicates, ≥ 80% of the simulator's burst limit; ≤ half the 429s per "
                  "delivered request of workers without shared holds, at the same delivered rate"),
     "pages": "0 requests to other hosts",
+    "reconcile": "every request checked; each job ≤ 1/10 of RQ's job timeout (600 s)",
 }
 
 
@@ -62,7 +64,8 @@ def main():
     log(f"benchmarks on {machine['cpu']} ({machine['cores']} cores), load {machine['load_before'][0]:.1f}")
 
     results, memory, seconds = {}, {}, {}
-    plan = [("sync", sync_cost.run), ("delivery", throughput.run), ("submit", submit.run),
+    plan = [("sync", sync_cost.run), ("reconcile", reconcile_scale.run), ("delivery", throughput.run),
+            ("submit", submit.run),
             ("list", lambda: list_scale.run(after=pages_after_list))]
     for name, func in plan:
         began = time.monotonic()
@@ -127,6 +130,8 @@ def headline(name, r):
                 f"request = {throughput._ratio(r['refused_vs_without_holds'])} without holds")
     if name == "pages":
         return f"{len(r['other_hosts'])} requests to other hosts"
+    if name == "reconcile":
+        return reconcile_scale.headline(r)
     return ""
 
 
@@ -141,13 +146,14 @@ def summary_table(results, memory=None):
             for role, value in item.items():
                 peaks[role] = max(peaks.get(role, 0), value)
         shown = [role for role in ("web process", "RQ worker", "RQ work horse (forked per job)") if role in peaks]
-        lines.append("| 6. Memory | none set | peak RSS: " + ", ".join(
+        lines.append("| 7. Memory | none set | peak RSS: " + ", ".join(
             f"{role} {peaks[role] / 1024 / 1024:.0f} MiB" for role in shown) + " | |")
     return "\n".join(lines)
 
 
 def memory_section(memory, seconds):
     names = {"sync": "3. sync (reconcile of 10,000 on a worker)", "delivery": "4. delivery throughput",
+             "reconcile": "6. reconcile of 100,000 on a worker",
              "submit": "1. submit latency", "list": "2. list at scale and 5. page weight"}
     lines = ["| during | process | peak RSS |", "|---|---|---:|"]
     for name, peaks in memory.items():
@@ -166,7 +172,7 @@ def document(machine, results, memory, seconds, total):
         "",
         "## Running them",
         "",
-        "`make bench` (or `.venv/bin/python -m bench.run`), about nine minutes on two cores. It "
+        "`make bench` (or `.venv/bin/python -m bench.run`), about ten minutes on two cores. It "
         "needs PostgreSQL (`BENCH_DATABASE_URL`, default `postgresql://postgres@127.0.0.1:5432/test`; "
         "each benchmark works in a schema `bench_…` of its own, dropped afterwards), Redis "
         "(`BENCH_REDIS_URL`, default `redis://127.0.0.1:6379/14`, flushed before and after) and "
@@ -174,8 +180,8 @@ def document(machine, results, memory, seconds, total):
         "workers), RQ workers (`python worker.py`), migrations applied, default settings; Jira is "
         "the simulator of `tests/jirasim` in the benchmark's process, with latency added by "
         "`bench/jira.py` and the simulator's own burst limit. Each benchmark also runs alone: "
-        "`.venv/bin/python -m bench.sync_cost` (`throughput`, `submit`, `list_scale`, `page_weight`). "
-        "`BENCH_KEEP=1` keeps the processes' logs.",
+        "`.venv/bin/python -m bench.sync_cost` (`reconcile_scale`, `throughput`, `submit`, `list_scale`, "
+        "`page_weight`). `BENCH_KEEP=1` keeps the processes' logs.",
         "",
         "## Machine",
         "",
@@ -193,7 +199,7 @@ def document(machine, results, memory, seconds, total):
         summary_table(results, memory),
     ]
     modules = {"submit": submit, "list": list_scale, "sync": sync_cost, "delivery": throughput,
-               "pages": page_weight}
+               "pages": page_weight, "reconcile": reconcile_scale}
     for name in TITLES:
         r = results.get(name, {"error": "not run"})
         parts += ["", f"## {TITLES[name]}", "", f"Target: {TARGETS[name]}.", ""]
@@ -202,7 +208,7 @@ def document(machine, results, memory, seconds, total):
         text = notes(r) if notes and "error" not in r and "skipped" not in r else ""
         if text:
             parts += ["", text]
-    parts += ["", "## 6. Memory", "",
+    parts += ["", "## 7. Memory", "",
               "Peak resident set size (RSS), sampled every 50 ms and read from the kernel's "
               "high-water mark (`VmHWM`) when a process stops. An RQ work horse is forked from its "
               "worker for each job, so most of its RSS is pages shared with the worker.", "",

@@ -258,6 +258,13 @@ def configure_jira(app, jira_sim):
     return lambda **changes: configure_portal(jira_sim, **changes)
 
 
+@pytest.fixture
+def jira_on(configure_jira, jira_sim):
+    """The integration active against the simulator; returns the simulator."""
+    configure_jira()
+    return jira_sim
+
+
 def pytest_sessionfinish(session, exitstatus):
     """In CI a skip hides a missing service or tool: fail the run instead."""
     if not IN_CI:

@@ -12,3 +12,19 @@ def need_service(reason):
     if IN_CI:
         pytest.fail(f"CI must run every test, but {reason}")
     pytest.skip(reason)
+
+
+def track_issues(reporter, issues):
+    """A sent request tracking each simulator issue (`sim.add_issues`), in one insert."""
+    from sqlalchemy import insert
+
+    from webapp.extensions import db
+    from webapp.models import SupportRequest, utcnow
+    now = utcnow()
+    db.session.execute(insert(SupportRequest), [
+        {"reference": f"PR-T{n:07d}", "reporter_id": reporter.id, "label": "Bug",
+         "summary": issue["fields"]["summary"], "description": "...", "delivery_state": "sent",
+         "jira_issue_id": issue["id"], "jira_key": issue["key"], "jira_status": "To Do",
+         "jira_status_category": "new", "created_at": now, "updated_at": now}
+        for n, issue in enumerate(issues)])
+    db.session.commit()

@@ -73,10 +73,9 @@ def test_in_process_scheduler_runs_periodic_jobs(app_factory):
         stop.set()
 
 
-def test_the_embedded_web_process_starts_its_scheduler_on_first_request(app_factory):
+def test_the_embedded_web_process_starts_its_scheduler_with_the_app(app_factory):
+    """No request needed (real processes: tests/test_scheduler.py)."""
     app = app_factory(REDIS_URL=None, RUN_SCHEDULER=True, HEARTBEAT_SECONDS=1)
-    assert fresh_heartbeat(app) is None
-    app.test_client().get("/healthz")
     assert wait_for(lambda: fresh_heartbeat(app), timeout=5)
 
 

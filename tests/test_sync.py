@@ -7,9 +7,10 @@ from datetime import timedelta
 
 import pytest
 from flask_babel import force_locale
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from tests.jirasim import PORTAL_EMAIL
+from tests.support import track_issues
 from tests.test_jobs import ROOT, wait_for, worker_env
 from webapp import sync
 from webapp.extensions import db
@@ -26,13 +27,6 @@ def app(app_factory):
     app = app_factory(SYNC_OVERLAP_MINUTES=2, JIRA_TIMEOUT=(2, 5), JIRA_HOLD_SLEEP_SECONDS=0.5)
     with app.app_context():
         yield app
-
-
-@pytest.fixture
-def jira_on(configure_jira, jira_sim):
-    """The integration active against the simulator."""
-    configure_jira()
-    return jira_sim
 
 
 @pytest.fixture
@@ -129,20 +123,8 @@ def test_the_window_overlaps_the_last_sync_start(jira_on, track):
 # Costs ----------------------------------------------------------------------------------------
 
 def test_ten_thousand_tracked_ten_changed_costs_one_call(jira_on, reporter):
-    state = jira_on.state
-    with state.lock:
-        project = state.projects["SUP"]
-        account = state.accounts[PORTAL_EMAIL]
-        issues = [state.new_issue(project, project["issue_types"][0], {"summary": f"s{n}"}, account)
-                  for n in range(10_000)]
-        for issue in issues:
-            issue["updated"] -= timedelta(hours=2)
-    rows = [{"reference": f"PR-T{n:07d}", "reporter_id": reporter.id, "label": "Bug",
-             "summary": f"s{n}", "description": "...", "delivery_state": "sent",
-             "jira_issue_id": issue["id"], "jira_key": issue["key"], "jira_status": "To Do",
-             "jira_status_category": "new", "created_at": utcnow(), "updated_at": utcnow()}
-            for n, issue in enumerate(issues)]
-    db.session.execute(insert(SupportRequest), rows)
+    issues = jira_on.add_issues(10_000)
+    track_issues(reporter, issues)
     synced_once()
     for issue in issues[::1000]:
         jira_on.set_status(issue["key"], "Done")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from tests.jirasim import PORTAL_PAT, PORTAL_TOKEN
 from tests.jirasim.fixtures import both_deployments
 from tests.jirasim.state import now
-from tests.test_sync import calls, fresh, jira_on, reporter, synced_once, track  # noqa: F401
+from tests.test_sync import calls, fresh, reporter, synced_once, track  # noqa: F401
 from webapp import integration, storage, sync
 from webapp.extensions import db
 from webapp.models import Attachment, utcnow

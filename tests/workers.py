@@ -32,15 +32,17 @@ def worker_app(app_factory, redis_url, tmp_path, name):
 
 
 def worker_env(app, **extra):
-    env = dict(os.environ)
+    """The environment of a portal process (`worker.py`, `flask run`, gunicorn) on the app's
+    database and, when the app has it, Redis; without, its jobs run in-process."""
+    env = {key: value for key, value in os.environ.items() if key not in ("REDIS_URL", "RQ_QUEUE")}
     env.update(
         DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-        REDIS_URL=app.config["REDIS_URL"],
-        RQ_QUEUE=app.config["RQ_QUEUE"],
         SECRET_KEY=app.config["SECRET_KEY"],
         ENCRYPTION_KEYS=",".join(app.config["ENCRYPTION_KEYS"]),
         **{key: str(value) for key, value in extra.items()},
     )
+    if app.config.get("REDIS_URL"):
+        env.update(REDIS_URL=app.config["REDIS_URL"], RQ_QUEUE=app.config["RQ_QUEUE"])
     if app.config.get("ATTACHMENTS_DIR"):
         env["ATTACHMENTS_DIR"] = app.config["ATTACHMENTS_DIR"]
     return env
@@ -56,10 +58,8 @@ class Workers:
 
     def start(self, count=1):
         for _ in range(count):
-            log = open(self.log_dir / f"worker-{len(self.processes)}.log", "wb")
-            self.processes.append(subprocess.Popen(
-                [sys.executable, "worker.py"], cwd=ROOT, env=self.env, stdout=log,
-                stderr=subprocess.STDOUT, start_new_session=True))
+            self.processes.append(start([sys.executable, "worker.py"], self.env,
+                                        self.log_dir / f"worker-{len(self.processes)}.log"))
         return self
 
     def kill(self, index=-1):
@@ -77,15 +77,7 @@ class Workers:
         return [p for p in self.processes if p.poll() is None]
 
     def stop(self):
-        for process in self.alive():
-            os.killpg(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        for process in self.processes:
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        stop(self.processes)
 
     def logs(self):
         return "\n".join(path.read_text(errors="replace")[-3000:] for path in sorted(self.log_dir.glob("*.log")))
@@ -100,6 +92,27 @@ def children_of(pid):
         except OSError:
             continue
     return children
+
+
+def start(args, env, log_path):
+    """A portal process (`flask run`, gunicorn, ...) in a process group of its own."""
+    with open(log_path, "wb") as log:
+        return subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+
+
+def stop(processes):
+    """SIGTERM to each process group (gunicorn's workers, a reloader's child), then SIGKILL."""
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def wait_for(predicate, timeout=30, interval=0.1):

@@ -43,7 +43,7 @@ def create_app(config_class=Config, overrides=None):
     integration.init_app(app)
     metrics.init_app(app)
 
-    from . import auth, admin, cli, errors, hooks, inputs, main, support, htmx, templating
+    from . import auth, admin, cli, errors, hooks, inputs, main, periodic, support, htmx, templating
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp, url_prefix="/auth")
     app.register_blueprint(support.bp, url_prefix="/requests")
@@ -55,7 +55,7 @@ def create_app(config_class=Config, overrides=None):
     htmx.init_app(app)
     templating.init_app(app)
     cli.init_app(app)
-    _start_embedded_scheduler(app)
+    periodic.start_embedded(app)
     return app
 
 
@@ -98,21 +98,6 @@ def _instance_secret(app, name, make):
         path.touch(mode=0o600)
         path.write_text(make())
     return path.read_text().strip()
-
-
-def _start_embedded_scheduler(app):
-    """Without Redis, the web process runs the periodic jobs itself, from its first
-    request on (so CLI commands and tests start no threads)."""
-    from .queue import InProcessQueue
-    from .periodic import LocalClaims, start_scheduler
-
-    queue = app.extensions["queue"]
-    if not isinstance(queue, InProcessQueue) or not app.config.get("RUN_SCHEDULER", True):
-        return
-    @app.before_request
-    def start_once():
-        if "scheduler" not in app.extensions:
-            app.extensions["scheduler"] = start_scheduler(app, queue, LocalClaims())
 
 
 def select_locale():

@@ -71,6 +71,10 @@ class Config:
     SYNC_SECONDS = int(os.environ.get("SYNC_SECONDS", "60"))
     RECONCILE_SECONDS = int(os.environ.get("RECONCILE_SECONDS", "3600"))
     SYNC_OVERLAP_MINUTES = int(os.environ.get("SYNC_OVERLAP_MINUTES", "2"))
+    # Pages of 100 issues one job reads, so each stays well within RQ's job timeout (600 s);
+    # the next job carries on: the sync's continuation, the reconcile's next part.
+    SYNC_PAGES_PER_JOB = int(os.environ.get("SYNC_PAGES_PER_JOB", "10"))
+    RECONCILE_BATCHES_PER_JOB = int(os.environ.get("RECONCILE_BATCHES_PER_JOB", "10"))
 
     # Jira versions that cannot sign webhooks (older Data Center): unsigned ones are taken
     # only from these addresses or networks (e.g. "10.0.4.12, 10.0.5.0/24"); none: never.

@@ -21,7 +21,7 @@ from .extensions import db
 from .jira import JiraError, field_type, make_label, reference_label, shape_field_value
 from .messages import N_, message
 from .models import DeliveryState, SupportRequest, utcnow
-from .queue import enqueue, enqueue_each
+from .queue import enqueue, enqueue_each, lost_before
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 500
@@ -385,11 +385,12 @@ def _adopt_earlier_upload(jira, support_request, attachment):
 # The sweep ------------------------------------------------------------------------------
 
 def sweep():
-    """Re-enqueue requests a lost job left behind (a killed worker, a flushed Redis)."""
+    """Re-enqueue requests a lost job left behind (a killed worker, a flushed Redis, an
+    embedded portal restarted: its first sweep, at start, resumes every request queued before)."""
     if not integration.may_call_jira():
         return 0
     now = utcnow()
-    stale = now - timedelta(seconds=current_app.config["DELIVERY_STALE_SECONDS"])
+    stale = lost_before(current_app.config["DELIVERY_STALE_SECONDS"])
     ids = db.session.scalars(
         select(SupportRequest.id).where(_due(stale, now)).order_by(SupportRequest.id).limit(SWEEP_BATCH)
     ).all()

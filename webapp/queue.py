@@ -6,11 +6,12 @@ import itertools
 import logging
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 
 log = logging.getLogger(__name__)
+JOB_TIMEOUT_SECONDS = 600  # RQ stops a job running longer; long work is split into jobs below it
 
 
 class InProcessQueue:
@@ -20,6 +21,9 @@ class InProcessQueue:
 
     def __init__(self, app):
         self.app = app
+        # Jobs live in this process's memory: those enqueued before it started died with
+        # the process that held them (`make run` stopped and started again).
+        self.jobs_kept_since = datetime.now(timezone.utc)
         self._heap = []  # (due, seq, func, args)
         self._seq = itertools.count()
         self._cond = threading.Condition()
@@ -76,6 +80,7 @@ class RQQueue:
     """Enqueues onto an RQ queue; `python worker.py` runs the jobs."""
 
     mode = "rq"
+    jobs_kept_since = None  # Redis keeps jobs across restarts (a flush is the sweep's stale rule)
 
     def __init__(self, redis_url, name):
         from redis import Redis
@@ -85,7 +90,7 @@ class RQQueue:
         self.queue = Queue(name, connection=self.redis)
 
     def enqueue(self, func, *args, delay=0):
-        options = {"job_timeout": 600, "result_ttl": 0, "failure_ttl": 7 * 86400}
+        options = {"job_timeout": JOB_TIMEOUT_SECONDS, "result_ttl": 0, "failure_ttl": 7 * 86400}
         if delay:
             job = self.queue.enqueue_in(timedelta(seconds=delay), func, *args, **options)
         else:
@@ -109,6 +114,15 @@ def enqueue(func, *args, delay=0):
     """Enqueue a job function (it takes ids or nothing) on this app's queue, to run `delay`
     seconds from now."""
     return get_queue().enqueue(func, *args, delay=delay)
+
+
+def lost_before(stale_seconds):
+    """Work last moved on before this moment (UTC) has lost its job: more than `stale_seconds`
+    ago (a killed worker, a flushed Redis), or, with the in-process queue, before this process
+    started (its jobs died with the last one)."""
+    moment = datetime.now(timezone.utc) - timedelta(seconds=stale_seconds)
+    kept_since = get_queue().jobs_kept_since
+    return moment if kept_since is None else max(moment, kept_since)
 
 
 def enqueue_each(func, ids):

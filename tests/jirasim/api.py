@@ -189,8 +189,12 @@ def _run_jql(sim, req, text, reconciled=()):
             for key in values:
                 if state.find_project(key, req.account) is None:
                     raise jql.JqlError(f"The value '{key}' does not exist for the field 'project'.")
+    candidates = state.issues.values()
+    for field, op, values in clauses:
+        if field == "id" and op in ("=", "in"):  # looked up, as Jira's index does: no full scan
+            candidates = [state.issues[v] for v in values if v in state.issues]
     lagging = current - timedelta(seconds=sim.search_lag)
-    found = [i for i in state.issues.values() if state.visible(req.account, i["project"])
+    found = [i for i in candidates if state.visible(req.account, i["project"])
              and (i["created"] <= lagging or i["id"] in reconciled)  # not indexed yet
              and jql.matches(i, clauses, current, state.statuses[i["status"]]["name"])]
     return sorted(found, key=jql.sort_key(order))

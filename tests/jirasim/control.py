@@ -119,6 +119,19 @@ class ControlMixin:
             issue = self._issue(key)
             issue["updated"] = now() - timedelta(minutes=minutes_ago)
 
+    def add_issues(self, count, updated_hours_ago=2):
+        """`count` issues in SUP, last updated a while ago (as tracked, settled issues are)."""
+        from . import PORTAL_EMAIL
+        state = self.state
+        with state.lock:
+            project = state.projects["SUP"]
+            account = state.accounts[PORTAL_EMAIL]
+            issues = [state.new_issue(project, project["issue_types"][0], {"summary": f"Issue {n}"}, account)
+                      for n in range(count)]
+            for issue in issues:
+                issue["updated"] -= timedelta(hours=updated_hours_ago)
+        return issues
+
     def set_upload_limit(self, size):
         self.state.upload_limit = int(size)
 

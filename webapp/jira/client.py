@@ -47,6 +47,18 @@ class _TokenAuth(requests.auth.AuthBase):
         return "<_TokenAuth (hidden)>"
 
 
+class SearchResults:
+    """The issues of one search, read as they are iterated (once). ``truncated`` is False
+    until the pages ran out with Jira still holding more: then True."""
+
+    def __init__(self, pages):
+        self._pages = pages  # a generator of Issues returning whether it left pages unread
+        self.truncated = False
+
+    def __iter__(self):
+        self.truncated = yield from self._pages
+
+
 class JiraClient:
     """Talks to one Jira site on behalf of one account."""
 
@@ -277,32 +289,42 @@ class JiraClient:
         return self.issue(issue_id_or_key, fields=("attachment",)).attachments or ()
 
     def search(self, jql, fields=("summary", "status", "updated", "resolution"),
-               page_size=100, reconcile_issues=()):
-        """Yield every issue matching ``jql`` as an Issue, following the pages Jira hands out.
+               page_size=100, reconcile_issues=(), max_pages=MAX_PAGES):
+        """The issues matching ``jql``, as Issues read page by page while they are iterated:
+        a ``SearchResults``. At most ``max_pages`` pages are read; its ``truncated`` then says
+        that Jira had more, so a caller never takes a part for the whole.
 
         Cloud uses the enhanced search (``/search/jql``, ``nextPageToken``); Data Center has
         only the classic ``/search`` with ``startAt``.
         """
-        if self.deployment != "cloud":
-            body = {"jql": jql, "fields": list(fields), "maxResults": page_size}
-            for _ in range(MAX_PAGES):
-                data = self._json("POST", "/search", json=body)
-                issues = data.get("issues") or []
-                yield from (Issue.from_json(issue) for issue in issues)
-                body["startAt"] = body.get("startAt", 0) + len(issues)
-                if not issues or body["startAt"] >= data.get("total", 0):
-                    return
-            return
         body = {"jql": jql, "fields": list(fields), "maxResults": page_size}
+        if self.deployment != "cloud":
+            return SearchResults(self._classic_search(body, max_pages))
         if reconcile_issues:
             body["reconcileIssues"] = [int(i) for i in reconcile_issues]
-        for _ in range(MAX_PAGES):
+        return SearchResults(self._enhanced_search(body, max_pages))
+
+    def _classic_search(self, body, max_pages):
+        """Yield the Issues of each page; return True when pages were left unread."""
+        for _ in range(max_pages):
+            data = self._json("POST", "/search", json=body)
+            issues = data.get("issues") or []
+            yield from (Issue.from_json(issue) for issue in issues)
+            body["startAt"] = body.get("startAt", 0) + len(issues)
+            if not issues or body["startAt"] >= data.get("total", 0):
+                return False
+        return True
+
+    def _enhanced_search(self, body, max_pages):
+        """Yield the Issues of each page; return True when pages were left unread."""
+        for _ in range(max_pages):
             data = self._json("POST", "/search/jql", json=body)
             yield from (Issue.from_json(issue) for issue in data.get("issues") or [])
             token = data.get("nextPageToken")
             if not token or data.get("isLast", True):
-                return
+                return False
             body["nextPageToken"] = token
+        return True
 
     def find_issue_by_reference(self, project_key, reference, candidate=None):
         """The IssueRef of the issue created earlier for portal request ``reference``, or None.

@@ -11,8 +11,10 @@ jira = AppGroup("jira", help="Work with the Jira integration.")
 def sync_command(full):
     """Bring Jira's status and comment changes into the portal now."""
     from . import reconcile, sync_changed
+    from .runs import run_inline
 
-    summary = reconcile() if full else sync_changed()
+    # Every part of the run here, one after another, rather than on the queue.
+    summary = run_inline(reconcile(chain=False) if full else sync_changed(chain=False))
     if summary is None:
         raise click.ClickException(
             "Nothing was synced: the integration is passive or paused, no request has a Jira "

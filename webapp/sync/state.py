@@ -3,6 +3,8 @@
 Both live in the database, not in Redis, so they hold across every process that can run a
 sync: RQ workers, the embedded web process and `flask jira sync` on any machine.
 """
+import json
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -11,8 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import AppState, utcnow
 
-CURSOR = "sync:cursor"  # when the last successful sync (or reconcile) started, UTC ISO
+CURSOR = "sync:cursor"  # the incremental sync reads what changed since then, UTC ISO
 LEASE = "sync:lease"    # until when a run holds the sync, UTC ISO; "" when free
+RECONCILE = "sync:reconcile"  # the reconcile run in flight (ReconcileRun as JSON); "" when none
 STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"  # one fixed width, so stored stamps compare as text
 
 
@@ -51,6 +54,49 @@ def write_cursor(started):
     row = db.session.get(AppState, CURSOR) or AppState(key=CURSOR)
     row.value = started.isoformat()
     db.session.add(row)
+
+
+@dataclass(frozen=True)
+class ReconcileRun:
+    """A full reconcile under way: its parts (jobs) check the tracked issues in id order."""
+
+    started: str  # when the run started, UTC ISO: the cursor once its last part is done
+    after: str    # the last tracked issue id checked; "" before the first batch
+    moved_at: str  # when a batch was last checked (STAMP); "" when a part failed
+
+    @property
+    def started_at(self):
+        return datetime.fromisoformat(self.started)
+
+    def stalled(self, lost_before):
+        """Its last part failed, or none has moved it on since `lost_before` (its job was
+        lost: queue.lost_before): a new reconcile resumes it rather than waiting."""
+        return self.moved_at < lost_before.strftime(STAMP)
+
+
+def reconcile_run():
+    """The ReconcileRun in flight, or None."""
+    value = db.session.scalar(select(AppState.value).where(AppState.key == RECONCILE))
+    return ReconcileRun(**json.loads(value)) if value else None
+
+
+def save_reconcile_run(started, after="", failed=False):
+    """Record how far the run got (commits); returns it."""
+    run = ReconcileRun(started, after, "" if failed else utcnow().strftime(STAMP))
+    row = db.session.get(AppState, RECONCILE) or AppState(key=RECONCILE)
+    row.value = json.dumps(asdict(run))
+    db.session.add(row)
+    db.session.commit()
+    return run
+
+
+def end_reconcile_run(run):
+    """Its last part is done: everything tracked is fresh as of its start, so the cursor
+    moves there, unless an incremental sync has taken it further meanwhile (commits)."""
+    cursor = read_cursor()
+    write_cursor(run.started_at if cursor is None else max(cursor, run.started_at))
+    db.session.get(AppState, RECONCILE).value = ""
+    db.session.commit()
 
 
 class Lease:
