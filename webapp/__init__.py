@@ -44,6 +44,8 @@ def create_app(config_class=Config, overrides=None):
     metrics.init_app(app)
 
     from . import auth, admin, cli, errors, hooks, inputs, main, periodic, support, htmx, templating
+    from .auth import handover
+    handover.init_app(app)
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp, url_prefix="/auth")
     app.register_blueprint(support.bp, url_prefix="/requests")

@@ -93,6 +93,15 @@ class Config:
     HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", "31536000"))  # over https; 0: no HSTS header
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))  # X-Forwarded-* of this many proxies
 
+    # Hand-over log-in from the framing site (webapp/auth/handover.py, docs/embedding.md):
+    # on when a key is set. The secret signs HS256; the public key (PEM) or the JWKS RS256/ES256.
+    HANDOVER_SECRET = os.environ.get("HANDOVER_SECRET")
+    HANDOVER_PUBLIC_KEY = os.environ.get("HANDOVER_PUBLIC_KEY")
+    HANDOVER_JWKS_URL = os.environ.get("HANDOVER_JWKS_URL")
+    HANDOVER_ISSUER = os.environ.get("HANDOVER_ISSUER")
+    HANDOVER_AUDIENCE = os.environ.get("HANDOVER_AUDIENCE")  # default: PORTAL_BASE_URL
+    HANDOVER_ADMIN_GROUPS = _list("HANDOVER_ADMIN_GROUPS")  # set: the token's groups decide the role
+
     LANGUAGES = ["en", "tr"]
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = os.environ.get("PORTAL_TIMEZONE", "Europe/Istanbul")

@@ -457,6 +457,15 @@ class SeenWebhook(db.Model):
     seen_at = db.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
 
 
+class UsedHandoverToken(db.Model):
+    """A hand-over token already used (its `jti`, kept until it expires): the primary key lets
+    only one of two requests carrying it through, however close together they come."""
+
+    __tablename__ = "used_handover_tokens"
+    jti = db.Column(db.String(128), primary_key=True)
+    expires_at = db.Column(UTCDateTime, nullable=False, index=True)
+
+
 class AppState(db.Model):
     """Small named values shared by every process: heartbeats, sync cursors."""
 

@@ -42,13 +42,16 @@ AUDIT_ACTIONS = {
     "endpoints.removed": _l("Endpoint removed"),
     "endpoints.imported": _l("Endpoints imported"),
     "users.sessions_ended": _l("Logged out everywhere"),
+    "users.created_by_handover": _l("Account created by a hand-over from the framing site"),
+    "users.role_changed": _l("Role changed by the framing site's groups"),
+    "auth.handover_refused": _l("Hand-over from the framing site refused"),
 }
 AUDIT_DETAILS = {
     "fields": _l("Fields"), "passed": _l("Passed"), "label": _l("Label"), "every_issue": _l("Every issue"),
     "count": _l("Requests"), "name": _l("Name"), "old": _l("Old name"), "new": _l("New name"),
     "product": _l("API Product"), "path": _l("Endpoint"), "added": _l("Added"), "file": _l("File"),
     "secrets": _l("Secrets"), "user": _l("Account"), "because": _l("Changed"),
-    "request": _l("Request code"),
+    "request": _l("Request code"), "role": _l("Role"), "reason": _l("Reason"),
 }
 
 

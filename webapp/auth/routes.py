@@ -1,7 +1,8 @@
-"""Log in and log out."""
+"""Log in (with a password, or handed over by the framing site) and log out."""
+import logging
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
@@ -9,9 +10,14 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from . import bp, throttle
+from . import handover as handover_token
 from .forms import LoginForm
-from ..extensions import db, login_manager
+from .. import audit
+from ..embedding import embedding_enabled
+from ..extensions import csrf, db, login_manager
 from ..models import User, as_id, utcnow
+
+log = logging.getLogger(__name__)
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = _l("Please log in to continue.")
@@ -81,12 +87,42 @@ def login():
         throttle.clear_failures(email, address)
         user.last_login_at = utcnow()
         db.session.commit()
-        fresh_session()
-        login_user(user, remember=form.remember.data)
-        if user.language:  # the account's language outlasts the log-in (the log-out page is in it too)
-            session["language"] = user.language
+        start_session(user, remember=form.remember.data)
         return redirect(safe_next(request.args.get("next")) or url_for("support.list_requests"), code=303)
     return render_template("auth/login.html", form=form)
+
+
+def start_session(user, remember):
+    """Log `user` in, in a new session (no fixation of one set up before)."""
+    fresh_session()
+    login_user(user, remember=remember)
+    if user.language:  # the account's language outlasts the log-in (the log-out page is in it too)
+        session["language"] = user.language
+
+
+@bp.post("/handover")
+@csrf.exempt  # posted by another site's page: the signed token is the proof, not a CSRF token
+def handover():
+    """Log in the framing site's user from the token its back end signed (docs/embedding.md)."""
+    verifier = handover_token.verifier()
+    if verifier is None:
+        abort(404)
+    try:
+        if "token" in request.args:  # a URL ends up in logs and histories: never take it from there
+            raise handover_token.Refused("in_url")
+        identity = verifier.verify(request.form.get("token", ""))
+        user = handover_token.account_for(identity, verifier.admin_groups)
+    except handover_token.Refused as refusal:
+        db.session.rollback()
+        audit.record("auth.handover_refused", reason=refusal.reason)
+        db.session.commit()
+        log.info("hand-over refused: %s", refusal.reason)
+        return render_template("errors/error.html", title=_("Log-in from the other site refused"),
+                               message=handover_token.REASONS[refusal.reason]), 403
+    start_session(user, remember=False)
+    if embedding_enabled():  # the form targets a frame: keep its compact layout
+        session["embed"] = True
+    return redirect(safe_next(request.form.get("next")) or url_for("support.list_requests"), code=303)
 
 
 @bp.post("/logout")
