@@ -1,7 +1,7 @@
 """Log in and log out."""
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
@@ -61,8 +61,10 @@ def login():
     """Show the log-in form and check it, throttling repeated failures."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
-    form = LoginForm()
-    if form.validate_on_submit():
+    form = LoginForm() if current_app.config["LOCAL_LOGIN"] else None
+    if form is None and request.method == "POST":
+        abort(405)  # single sign-on only: no password is checked, whatever is sent
+    if form is not None and form.validate_on_submit():
         # Lower-casing may lengthen it ("İ" is two characters): no stored address is longer.
         email = User.normalize_email(form.email.data)[:254]
         address = request.remote_addr or "unknown"
@@ -79,14 +81,20 @@ def login():
             form.password.errors.append(_("The e-mail or password is not correct."))
             return render_template("auth/login.html", form=form), 200
         throttle.clear_failures(email, address)
-        user.last_login_at = utcnow()
-        db.session.commit()
-        fresh_session()
-        login_user(user, remember=form.remember.data)
-        if user.language:  # the account's language outlasts the log-in (the log-out page is in it too)
-            session["language"] = user.language
-        return redirect(safe_next(request.args.get("next")) or url_for("support.list_requests"), code=303)
+        return log_in(user, form.remember.data, safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
+
+
+def log_in(user, remember, next_path):
+    """Log the user in, in a new session, and send them on to `next_path` (a safe one) or
+    their requests."""
+    user.last_login_at = utcnow()
+    db.session.commit()
+    fresh_session()
+    login_user(user, remember=remember)
+    if user.language:  # the account's language outlasts the log-in (the log-out page is in it too)
+        session["language"] = user.language
+    return redirect(next_path or url_for("support.list_requests"), code=303)
 
 
 @bp.post("/logout")
