@@ -5,7 +5,7 @@ import re
 import pytest
 
 from tests.browser import Page
-from tests.oidc.fixtures import _free_port
+from tests.oidc.fixtures import free_port
 from webapp.extensions import db
 from webapp.models import Label, SupportRequest, User
 
@@ -15,7 +15,7 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 
 @pytest.fixture
 def live_server_port():
-    return _free_port()
+    return free_port()
 
 
 @pytest.fixture

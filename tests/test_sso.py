@@ -6,7 +6,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from tests.oidc.fixtures import ADMIN_GROUP, _free_port
+from tests.oidc.fixtures import ADMIN_GROUP, free_port
 from tests.oidc.flow import at_provider, local, sign_in
 from tests.support import PASSWORD
 from webapp.extensions import db
@@ -201,7 +201,7 @@ def test_refusal_at_the_provider_is_a_clear_page(portal, oidc_provider):
 
 
 def test_an_unreachable_provider_is_a_clear_page(app_factory, oidc_provider):
-    app = app_factory(**oidc_provider.portal_settings(OIDC_ISSUER=f"http://127.0.0.1:{_free_port()}"))
+    app = app_factory(**oidc_provider.portal_settings(OIDC_ISSUER=f"http://127.0.0.1:{free_port()}"))
     client = app.test_client()
     response = client.get("/auth/oidc/login", headers={"Accept-Language": "tr"})
     assert response.status_code == 503
@@ -272,3 +272,22 @@ def test_another_claim_may_say_the_email_is_verified(sso_app):
     with app.app_context():
         assert sign_in(client, "entra").status_code == 303 and logged_in(client)
         assert [u.email for u in users()] == ["entra@example.com"]
+
+
+def test_a_token_from_another_issuer_than_configured_is_refused(app_factory, oidc_provider):
+    # The same provider under another name: its discovery and tokens name 127.0.0.1.
+    app = app_factory(**oidc_provider.portal_settings(
+        OIDC_ISSUER=oidc_provider.issuer.replace("127.0.0.1", "localhost")))
+    client = app.test_client()
+    with app.app_context():
+        _refused_without_log_in(client, sign_in(client, "newcomer"), "unverified:InvalidClaimError")
+
+
+def test_local_login_cannot_be_turned_off_without_single_sign_on(app_factory, make_user):
+    app = app_factory(LOCAL_LOGIN=False)
+    client = app.test_client()
+    with app.app_context():
+        user = make_user()
+        assert 'name="password"' in client.get("/auth/login").get_data(as_text=True)
+        client.post("/auth/login", data={"email": user.email, "password": PASSWORD})
+        assert logged_in(client)

@@ -6,6 +6,7 @@ starts one more, e.g. for a live server. ``provider.accounts`` are the people it
 (login name -> claims), reset before each test and read by the provider at every sign-in.
 """
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -46,7 +47,7 @@ def _install():
         need_service(f"npm ci failed in tests/oidc: {result.stderr[-500:]}")
 
 
-def _free_port():
+def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -54,16 +55,16 @@ def _free_port():
 
 class OpenIDProvider:
     def __init__(self, redirect_uri):
-        self.port = _free_port()
+        self.port = free_port()
         self.issuer = f"http://127.0.0.1:{self.port}"
         self._dir = tempfile.mkdtemp(prefix="oidc-provider-")
         self._accounts_file = Path(self._dir) / "accounts.json"
         self.accounts = {}
         self.save()
         self.process = subprocess.Popen(
-            ["node", str(HERE / "provider.mjs")], cwd=HERE, stdout=subprocess.DEVNULL,
+            [shutil.which("node"), str(HERE / "provider.mjs")], cwd=HERE, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            env={"PATH": "/usr/bin:/bin", "PORT": str(self.port), "CLIENT_ID": CLIENT_ID,
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PORT": str(self.port), "CLIENT_ID": CLIENT_ID,
                  "CLIENT_SECRET": CLIENT_SECRET, "REDIRECT_URI": redirect_uri,
                  "ACCOUNTS_FILE": str(self._accounts_file)})
         self._wait()

@@ -44,6 +44,12 @@ def fresh_session():
     session.update(kept)
 
 
+def local_login():
+    """Whether the password form is offered: LOCAL_LOGIN, unless there is no single sign-on
+    to log in with instead (nobody could log in at all)."""
+    return current_app.config["LOCAL_LOGIN"] or not current_app.config["OIDC_ISSUER"]
+
+
 def safe_next(target):
     """A local path to return to after log-in, or None (no open redirects)."""
     if not target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
@@ -61,7 +67,7 @@ def login():
     """Show the log-in form and check it, throttling repeated failures."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
-    form = LoginForm() if current_app.config["LOCAL_LOGIN"] else None
+    form = LoginForm() if local_login() else None
     if form is None and request.method == "POST":
         abort(405)  # single sign-on only: no password is checked, whatever is sent
     if form is not None and form.validate_on_submit():

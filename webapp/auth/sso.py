@@ -80,8 +80,10 @@ def sso_callback():
     client = _client()
     if request.args.get("error"):
         return _refused(f"provider:{request.args['error'][:64]}", DENIED)
+    issuer = current_app.config["OIDC_ISSUER"]
     try:
-        token = client.authorize_access_token()
+        # The ID token's issuer must be the configured one, not merely the discovery document's.
+        token = client.authorize_access_token(claims_options={"iss": {"essential": True, "values": [issuer]}})
     except requests.RequestException as error:
         return _unreachable(error)
     except (AuthlibBaseError, JoseError, ValueError) as error:
@@ -90,7 +92,7 @@ def sso_callback():
     if not claims:  # no ID token: nothing says who this is
         return _refused("unverified:no_id_token", UNVERIFIABLE)
     try:
-        user = accounts.account_for(claims["iss"], claims)
+        user = accounts.account_for(issuer, claims)
     except accounts.Refused as refusal:
         db.session.rollback()
         return _refused(refusal.reason, refusal.message)
