@@ -113,6 +113,10 @@ def test_the_admin_role_follows_the_groups(sso_app, oidc_provider, make_user):
         boss = db.session.scalar(select(User).where(User.email == "boss@example.com"))
         assert boss.is_admin and client.get("/admin/").status_code == 200
         assert audited("auth.sso.admin_granted") == [{"user_id": boss.id, "email": boss.email}]
+        audit_page = client.get("/admin/audit").get_data(as_text=True)
+        for shown in ("Admin role granted (provider groups)", "Account created at its first single sign-on",
+                      "boss@example.com"):
+            assert shown in audit_page
 
         client.post("/auth/logout")
         oidc_provider.accounts["boss"]["groups"] = ["staff"]

@@ -42,13 +42,20 @@ AUDIT_ACTIONS = {
     "endpoints.removed": _l("Endpoint removed"),
     "endpoints.imported": _l("Endpoints imported"),
     "users.sessions_ended": _l("Logged out everywhere"),
+    "auth.sso.account_created": _l("Account created at its first single sign-on"),
+    "auth.sso.account_linked": _l("Account linked to single sign-on"),
+    "auth.sso.admin_granted": _l("Admin role granted (provider groups)"),
+    "auth.sso.admin_removed": _l("Admin role removed (provider groups)"),
+    "auth.sso.last_admin_kept": _l("Admin role kept: the last admin"),
+    "auth.sso.refused": _l("Single sign-on refused"),
 }
 AUDIT_DETAILS = {
     "fields": _l("Fields"), "passed": _l("Passed"), "label": _l("Label"), "every_issue": _l("Every issue"),
     "count": _l("Requests"), "name": _l("Name"), "old": _l("Old name"), "new": _l("New name"),
     "product": _l("API Product"), "path": _l("Endpoint"), "added": _l("Added"), "file": _l("File"),
     "secrets": _l("Secrets"), "user": _l("Account"), "because": _l("Changed"),
-    "request": _l("Request code"),
+    "request": _l("Request code"), "email": _l("E-mail"), "user_id": _l("Account id"),
+    "reason": _l("Reason"),
 }
 
 
