@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from tests.a11y import axe_violations, describe
 from tests.browser import Page
 from tests.oidc.fixtures import free_port
 from webapp.extensions import db
@@ -46,6 +47,8 @@ def test_a_newcomer_signs_in_at_the_provider_and_files_a_request(browser, live_s
     button = p.get_by_role("link", name="Sign in with Acme ID")
     assert button.is_visible() and p.locator("input[name=password]").is_visible()
     person.shot(f"{device}-sso-login-page")
+    violations = axe_violations(p)
+    assert violations == [], describe(violations)
     assert person.errors == []
 
     # The provider's development pages load web fonts: refused here, and not the portal's doing.
@@ -83,5 +86,7 @@ def test_the_login_page_without_local_login(browser, live_server):
     assert person.page.get_by_role("link", name="Sign in with Acme ID").is_visible()
     assert person.page.locator("input[name=password]").count() == 0
     person.shot("desktop-sso-only-login-page")
+    violations = axe_violations(person.page)
+    assert violations == [], describe(violations)
     assert person.errors == []
     person.close()
