@@ -6,7 +6,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from tests.oidc.fixtures import ADMIN_GROUP, free_port
+from tests.oidc.fixtures import ADMIN_GROUP, TEST_CLIENT_CALLBACK, free_port
 from tests.oidc.flow import at_provider, local, sign_in
 from tests.support import PASSWORD
 from webapp.extensions import db
@@ -295,3 +295,16 @@ def test_local_login_cannot_be_turned_off_without_single_sign_on(app_factory, ma
         assert 'name="password"' in client.get("/auth/login").get_data(as_text=True)
         client.post("/auth/login", data={"email": user.email, "password": PASSWORD})
         assert logged_in(client)
+
+
+def test_a_provider_gone_before_the_callback_is_a_clear_page(app_factory, start_oidc_provider):
+    provider = start_oidc_provider(TEST_CLIENT_CALLBACK)
+    app = app_factory(**provider.portal_settings())
+    client = app.test_client()
+    with app.app_context():
+        started = client.get("/auth/oidc/login")
+        callback = at_provider(started.headers["Location"], "newcomer")
+        provider.stop()  # the code can no longer be exchanged
+        response = client.get(local(callback))
+        assert response.status_code == 503 and "cannot be reached" in response.get_data(as_text=True)
+        assert not logged_in(client) and users() == []
