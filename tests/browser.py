@@ -40,9 +40,16 @@ def live_server_ssl():
 
 
 @pytest.fixture
-def live_server(app_factory, live_app_overrides, live_server_ssl):
+def live_server_port():
+    """The live server's port; 0: any free one. A test module overrides it when another
+    server must know the portal's address before it starts (an OpenID provider)."""
+    return 0
+
+
+@pytest.fixture
+def live_server(app_factory, live_app_overrides, live_server_ssl, live_server_port):
     app = app_factory(**live_app_overrides)
-    server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=live_server_ssl)
+    server = make_server("127.0.0.1", live_server_port, app, threaded=True, ssl_context=live_server_ssl)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     scheme = "https" if live_server_ssl else "http"
@@ -51,12 +58,14 @@ def live_server(app_factory, live_app_overrides, live_server_ssl):
 
 
 class Page:
-    """A browser page that records console errors and takes named screenshots."""
+    """A browser page that records console errors and takes named screenshots. It may load
+    nothing from another host than the portal and `other_origins`."""
 
-    def __init__(self, browser, base_url, **context_options):
+    def __init__(self, browser, base_url, other_origins=(), **context_options):
         self.context = browser.new_context(**context_options)
         self.page = self.context.new_page()
         self.base_url = base_url
+        self.allowed = (base_url, "data:", *other_origins)
         self.errors = []
         self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
@@ -64,7 +73,7 @@ class Page:
         SHOTS.mkdir(exist_ok=True)
 
     def _only_this_server(self, request):
-        if not request.url.startswith((self.base_url, "data:")):
+        if not request.url.startswith(self.allowed):
             self.errors.append(f"request to another host: {request.url}")
 
     def goto(self, path):

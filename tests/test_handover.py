@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from tests.hostile import attack, hostile_form, hostile_text
 from tests.support import PASSWORD
+from webapp.cli import create_user
 from webapp.extensions import db
 from webapp.models import AuditLog, UsedHandoverToken, User, utcnow
 
@@ -117,15 +118,19 @@ def test_a_deactivated_account_is_refused(client, make_user):
 
 def test_the_groups_make_an_admin_and_take_it_back_each_change_audited(portal):
     _, client = portal(HANDOVER_ADMIN_GROUPS=["portal-admins"])
+    create_user("root@example.com", "a long enough password", "Root", True)  # the last admin is never demoted
     assert hand_over(client, signed(groups=["staff", "portal-admins"])).status_code == 303
-    assert db.session.scalar(select(User)).role == "admin"
+    deniz = db.session.scalar(select(User).where(User.email == "deniz@example.com"))
+    assert deniz.role == "admin"
     assert client.get("/admin/").status_code == 200
     assert hand_over(client, signed(groups=["staff"])).status_code == 303
-    assert db.session.scalar(select(User)).role == "user"
+    db.session.expire_all()
+    assert db.session.get(User, deniz.id).role == "user"
     assert hand_over(client, signed(groups=["staff"])).status_code == 303
-    changes = [entry.details for entry in db.session.scalars(
-        select(AuditLog).where(AuditLog.action == "users.role_changed").order_by(AuditLog.id))]
-    assert changes == [{"user": "deniz@example.com", "role": "admin"}, {"user": "deniz@example.com", "role": "user"}]
+    changes = [(entry.action, entry.details) for entry in db.session.scalars(
+        select(AuditLog).where(AuditLog.action.like("users.admin_%")).order_by(AuditLog.id))]
+    who = {"user_id": deniz.id, "email": "deniz@example.com", "by": "handover"}
+    assert changes == [("users.admin_granted", who), ("users.admin_removed", who)]
 
 
 def test_without_admin_groups_the_groups_change_no_role(client):

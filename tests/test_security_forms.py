@@ -134,6 +134,27 @@ def test_the_language_switch_never_leaves_the_site(client, tried, form):
     assert location.netloc in ("", "localhost") and not location.path.startswith("//")
 
 
+@pytest.fixture
+def sso_client(app_factory, oidc_provider):
+    """A visitor of a portal that signs people in at the test OpenID provider."""
+    app = app_factory(**oidc_provider.portal_settings())
+    with app.app_context():
+        yield app.test_client()
+
+
+@attack(60)
+@given(query=hostile_form("next", "code", "state", "error", "error_description", "iss"))
+def test_the_sso_routes_take_hostile_query_strings(sso_client, oidc_provider, tried, query):
+    tried("1 forms")
+    started = sso_client.get("/auth/oidc/login", query_string=query)
+    assert answered(started, 302)
+    if started.status_code == 302:  # to the provider, and nowhere else
+        assert started.headers["Location"].startswith(oidc_provider.issuer + "/")
+    assert answered(sso_client.get("/auth/oidc/callback", query_string=query), 403)
+    assert sso_client.get("/requests/").status_code == 302
+    assert count(User) == 0
+
+
 @attack(120)
 @given(query=hostile_form("q", "key", "status", "label", "category", "after", "product", "back"))
 def test_searches_and_query_strings_are_harmless(client, world, user, tried, query):

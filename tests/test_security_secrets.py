@@ -26,15 +26,43 @@ def forms_of(token):
     return [token, basic, basic.rstrip("=")]
 
 
-def test_the_jira_token_appears_nowhere_after_a_full_run(app, client, admin, make_user, auth, jira_sim,
-                                                         drain, caplog, tried):
-    token = "tok-" + secrets.token_hex(16)
-    jira_sim.state.accounts[PORTAL_EMAIL]["token"] = token
+def watched(app, caplog):
+    """Every response (headers and body) and exception of `app` from now on, and every log
+    line at DEBUG (in caplog)."""
     seen = []
     request_finished.connect(lambda sender, response, **kw: seen.append(
         str(response.headers) + response.get_data(as_text=True)), app, weak=False)
     got_request_exception.connect(lambda sender, exception, **kw: seen.append(repr(exception)), app, weak=False)
     caplog.set_level(logging.DEBUG)
+    return seen
+
+
+def shown_nowhere(leaks, seen, caplog, tried):
+    """No leak in the responses and exceptions seen, the log lines, nor any database row;
+    the number of rows read."""
+    tried("5 secrets", len(seen))
+    for number, page in enumerate(seen):
+        assert not any(leak in page for leak in leaks), f"response {number} shows the secret"
+    tried("5 secrets", len(caplog.records))
+    for record in caplog.records:
+        line = record.getMessage() + (caplog.text if record.exc_info else "")
+        assert not any(leak in line for leak in leaks), f"log line shows the secret: {line[:200]}"
+    rows = 0
+    with db.engine.connect() as conn:
+        for table in db.metadata.sorted_tables:
+            for values in conn.execute(select(table)):
+                rows += 1
+                dump = " ".join(str(value) for value in values)
+                assert not any(leak in dump for leak in leaks), f"table {table.name} holds the secret"
+    tried("5 secrets", rows)
+    return rows
+
+
+def test_the_jira_token_appears_nowhere_after_a_full_run(app, client, admin, make_user, auth, jira_sim,
+                                                         drain, caplog, tried):
+    token = "tok-" + secrets.token_hex(16)
+    jira_sim.state.accounts[PORTAL_EMAIL]["token"] = token
+    seen = watched(app, caplog)
 
     # The admin: settings with the token, Save and Test, active, a webhook secret, every page.
     settings = {"deployment": "cloud", "base_url": jira_sim.url, "username": PORTAL_EMAIL, "api_token": token,
@@ -97,22 +125,7 @@ def test_the_jira_token_appears_nowhere_after_a_full_run(app, client, admin, mak
     client.post("/admin/jira", data={**settings, "api_token": "", "action": "save"})
 
     leaks = forms_of(token)
-    tried("5 secrets", len(seen))
-    for number, page in enumerate(seen):
-        assert not any(leak in page for leak in leaks), f"response {number} shows the token"
-    tried("5 secrets", len(caplog.records))
-    for record in caplog.records:
-        line = record.getMessage() + (caplog.text if record.exc_info else "")
-        assert not any(leak in line for leak in leaks), f"log line shows the token: {line[:200]}"
-    rows = 0
-    with db.engine.connect() as conn:
-        for table in db.metadata.sorted_tables:
-            for values in conn.execute(select(table)):
-                rows += 1
-                dump = " ".join(str(value) for value in values)
-                assert not any(leak in dump for leak in leaks), f"table {table.name} holds the token"
-    tried("5 secrets", rows)
-    assert rows >= 15
+    assert shown_nowhere(leaks, seen, caplog, tried) >= 15
     assert JiraSettings.get().api_token_encrypted and JiraSettings.get().api_token_last4 == token[-4:]
     queue = app.extensions["queue"]
     if queue.mode == "rq":  # jobs carry ids only
@@ -160,3 +173,27 @@ def test_the_stored_token_never_follows_a_changed_site_or_account(app, client, a
     assert jira_sim.credentials_seen  # Save and Test did call the (new) site
     assert not any(part in header for _, header in jira_sim.credentials_seen for part in forms_of(token))
     assert JiraSettings.get().api_token_encrypted is None
+
+
+def test_the_oidc_client_secret_appears_nowhere(app_factory, oidc_provider, make_user, caplog, tried):
+    """Sign-ins that work and fail (a wrong secret at the provider, a forged code), an admin
+    looking at every page: the client secret is in no page, log line or row."""
+    from tests.oidc.flow import at_provider, local, sign_in
+    secret = oidc_provider.portal_settings()["OIDC_CLIENT_SECRET"]
+    app = app_factory(**oidc_provider.portal_settings(OIDC_ADMIN_GROUPS=["portal-admins"]))
+    seen = watched(app, caplog)
+    client = app.test_client()
+    with app.app_context():
+        make_user(email="other-admin@example.com", admin=True)
+        assert sign_in(client, "boss").status_code == 303
+        for path in ("/admin/", "/admin/audit", "/admin/jira", "/requests/", "/auth/login"):
+            client.get(path)
+        client.post("/auth/logout")
+        started = client.get("/auth/oidc/login")
+        forged = local(at_provider(started.headers["Location"], "newcomer")).replace("code=", "code=forged")
+        assert client.get(forged).status_code == 403  # the provider refuses the code
+        wrong = app_factory(**oidc_provider.portal_settings(OIDC_CLIENT_SECRET="not-" + secret))
+        seen += watched(wrong, caplog)
+        assert sign_in(wrong.test_client(), "newcomer").status_code == 403
+    basic = base64.b64encode(f"portal:{secret}".encode()).decode()
+    assert shown_nowhere([secret, basic], seen, caplog, tried) >= 3

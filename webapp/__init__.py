@@ -48,6 +48,7 @@ def create_app(config_class=Config, overrides=None):
     handover.init_app(app)
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp, url_prefix="/auth")
+    auth.sso.init_app(app)
     app.register_blueprint(support.bp, url_prefix="/requests")
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(hooks.bp, url_prefix="/hooks")

@@ -106,6 +106,24 @@ class Config:
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = os.environ.get("PORTAL_TIMEZONE", "Europe/Istanbul")
 
+    # Password log-in; false: single sign-on only (the form is hidden, its POSTs refused).
+    LOCAL_LOGIN = _bool("LOCAL_LOGIN", True)
+    # OpenID Connect sign-in (webapp/auth/oidc.py, docs/sso.md); unset issuer: none.
+    OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").rstrip("/")
+    OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID")
+    OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET")  # from the environment only
+    OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "single sign-on")
+    OIDC_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
+    OIDC_EMAIL_CLAIM = os.environ.get("OIDC_EMAIL_CLAIM", "email")
+    # Whose truth says the e-mail is the person's: only then is an account linked or made.
+    OIDC_EMAIL_VERIFIED_CLAIM = os.environ.get("OIDC_EMAIL_VERIFIED_CLAIM", "email_verified")
+    OIDC_NAME_CLAIM = os.environ.get("OIDC_NAME_CLAIM", "name")
+    OIDC_LANGUAGE_CLAIM = os.environ.get("OIDC_LANGUAGE_CLAIM", "locale")
+    OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "groups")
+    # Members of any of these groups are admins, others not; empty: SSO never changes roles.
+    OIDC_ADMIN_GROUPS = _list("OIDC_ADMIN_GROUPS")
+    OIDC_TIMEOUT = (5, 10)  # connect, read: every call to the provider
+
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
     LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", "15"))
 

@@ -8,7 +8,8 @@ from .htmx import is_fragment_request
 from .inputs import UnstorableInput
 
 
-def _render(status, title, message):
+def render_error(status, title, message):
+    """The error page (or fragment) with this status, title and explanation."""
     template = "errors/_error.html" if is_fragment_request() else "errors/error.html"
     return render_template(template, status=status, title=title, message=message), status
 
@@ -37,4 +38,4 @@ def init_app(app):
 def _page(status, title, message):
     if status == 500:
         db.session.rollback()  # whatever failed must not be committed by a later request
-    return _render(status, title, message)
+    return render_error(status, title, message)

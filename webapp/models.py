@@ -66,6 +66,13 @@ class User(UserMixin, db.Model):
     # Carried in every session and remember-me cookie (get_id); bumping it ends them all, on
     # every web process, since each request checks it against this row.
     session_version = db.Column(db.Integer, nullable=False, default=1, server_default="1")
+    # Who the account is at the OpenID provider that signs it in (webapp/auth/accounts.py).
+    oidc_issuer = db.Column(db.String(500))
+    oidc_subject = db.Column(db.String(255))
+    __table_args__ = (UniqueConstraint("oidc_issuer", "oidc_subject", name="uq_users_oidc_identity"),)
+
+    # The password of an account made by single sign-on: not a hash, so nothing matches it.
+    NO_PASSWORD = "!sso"
 
     @property
     def is_admin(self):

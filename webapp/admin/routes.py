@@ -43,15 +43,21 @@ AUDIT_ACTIONS = {
     "endpoints.imported": _l("Endpoints imported"),
     "users.sessions_ended": _l("Logged out everywhere"),
     "users.created_by_handover": _l("Account created by a hand-over from the framing site"),
-    "users.role_changed": _l("Role changed by the framing site's groups"),
     "auth.handover_refused": _l("Hand-over from the framing site refused"),
+    "auth.sso.account_created": _l("Account created at its first single sign-on"),
+    "auth.sso.account_linked": _l("Account linked to single sign-on"),
+    "users.admin_granted": _l("Admin role granted (the groups of a single sign-on or hand-over)"),
+    "users.admin_removed": _l("Admin role removed (the groups of a single sign-on or hand-over)"),
+    "users.last_admin_kept": _l("Admin role kept: the last admin"),
+    "auth.sso.refused": _l("Single sign-on refused"),
 }
 AUDIT_DETAILS = {
     "fields": _l("Fields"), "passed": _l("Passed"), "label": _l("Label"), "every_issue": _l("Every issue"),
     "count": _l("Requests"), "name": _l("Name"), "old": _l("Old name"), "new": _l("New name"),
     "product": _l("API Product"), "path": _l("Endpoint"), "added": _l("Added"), "file": _l("File"),
     "secrets": _l("Secrets"), "user": _l("Account"), "because": _l("Changed"),
-    "request": _l("Request code"), "role": _l("Role"), "reason": _l("Reason"),
+    "request": _l("Request code"), "role": _l("Role"), "email": _l("E-mail"), "user_id": _l("Account id"),
+    "reason": _l("Reason"),
 }
 
 

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from . import accounts
 from .. import audit
 from ..extensions import db
 from ..models import UsedHandoverToken, User, column_text, utcnow
@@ -23,8 +24,6 @@ JWKS_TIMEOUT = 5  # seconds: a slow key server refuses the hand-over, never hang
 JWKS_CACHE_SECONDS = 300
 MIN_SECRET_LENGTH = 32  # HS256 is as strong as its secret
 REQUIRED_CLAIMS = ("iss", "aud", "iat", "exp", "jti")
-# Never a password hash: check_password_hash() cannot even parse it, so it never verifies.
-NO_PASSWORD = "!handover"
 
 # What the refusal page says for each failed check: enough for the host's developer to fix
 # their side, nothing about accounts or keys.
@@ -161,9 +160,7 @@ def _identity(claims):
         raise Refused("identity")
     if not all(isinstance(group, str) for group in groups):
         raise Refused("identity")
-    language = locale.split("-")[0].lower() if isinstance(locale, str) else None
-    language = language if language in current_app.config["LANGUAGES"] else None
-    return Identity(email, name, language, tuple(groups))
+    return Identity(email, name, accounts.language_of(locale), tuple(groups))
 
 
 def _use_up(jti, exp):
@@ -180,22 +177,20 @@ def _use_up(jti, exp):
 
 def account_for(identity, admin_groups):
     """The account with the token's e-mail, created on first arrival; its role follows the
-    groups when HANDOVER_ADMIN_GROUPS is set. Committed."""
-    user = db.session.scalar(select(User).where(User.email == identity.email))
-    if user is None:
-        user = User(email=identity.email, display_name=identity.name, language=identity.locale,
-                    role="user", password_hash=NO_PASSWORD)
-        db.session.add(user)
-        audit.record("users.created_by_handover", user=identity.email)
-    elif not user.active:
-        raise Refused("deactivated")
-    if admin_groups:
-        role = "admin" if admin_groups.intersection(identity.groups) else "user"
-        if role != user.role:
-            audit.record("users.role_changed", user=identity.email, role=role)
-            user.role = role
-    user.last_login_at = utcnow()
+    groups when HANDOVER_ADMIN_GROUPS is set (accounts.follow_groups). Committed."""
     try:
+        user = db.session.scalar(select(User).where(User.email == identity.email))
+        if user is None:
+            user = User(email=identity.email, display_name=identity.name, language=identity.locale,
+                        role="user", password_hash=User.NO_PASSWORD)
+            db.session.add(user)
+            db.session.flush()
+            audit.record("users.created_by_handover", user=identity.email)
+        elif not user.active:
+            raise Refused("deactivated")
+        if admin_groups:
+            accounts.follow_groups(user, identity.groups, admin_groups, "handover")
+        user.last_login_at = utcnow()
         db.session.commit()
     except IntegrityError:  # created at the same moment by another hand-over of this person
         db.session.rollback()

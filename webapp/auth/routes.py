@@ -2,7 +2,7 @@
 import logging
 from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
@@ -50,6 +50,12 @@ def fresh_session():
     session.update(kept)
 
 
+def local_login():
+    """Whether the password form is offered: LOCAL_LOGIN, unless there is no single sign-on
+    to log in with instead (nobody could log in at all)."""
+    return current_app.config["LOCAL_LOGIN"] or not current_app.config["OIDC_ISSUER"]
+
+
 def safe_next(target):
     """A local path to return to after log-in, or None (no open redirects)."""
     if not target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
@@ -67,8 +73,10 @@ def login():
     """Show the log-in form and check it, throttling repeated failures."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
-    form = LoginForm()
-    if form.validate_on_submit():
+    form = LoginForm() if local_login() else None
+    if form is None and request.method == "POST":
+        abort(405)  # single sign-on only: no password is checked, whatever is sent
+    if form is not None and form.validate_on_submit():
         # Lower-casing may lengthen it ("İ" is two characters): no stored address is longer.
         email = User.normalize_email(form.email.data)[:254]
         address = request.remote_addr or "unknown"
@@ -85,19 +93,20 @@ def login():
             form.password.errors.append(_("The e-mail or password is not correct."))
             return render_template("auth/login.html", form=form), 200
         throttle.clear_failures(email, address)
-        user.last_login_at = utcnow()
-        db.session.commit()
-        start_session(user, remember=form.remember.data)
-        return redirect(safe_next(request.args.get("next")) or url_for("support.list_requests"), code=303)
+        return log_in(user, form.remember.data, safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
 
 
-def start_session(user, remember):
-    """Log `user` in, in a new session (no fixation of one set up before)."""
+def log_in(user, remember, next_path):
+    """Log the user in, in a new session, and send them on to `next_path` (a safe one) or
+    their requests."""
+    user.last_login_at = utcnow()
+    db.session.commit()
     fresh_session()
     login_user(user, remember=remember)
     if user.language:  # the account's language outlasts the log-in (the log-out page is in it too)
         session["language"] = user.language
+    return redirect(next_path or url_for("support.list_requests"), code=303)
 
 
 @bp.post("/handover")
@@ -119,10 +128,10 @@ def handover():
         log.info("hand-over refused: %s", refusal.reason)
         return render_template("errors/error.html", title=_("Log-in from the other site refused"),
                                message=handover_token.REASONS[refusal.reason]), 403
-    start_session(user, remember=False)
+    response = log_in(user, False, safe_next(request.form.get("next")))
     if embedding_enabled():  # the form targets a frame: keep its compact layout
         session["embed"] = True
-    return redirect(safe_next(request.form.get("next")) or url_for("support.list_requests"), code=303)
+    return response
 
 
 @bp.post("/logout")
