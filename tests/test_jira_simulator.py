@@ -223,3 +223,46 @@ def test_failed_webhook_deliveries_are_retried(jira_sim, hook_url):
     headers = [h for h, _ in _Receiver.received]
     assert [h.get("X-Atlassian-Webhook-Retry") for h in headers] == [None, "1", "2"]
     assert len({h["X-Atlassian-Webhook-Identifier"] for h in headers}) == 1
+
+
+@pytest.mark.parametrize("what", ["create", "upload", "comment"])
+def test_late_commit_lands_after_the_client_hung_up(jira_sim, what):
+    """Jira finishes what it started: a create, an upload or a comment whose caller timed
+    out still lands, seconds later."""
+    auth = (PORTAL_EMAIL, PORTAL_TOKEN)
+    issue = requests.post(jira_sim.url + "/rest/api/3/issue", auth=auth, timeout=5, json={"fields": {
+        "project": {"key": "SUP"}, "issuetype": {"id": "10002"}, "summary": "Late"}}).json()
+    calls = {
+        "create": ("/rest/api/3/issue", {"json": {"fields": {"project": {"key": "SUP"},
+                                                              "issuetype": {"id": "10002"}, "summary": "Late 2"}}}),
+        "upload": (f"/rest/api/3/issue/{issue['id']}/attachments",
+                   {"files": {"file": ("late.txt", b"late")}, "headers": {"X-Atlassian-Token": "no-check"}}),
+        "comment": (f"/rest/api/3/issue/{issue['id']}/comment", {"json": {"body": text_to_adf("Late words")}}),
+    }
+    path, options = calls[what]
+    jira_sim.fault("late_commit", path=path, method="POST", seconds=1.0, times=1)
+    with pytest.raises(requests.Timeout):
+        requests.post(jira_sim.url + path, auth=auth, timeout=0.3, **options)
+    landed = {
+        "create": lambda: any(i["fields"].get("summary") == "Late 2" for i in jira_sim.state.issues.values()),
+        "upload": lambda: any(a["filename"] == "late.txt" for a in jira_sim.state.attachments.values()),
+        "comment": lambda: len(jira_sim.state.issues[issue["id"]]["comments"]) == 1,
+    }[what]
+    assert not landed()  # not yet: Jira is still at it
+    deadline = datetime.now() + timedelta(seconds=5)
+    while not landed() and datetime.now() < deadline:
+        threading.Event().wait(0.05)
+    assert landed()
+
+
+@pytest.mark.parametrize("deployment", ["datacenter"], indirect=True)
+def test_data_center_says_so_in_its_own_words(jira_sim):
+    from tests.jirasim import PORTAL_PAT
+    bearer = {"Authorization": f"Bearer {PORTAL_PAT}"}
+    missing = requests.get(jira_sim.url + "/rest/api/2/issue/SUP-999", headers=bearer, timeout=5)
+    assert missing.status_code == 404 and missing.json()["errorMessages"] == ["Issue Does Not Exist"]
+    assert requests.get(jira_sim.url + "/rest/api/3/myself", headers=bearer, timeout=5).status_code == 404
+    basic = requests.get(jira_sim.url + "/rest/api/2/myself", auth=(PORTAL_EMAIL, PORTAL_TOKEN), timeout=5)
+    assert basic.status_code == 401 and "Basic Authentication has been disabled" in basic.text
+    assert requests.get(jira_sim.url + "/rest/api/2/serverInfo", headers=bearer, timeout=5).json()[
+        "deploymentType"] == "DataCenter"

@@ -15,6 +15,11 @@ from .state import jira_time, now
 from .validate import CreateRefused, check_create
 
 NOT_FOUND_ISSUE = "Issue does not exist or you do not have permission to see it."
+NOT_FOUND_ISSUE_DC = "Issue Does Not Exist"  # Data Center's words for the same
+
+
+def issue_not_found(sim):
+    return error(404, [NOT_FOUND_ISSUE_DC if sim.deployment == "datacenter" else NOT_FOUND_ISSUE])
 ATTACHMENTS_DISABLED = "Attachments have been disabled for this instance of Jira."
 SEARCH_REMOVED = ("The requested API has been removed. Please migrate to the /rest/api/3/search/jql "
                   "API. A full migration guideline is available at "
@@ -126,7 +131,7 @@ def create_issue(sim, req):
 def get_issue(sim, req, key):
     issue = sim.state.find_issue(key, req.account)
     if issue is None:
-        return error(404, [NOT_FOUND_ISSUE])
+        return issue_not_found(sim)
     wanted = ",".join(req.query.get("fields", ["*all"])).split(",")
     return ok(render.issue(req.base, sim.state, issue, wanted, req.version))
 
@@ -227,7 +232,7 @@ def _decode_token(token):
 def get_comments(sim, req, key):
     issue = sim.state.find_issue(key, req.account)
     if issue is None:
-        return error(404, [NOT_FOUND_ISSUE])
+        return issue_not_found(sim)
     comments = sorted(issue["comments"], key=lambda c: c["created"],
                       reverse=req.query.get("orderBy", [""])[0] == "-created")
     start, size = _int(req, "startAt", 0), _int(req, "maxResults", 100, 100)
@@ -238,12 +243,29 @@ def get_comments(sim, req, key):
                "startAt": start, "maxResults": size, "total": len(comments)})
 
 
+def add_comment(sim, req, key):
+    """POST /issue/{k}/comment: a comment by the account (ADF on v3, wiki text on v2)."""
+    issue = sim.state.find_issue(key, req.account)
+    if issue is None:
+        return issue_not_found(sim)
+    try:
+        data = json.loads(req.body or b"null")
+    except ValueError:
+        return error(400, ["Unexpected character: was expecting a JSON value."])
+    body = data.get("body") if isinstance(data, dict) else None
+    if not (isinstance(body, dict) if req.version == 3 else isinstance(body, str) and body.strip()):
+        return error(400, [], {"comment": "Comment body can not be empty!"})
+    comment = sim.state.add_comment(issue, body, req.account["email"], data.get("visibility"))
+    sim.webhook("comment_created", issue, "issue_commented", comment=comment)
+    return ok(render.comment(req.base, sim.state, issue, comment, req.version), 201)
+
+
 def add_attachments(sim, req, key):
     if req.headers.get("X-Atlassian-Token", "").lower() != "no-check":
         return ok("XSRF check failed", 403)
     issue = sim.state.find_issue(key, req.account)
     if issue is None:
-        return error(404, [NOT_FOUND_ISSUE])
+        return issue_not_found(sim)
     if not sim.state.attachments_enabled:
         return error(403, [ATTACHMENTS_DISABLED])
     parts = _multipart_files(req)

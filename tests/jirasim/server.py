@@ -39,6 +39,7 @@ ROUTES = [
     ("POST", "/issue", "/issue", api.create_issue),
     ("GET", "/issue/(?P<key>[^/]+)", "/issue/{issueIdOrKey}", api.get_issue),
     ("GET", "/issue/(?P<key>[^/]+)/comment", "/issue/{issueIdOrKey}/comment", api.get_comments),
+    ("POST", "/issue/(?P<key>[^/]+)/comment", "/issue/{issueIdOrKey}/comment", api.add_comment),
     ("POST", "/issue/(?P<key>[^/]+)/attachments", "/issue/{issueIdOrKey}/attachments",
      api.add_attachments),
     ("GET|POST", "/search/jql", "/search/jql", api.search_jql),
