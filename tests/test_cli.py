@@ -24,13 +24,21 @@ def test_users_create_refuses_duplicates_and_weak_input(runner, make_user):
     result = runner.invoke(args=["users", "create", "TAKEN@example.com", "--password", "long-enough"])
     assert result.exit_code != 0 and "already exists" in result.output
     result = runner.invoke(args=["users", "create", "x@example.com", "--password", "short"])
-    assert result.exit_code != 0 and "at least 8 characters" in result.output
+    assert result.exit_code != 0 and "at least 10 characters" in result.output
+    for common in ("password123", "Qwertyuiop", "iloveyou1!", "1234567890"):
+        result = runner.invoke(args=["users", "create", "x@example.com", "--password", common])
+        assert result.exit_code != 0 and "most common ones" in result.output, common
+    result = runner.invoke(args=["users", "create", "x@example.com", "--password", "X@Example.com"])
+    assert result.exit_code != 0 and "not your e-mail address" in result.output
+    assert db.session.scalar(select(User).where(User.email == "x@example.com")) is None
     result = runner.invoke(args=["users", "create", "not-an-email", "--password", "long-enough"])
     assert result.exit_code != 0 and "e-mail address" in result.output
 
 
 def test_users_password(runner, make_user):
     user = make_user(email="u@example.com")
+    refused = runner.invoke(args=["users", "password", "u@example.com", "--password", "letmein123"])
+    assert refused.exit_code != 0 and "most common ones" in refused.output
     result = runner.invoke(args=["users", "password", "u@example.com", "--password", "new-password-1"])
     assert result.exit_code == 0
     db.session.refresh(user)

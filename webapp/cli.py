@@ -6,8 +6,10 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
+from .auth.passwords import password_problem
 from .extensions import db
 from .models import DeliveryState, SupportRequest, User
 
@@ -33,12 +35,18 @@ def create_user_command(email, password, admin, name):
     """Create an account."""
     if "@" not in email:
         raise click.BadParameter("must be an e-mail address", param_hint="EMAIL")
-    if len(password) < 8:
-        raise click.BadParameter("must be at least 8 characters", param_hint="--password")
+    _check_password(password, email)
     if db.session.scalar(select(User).where(User.email == User.normalize_email(email))):
         raise click.ClickException(f"An account for {email} already exists.")
     user = create_user(email, password, name, admin)
     click.echo(f"Created {user.role} {user.email} ({user.display_name}).")
+
+
+def _check_password(password, email):
+    problem = password_problem(password, email)
+    if problem is not None:  # (a lazy text: its truth would need a locale)
+        with force_locale("en"):  # the command line speaks English
+            raise click.BadParameter(str(problem), param_hint="--password")
 
 
 @users.command("list")
@@ -55,6 +63,7 @@ def list_users_command():
 def set_password_command(email, password):
     """Set an account's password (its sessions end)."""
     user = _user(email)
+    _check_password(password, user.email)
     user.set_password(password)
     db.session.commit()
     click.echo(f"Password changed for {user.email}; its sessions have ended.")

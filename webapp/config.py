@@ -80,6 +80,9 @@ class Config:
     # only from these addresses or networks (e.g. "10.0.4.12, 10.0.5.0/24"); none: never.
     JIRA_WEBHOOK_UNSIGNED_FROM = _list("JIRA_WEBHOOK_UNSIGNED_FROM")
 
+    # Passwords people choose (webapp/auth/passwords.py): at least this long, never a common one.
+    PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", "10"))
+
     # When set, GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>".
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN")
     METRICS_PUBLIC = _bool("METRICS_PUBLIC")  # without a token: anyone, not only this machine
