@@ -38,7 +38,7 @@ ACCESS = {
     "support.list_requests": USER, "support.endpoint_options": USER, "support.new_request": USER,
     "support.detail": OWNER, "support.comments": OWNER, "support.delivery_state": OWNER,
     "support.download": OWNER, "support.attachments": OWNER, "hooks.jira_webhook": SIGNED,
-    "auth.handover": HANDOVER,
+    "auth.handover": HANDOVER, "auth.change_password": USER,
 }
 ADMIN_BLUEPRINT = "admin."  # every admin.* route is ADMIN, by the blueprint's before_request
 

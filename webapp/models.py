@@ -79,6 +79,11 @@ class User(UserMixin, db.Model):
         return self.role == "admin"
 
     @property
+    def has_password(self):
+        """Whether the account logs in with a password of the portal's (not elsewhere)."""
+        return self.password_hash != self.NO_PASSWORD
+
+    @property
     def is_active(self):
         return self.active
 

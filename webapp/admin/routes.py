@@ -42,6 +42,7 @@ AUDIT_ACTIONS = {
     "endpoints.removed": _l("Endpoint removed"),
     "endpoints.imported": _l("Endpoints imported"),
     "users.sessions_ended": _l("Logged out everywhere"),
+    "users.password_changed": _l("Own password changed"),
     "users.created_by_handover": _l("Account created by a hand-over from the framing site"),
     "auth.handover_refused": _l("Hand-over from the framing site refused"),
     "auth.sso.account_created": _l("Account created at its first single sign-on"),
