@@ -209,3 +209,13 @@ def test_csrf_is_required(app_factory, make_user):
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
         client.post("/auth/login", data={"email": "root@example.com", "password": PASSWORD, "csrf_token": token})
         assert create(client).status_code == 400 and account("new@example.com") is None
+
+
+def test_the_audit_log_pages_with_the_shared_pager(client, admin):
+    from webapp import audit
+    for n in range(51):
+        audit.record("users.created", user=f"u{n}@example.com", role="user")
+    db.session.commit()
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "Page 1 of 2" in page and 'href="/admin/audit?page=2">Older' in page
+    assert 'href="/admin/audit?page=1">Newer' in client.get("/admin/audit?page=2").get_data(as_text=True)
