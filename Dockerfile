@@ -18,4 +18,4 @@ EXPOSE 8000
 # Migrations run before the web process starts; workers wait for the database as it is.
 # Without REDIS_URL the gunicorn workers run the jobs; one at a time runs the periodic ones
 # (the lock on $INSTANCE_PATH/scheduler.lock, webapp/periodic.py).
-CMD ["sh", "-c", "flask --app app db upgrade && exec gunicorn --bind 0.0.0.0:8000 --workers ${WEB_WORKERS:-3} --access-logfile - app:app"]
+CMD ["sh", "-c", "flask --app app db upgrade && exec gunicorn --bind 0.0.0.0:8000 --workers ${WEB_WORKERS:-3} --access-logfile - --logger-class webapp.access_log.AccessLogger app:app"]

@@ -38,7 +38,8 @@ ACCESS = {
     "support.list_requests": USER, "support.endpoint_options": USER, "support.new_request": USER,
     "support.detail": OWNER, "support.comments": OWNER, "support.delivery_state": OWNER,
     "support.download": OWNER, "support.attachments": OWNER, "hooks.jira_webhook": SIGNED,
-    "auth.handover": HANDOVER,
+    "auth.handover": HANDOVER, "auth.change_password": USER,
+    "auth.set_password": PUBLIC,  # a one-time link: without a valid token only a "cannot be used" page
 }
 ADMIN_BLUEPRINT = "admin."  # every admin.* route is ADMIN, by the blueprint's before_request
 
@@ -76,7 +77,7 @@ def world(app, make_user):
     db.session.commit()
     return dict(owner=owner, request_id=item.id, attachment_id=file.id, item_id=category.id,
                 product_id=product.id, endpoint_id=product.endpoints[0].id, label_id=label.id,
-                filename="portal.css", user_id=owner.id)
+                filename="portal.css", user_id=owner.id, token="not-a-token")
 
 
 def test_every_route_is_classified(app, tried):

@@ -6,6 +6,7 @@ import hmac
 import io
 import json
 import re
+from datetime import timedelta
 from urllib.parse import quote, urlsplit
 
 import pytest
@@ -17,7 +18,7 @@ from tests.hostile import attack, hostile_form, hostile_text
 from webapp import crypto, storage
 from webapp.extensions import db
 from webapp.models import (ApiEndpoint, ApiProduct, Attachment, Category, JiraSettings, Label,
-                           LoginFailure, SupportRequest, User)
+                           LoginFailure, SetPasswordToken, SupportRequest, User, utcnow)
 
 pytestmark = pytest.mark.usefixtures("no_server_errors")
 
@@ -62,10 +63,13 @@ def world(app, make_user):
     row = JiraSettings.get()
     row.webhook_secret_encrypted = crypto.encrypt(HOOK_SECRET)
     db.session.add(file)
+    # A set-password link that works, so hostile values reach its form too.
+    db.session.add(SetPasswordToken(user_id=owner.id, token_hash=hashlib.sha256(b"a-valid-token").hexdigest(),
+                                    expires_at=utcnow() + timedelta(days=1)))
     db.session.commit()
     return dict(request_id=item.id, attachment_id=file.id, item_id=category.id, label_id=label.id,
                 product_id=product.id, endpoint_id=product.endpoints[0].id, owner=owner,
-                user_id=owner.id)
+                user_id=owner.id, token="a-valid-token")
 
 
 @pytest.fixture

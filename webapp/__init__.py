@@ -9,6 +9,7 @@ from flask import Flask, request, session
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
+from . import access_log
 from .config import Config
 from .extensions import babel, csrf, db, login_manager, migrate
 from .models import MAX_ID
@@ -30,6 +31,7 @@ def create_app(config_class=Config, overrides=None):
     make_private_dir(app.instance_path)
     _fill_local_defaults(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("werkzeug").addFilter(access_log.HIDE_TOKENS)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)

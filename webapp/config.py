@@ -82,6 +82,8 @@ class Config:
 
     # Passwords people choose (webapp/auth/passwords.py): at least this long, never a common one.
     PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", "10"))
+    # How long an admin's link to set a password (a new account's, a reset) may be used.
+    SET_PASSWORD_LINK_HOURS = int(os.environ.get("SET_PASSWORD_LINK_HOURS", "72"))
 
     # When set, GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>".
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN")

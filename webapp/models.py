@@ -78,6 +78,21 @@ class User(UserMixin, db.Model):
     def is_admin(self):
         return self.role == "admin"
 
+    SIGN_INS = ("password", "sso", "handover")
+
+    @property
+    def sign_in(self):
+        """How the account signs in: "sso" (its OpenID provider), "password" (the portal's
+        own), else "handover" (the framing site's, or no way yet: a link to set a password)."""
+        if self.oidc_subject is not None:
+            return "sso"
+        return "handover" if self.password_hash == self.NO_PASSWORD else "password"
+
+    @property
+    def has_password(self):
+        """Whether the account logs in with a password of the portal's (not elsewhere)."""
+        return self.password_hash != self.NO_PASSWORD
+
     @property
     def is_active(self):
         return self.active
@@ -111,6 +126,20 @@ class User(UserMixin, db.Model):
 
     def __repr__(self):
         return f"<User {self.email} {self.role}>"
+
+
+class SetPasswordToken(db.Model):
+    """A one-time link to set an account's password, made by an admin. Only the SHA-256 of
+    the link's random token is kept: the database alone opens no account."""
+
+    __tablename__ = "set_password_tokens"
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    token_hash = db.Column(db.String(64), nullable=False, unique=True)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at = db.Column(UTCDateTime, nullable=False)
+    used_at = db.Column(UTCDateTime)
+    user = db.relationship("User")
 
 
 class LoginFailure(db.Model):

@@ -4,13 +4,16 @@ from urllib.parse import urlsplit
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from wtforms import BooleanField, PasswordField, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from ..extensions import db
 from ..forms import REQUIRED, strip
 from ..integration import SETTINGS_FIELDS
 from ..jira import normalize_base_url
 from ..jira.urls import host_allowed
+from ..models import User
 
 def errors_text(*fields):
     """The fields' error messages as one line, in the user's language."""
@@ -119,3 +122,17 @@ class EndpointForm(FlaskForm):
     def validate_path(self, field):
         if not field.data.startswith("/") or any(ch.isspace() for ch in field.data):
             raise ValidationError(_l("An endpoint is a path that starts with /, like /payments/v1."))
+
+
+class NewUserForm(FlaskForm):
+    """A local account; its owner sets the password through a one-time link."""
+    email = StringField(_l("E-mail"), filters=[strip], validators=[DataRequired(message=REQUIRED), Length(max=254)])
+    display_name = StringField(_l("Name"), filters=[strip], validators=[DataRequired(message=REQUIRED), Length(max=120)])
+    admin = BooleanField(_l("Administrator"))
+
+    def validate_email(self, field):
+        field.data = User.normalize_email(field.data)
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", field.data) or len(field.data) > 254:
+            raise ValidationError(_l("Enter an e-mail address, like name@example.com."))
+        if db.session.scalar(select(User.id).where(User.email == field.data)) is not None:
+            raise ValidationError(_l("An account with this e-mail address exists already."))

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from . import routes, sso  # noqa: E402,F401
+from . import own_password, routes, set_password, sso  # noqa: E402,F401

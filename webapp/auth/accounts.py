@@ -1,7 +1,7 @@
 """The portal account of a person the OpenID provider vouches for: found by issuer and
 subject, else linked by verified e-mail, else created. How a sign-in from elsewhere (single
 sign-on, the framing site's hand-over) reads a language and lets groups decide the admin
-role: `language_of`, `follow_groups`."""
+role: `language_of`, `follow_groups`; and the one rule on the last admin, `is_last_admin`."""
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -73,7 +73,7 @@ def follow_groups(user, groups, admin_groups, by):
     should_be_admin = any(group in admin_groups for group in groups)
     if should_be_admin == user.is_admin:
         return
-    if not should_be_admin and _other_active_admins(user) == 0:
+    if not should_be_admin and is_last_admin(user):
         audit.record("users.last_admin_kept", user_id=user.id, email=user.email, by=by)
         return  # nobody would be left to administer the portal
     user.role = "admin" if should_be_admin else "user"
@@ -81,6 +81,8 @@ def follow_groups(user, groups, admin_groups, by):
                  user_id=user.id, email=user.email, by=by)
 
 
-def _other_active_admins(user):
-    return db.session.scalar(select(func.count()).select_from(User).where(
-        User.role == "admin", User.active.is_(True), User.id != user.id))
+def is_last_admin(user):
+    """Whether no other active admin would be left to administer the portal without `user`:
+    the role, or the account, must then stay."""
+    return user.is_admin and db.session.scalar(select(func.count()).select_from(User).where(
+        User.role == "admin", User.active.is_(True), User.id != user.id)) == 0
