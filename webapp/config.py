@@ -71,6 +71,8 @@ class Config:
     SYNC_SECONDS = int(os.environ.get("SYNC_SECONDS", "60"))
     RECONCILE_SECONDS = int(os.environ.get("RECONCILE_SECONDS", "3600"))
     SYNC_OVERLAP_MINUTES = int(os.environ.get("SYNC_OVERLAP_MINUTES", "2"))
+    # A sync run holds a lease renewed after every page: a killed worker's frees the sync this soon.
+    SYNC_LEASE_SECONDS = int(os.environ.get("SYNC_LEASE_SECONDS", "300"))
     # Pages of 100 issues one job reads, so each stays well within RQ's job timeout (600 s);
     # the next job carries on: the sync's continuation, the reconcile's next part.
     SYNC_PAGES_PER_JOB = int(os.environ.get("SYNC_PAGES_PER_JOB", "10"))

@@ -4,6 +4,8 @@ well within RQ's job timeout."""
 import logging
 from dataclasses import dataclass, field
 
+from flask import current_app
+
 from .. import integration
 from ..jira import JiraError, JiraRateLimitedError
 from ..queue import enqueue
@@ -12,7 +14,7 @@ from .state import take_lease
 
 log = logging.getLogger(__name__)
 
-LEASE_SECONDS = 300  # renewed after every page; a killed run frees the sync this soon
+LEASE_SECONDS = 300  # SYNC_LEASE_SECONDS' default: renewed after every page; a killed run frees the sync this soon
 BUSY_RETRY_SECONDS = 2  # a run that must come back (the lease taken, no Retry-After) does so this soon
 
 
@@ -41,7 +43,7 @@ def under_lease(run, jira, *args, again=None):
     """Run `run(jira, lease, *args)` holding the sync lease. None when it failed, when it
     found nothing to do, or when another run holds the lease or Jira's rate limit does (then
     `again(seconds)` is called: come back then)."""
-    lease = take_lease(LEASE_SECONDS)
+    lease = take_lease(current_app.config["SYNC_LEASE_SECONDS"])
     if lease is None:
         log.info("sync: another run holds the lease; skipped %s", run.__name__)
         if again is not None:
