@@ -4,13 +4,13 @@ tampered or refused answer is a clear page and an audit entry, never a log-in.""
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from tests.oidc.fixtures import ADMIN_GROUP, TEST_CLIENT_CALLBACK, free_port
-from tests.oidc.flow import at_provider, local, sign_in
+from tests.oidc.flow import at_provider, audited, local, logged_in, refused_without_log_in, sign_in, users
 from tests.support import PASSWORD
 from webapp.extensions import db
-from webapp.models import AuditLog, User
+from webapp.models import User
 
 pytestmark = pytest.mark.usefixtures("no_server_errors")
 
@@ -28,19 +28,6 @@ def portal(sso_app):
     app, client = sso_app()
     with app.app_context():
         yield client
-
-
-def users():
-    return db.session.scalars(select(User).order_by(User.id)).all()
-
-
-def audited(action):
-    return [entry.details for entry in db.session.scalars(
-        select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id))]
-
-
-def logged_in(client):
-    return client.get("/requests/").status_code == 200
 
 
 def test_first_sign_in_creates_the_account_from_the_claims(portal, oidc_provider):
@@ -155,18 +142,12 @@ def _started(client):
     return at_provider(started.headers["Location"], "newcomer")
 
 
-def _refused_without_log_in(client, response, reason):
-    assert response.status_code == 403
-    assert "could not be verified" in response.get_data(as_text=True)
-    assert not logged_in(client) and users() == []
-    assert audited("auth.sso.refused") == [{"reason": reason}]
-
 
 def test_a_tampered_state_is_refused(portal):
     callback = urlsplit(_started(portal))
     query = dict(parse_qsl(callback.query), state="forged-state")
     response = portal.get(f"{callback.path}?{urlencode(query)}")
-    _refused_without_log_in(portal, response, "unverified:MismatchingStateError")
+    refused_without_log_in(portal, response, "unverified:MismatchingStateError")
 
 
 def test_a_tampered_nonce_is_refused(portal):
@@ -175,7 +156,7 @@ def test_a_tampered_nonce_is_refused(portal):
         [key] = [k for k in session if k.startswith("_state_oidc_")]
         stored = session[key]
         session[key] = {**stored, "data": {**stored["data"], "nonce": "another-nonce"}}
-    _refused_without_log_in(portal, portal.get(local(callback)), "unverified:InvalidClaimError")
+    refused_without_log_in(portal, portal.get(local(callback)), "unverified:InvalidClaimError")
 
 
 def test_a_replayed_answer_is_refused(portal):
@@ -284,7 +265,7 @@ def test_a_token_from_another_issuer_than_configured_is_refused(app_factory, oid
         OIDC_ISSUER=oidc_provider.issuer.replace("127.0.0.1", "localhost")))
     client = app.test_client()
     with app.app_context():
-        _refused_without_log_in(client, sign_in(client, "newcomer"), "unverified:InvalidClaimError")
+        refused_without_log_in(client, sign_in(client, "newcomer"), "unverified:InvalidClaimError")
 
 
 def test_local_login_cannot_be_turned_off_without_single_sign_on(app_factory, make_user):

@@ -4,6 +4,8 @@
 redirect URI is the test client's http://localhost/...); ``start_oidc_provider(redirect_uri)``
 starts one more, e.g. for a live server. ``provider.accounts`` are the people it knows
 (login name -> claims), reset before each test and read by the provider at every sign-in.
+``provider.signing_key`` is the key it signs ID tokens with; ``oidc_front_door`` is a provider
+whose public address is a FrontDoor (tests/oidc/front_door.py) that can rewrite its ID tokens.
 """
 import json
 import os
@@ -16,7 +18,9 @@ from pathlib import Path
 
 import pytest
 import requests
+from joserfc.jwk import RSAKey
 
+from tests.oidc.front_door import FrontDoor
 from tests.support import need_service
 
 HERE = Path(__file__).parent
@@ -54,9 +58,11 @@ def free_port():
 
 
 class OpenIDProvider:
-    def __init__(self, redirect_uri):
+    def __init__(self, redirect_uri, front_door=False):
         self.port = free_port()
-        self.issuer = f"http://127.0.0.1:{self.port}"
+        self.front_door = FrontDoor(free_port(), self.port) if front_door else None
+        self.issuer = f"http://127.0.0.1:{self.front_door.server_port if front_door else self.port}"
+        self.signing_key = RSAKey.generate_key(2048, parameters={"kid": "provider-key", "use": "sig"})
         self._dir = tempfile.mkdtemp(prefix="oidc-provider-")
         self._accounts_file = Path(self._dir) / "accounts.json"
         self.accounts = {}
@@ -64,8 +70,9 @@ class OpenIDProvider:
         self.process = subprocess.Popen(
             [shutil.which("node"), str(HERE / "provider.mjs")], cwd=HERE, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PORT": str(self.port), "CLIENT_ID": CLIENT_ID,
-                 "CLIENT_SECRET": CLIENT_SECRET, "REDIRECT_URI": redirect_uri,
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PORT": str(self.port), "ISSUER": self.issuer,
+                 "CLIENT_ID": CLIENT_ID, "CLIENT_SECRET": CLIENT_SECRET, "REDIRECT_URI": redirect_uri,
+                 "SIGNING_KEYS": json.dumps({"keys": [self.signing_key.as_dict(private=True)]}),
                  "ACCOUNTS_FILE": str(self._accounts_file)})
         self._wait()
 
@@ -95,6 +102,8 @@ class OpenIDProvider:
                 "OIDC_SCOPES": "openid email profile groups", **changes}
 
     def stop(self):
+        if self.front_door:
+            self.front_door.stop()
         self.process.terminate()
         self.process.wait(timeout=10)
         shutil.rmtree(self._dir, ignore_errors=True)
@@ -104,9 +113,9 @@ class OpenIDProvider:
 def start_oidc_provider():
     started = []
 
-    def start(redirect_uri):
+    def start(redirect_uri, front_door=False):
         _install()
-        started.append(OpenIDProvider(redirect_uri))
+        started.append(OpenIDProvider(redirect_uri, front_door))
         started[-1].reset()
         return started[-1]
 
@@ -124,3 +133,16 @@ def _oidc_provider_server(start_oidc_provider):
 def oidc_provider(_oidc_provider_server):
     _oidc_provider_server.reset()
     return _oidc_provider_server
+
+
+@pytest.fixture(scope="session")
+def _oidc_front_door_server(start_oidc_provider):
+    return start_oidc_provider(TEST_CLIENT_CALLBACK, front_door=True)
+
+
+@pytest.fixture
+def oidc_front_door(_oidc_front_door_server):
+    """A provider behind a FrontDoor; the door passes everything through until a test says."""
+    _oidc_front_door_server.reset()
+    _oidc_front_door_server.front_door.rewrite_id_token = None
+    return _oidc_front_door_server

@@ -1,11 +1,15 @@
-"""Driving the provider's pages without a browser: its log-in form, then back to the portal."""
+"""Driving the provider's pages without a browser: its log-in form, then back to the portal;
+and what the portal made of it."""
 import html
 import re
 from urllib.parse import urljoin, urlsplit
 
 import requests
+from sqlalchemy import select
 
 from tests.oidc.fixtures import TEST_CLIENT_CALLBACK
+from webapp.extensions import db
+from webapp.models import AuditLog, User
 
 FORM_ACTION = re.compile(r'<form[^>]*action="([^"]+)"')
 
@@ -39,3 +43,24 @@ def sign_in(client, login, next_path=None):
     started = client.get("/auth/oidc/login", query_string={"next": next_path} if next_path else None)
     assert started.status_code == 302, started.get_data(as_text=True)
     return client.get(local(at_provider(started.headers["Location"], login)))
+
+
+def users():
+    return db.session.scalars(select(User).order_by(User.id)).all()
+
+
+def audited(action):
+    return [entry.details for entry in db.session.scalars(
+        select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id))]
+
+
+def logged_in(client):
+    return client.get("/requests/").status_code == 200
+
+
+def refused_without_log_in(client, response, reason):
+    """The sign-in was refused as unverifiable: a clear page, nobody logged in or created."""
+    assert response.status_code == 403
+    assert "could not be verified" in response.get_data(as_text=True)
+    assert not logged_in(client) and users() == []
+    assert audited("auth.sso.refused") == [{"reason": reason}]

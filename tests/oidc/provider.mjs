@@ -1,13 +1,15 @@
 // A real OpenID provider (the certified oidc-provider package) for the portal's tests.
-// Settings from the environment: PORT, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, and
-// ACCOUNTS_FILE, a JSON object of login name -> claims, read at every sign-in so that a
-// test can change someone's groups between two sign-ins. Any password is accepted: the
+// Settings from the environment: PORT, ISSUER (its public address, by default
+// http://127.0.0.1:PORT), CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, SIGNING_KEYS (a private JWK
+// set the test made, so that it can sign tokens as this provider would), and ACCOUNTS_FILE, a
+// JSON object of login name -> claims, read at every sign-in so that a test can change
+// someone's groups between two sign-ins. Any password is accepted: the
 // login form is devInteractions' (login name + password); consent is given at once.
 import { readFileSync } from 'node:fs';
 import Provider from 'oidc-provider';
 
-const { PORT, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, ACCOUNTS_FILE } = process.env;
-const issuer = `http://127.0.0.1:${PORT}`;
+const { PORT, ISSUER, CLIENT_ID, CLIENT_SECRET, REDIRECT_URI, SIGNING_KEYS, ACCOUNTS_FILE } = process.env;
+const issuer = ISSUER || `http://127.0.0.1:${PORT}`;
 
 const provider = new Provider(issuer, {
   clients: [{
@@ -17,6 +19,7 @@ const provider = new Provider(issuer, {
     response_types: ['code'],
     grant_types: ['authorization_code'],
   }],
+  jwks: JSON.parse(SIGNING_KEYS),
   scopes: ['openid', 'email', 'profile', 'groups'],
   claims: {
     openid: ['sub'], email: ['email', 'email_verified', 'xms_edov'], profile: ['name', 'locale'], groups: ['groups'],
@@ -39,4 +42,4 @@ const provider = new Provider(issuer, {
   },
   cookies: { keys: ['portal-tests-only'] },
 });
-provider.listen(Number(PORT), '127.0.0.1', () => console.log(`listening ${issuer}`));
+provider.listen(Number(PORT), '127.0.0.1', () => console.log(`listening on ${PORT} as ${issuer}`));
