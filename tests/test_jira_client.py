@@ -205,3 +205,14 @@ def test_a_candidate_issue_is_found_past_search_lag(jira_sim, jira_client, deplo
     assert client.find_issue_by_reference("SUP", "PR-LATE1", candidate="99999") is None  # no such issue
     if deployment == "cloud":
         assert jira_sim.calls.get("GET /rest/api/3/issue/" + created.id, 0) == 0
+
+
+@both_deployments
+def test_project_statuses_are_read_once_each(jira_client, jira_sim):
+    jira_sim.state.projects["SUP"]["issue_types"][1]["statuses"] = ["10000", "10002"]
+    statuses = jira_client.statuses("SUP")
+    assert [(s.id, s.name, s.category) for s in statuses] == [
+        ("10000", "To Do", "new"), ("3", "In Progress", "indeterminate"),
+        ("10001", "Waiting for customer", "indeterminate"), ("10002", "Done", "done")]
+    api = "/rest/api/2" if jira_sim.deployment == "datacenter" else "/rest/api/3"
+    assert jira_sim.calls[f"GET {api}/project/{{projectIdOrKey}}/statuses"] == 1

@@ -17,7 +17,7 @@ from tests.support import PASSWORD
 from webapp import crypto, storage
 from webapp.extensions import db
 from webapp.models import (ApiEndpoint, ApiProduct, Attachment, Category, JiraComment, JiraSettings,
-                           Label, SupportRequest, utcnow)
+                           JiraStatus, Label, SupportRequest, utcnow)
 
 pytestmark = pytest.mark.usefixtures("no_server_errors")
 
@@ -67,7 +67,9 @@ def world(app, make_user):
                           delivery_state="sent", jira_key="SUP-77")
     label, category, product = Label(name="Bug"), Category(name="Billing"), ApiProduct(name="Payments")
     product.endpoints = [ApiEndpoint(path="/pay")]
-    db.session.add_all([item, label, category, product])
+    status = JiraStatus(jira_id="10001", name="Waiting for customer", category="indeterminate",
+                        name_en="Waiting for you", name_tr="Sizi bekliyor", waiting_for_customer=True)
+    db.session.add_all([item, label, category, product, status])
     db.session.commit()
     stored, size, digest = storage.store_stream(io.BytesIO(b"A's file\n"))
     file = Attachment(request_id=item.id, original_name="a.log", content_type="text/plain", size=size,
@@ -77,7 +79,7 @@ def world(app, make_user):
     db.session.commit()
     return dict(owner=owner, request_id=item.id, attachment_id=file.id, item_id=category.id,
                 product_id=product.id, endpoint_id=product.endpoints[0].id, label_id=label.id,
-                filename="portal.css", user_id=owner.id, token="not-a-token")
+                filename="portal.css", user_id=owner.id, token="not-a-token", status_id=status.id)
 
 
 def test_every_route_is_classified(app, tried):

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from tests.hostile import attack, hostile_form, hostile_text
 from webapp import crypto, storage
 from webapp.extensions import db
-from webapp.models import (ApiEndpoint, ApiProduct, Attachment, Category, JiraSettings, Label,
+from webapp.models import (ApiEndpoint, ApiProduct, Attachment, Category, JiraSettings, JiraStatus, Label,
                            LoginFailure, SetPasswordToken, SupportRequest, User, utcnow)
 
 pytestmark = pytest.mark.usefixtures("no_server_errors")
@@ -51,7 +51,9 @@ def world(app, make_user):
     category = Category(name="Billing", position=1)
     product = ApiProduct(name="Payments API", position=1)
     product.endpoints = [ApiEndpoint(method="POST", path="/payments", position=1)]
-    db.session.add_all([label, category, product])
+    status = JiraStatus(jira_id="10001", name="Waiting for customer", category="indeterminate",
+                        name_en="Waiting for you", name_tr="Sizi bekliyor", waiting_for_customer=True)
+    db.session.add_all([label, category, product, status])
     owner = make_user(email="owner@example.com")
     item = SupportRequest(reporter_id=owner.id, label="Bug", summary="s", description="d",
                           delivery_state="sent", jira_issue_id="10001", jira_key="SUP-1")
@@ -69,7 +71,7 @@ def world(app, make_user):
     db.session.commit()
     return dict(request_id=item.id, attachment_id=file.id, item_id=category.id, label_id=label.id,
                 product_id=product.id, endpoint_id=product.endpoints[0].id, owner=owner,
-                user_id=owner.id, token="a-valid-token")
+                user_id=owner.id, token="a-valid-token", status_id=status.id)
 
 
 @pytest.fixture
@@ -160,7 +162,8 @@ def test_the_sso_routes_take_hostile_query_strings(sso_client, oidc_provider, tr
 
 
 @attack(120)
-@given(query=hostile_form("q", "key", "status", "label", "category", "after", "product", "back"))
+@given(query=hostile_form("q", "key", "show", "status", "label", "category", "after", "product", "endpoint",
+                          "back"))
 def test_searches_and_query_strings_are_harmless(client, world, user, tried, query):
     tried("1 forms")
     for url in ("/requests/", "/requests/endpoints", f"/requests/{world['request_id']}"):
@@ -189,7 +192,8 @@ def test_the_jira_settings_store_only_valid_values(client, admin, world, tried, 
 # Every other route, from the URL map: the admin's lists, the webhook, the metrics ------------
 
 NAMES = ("name", "method", "path", "direction", "enabled", "published", "applies_to_all", "ids",
-         "all", "state", "page", "product", "action", "language", "next", "spec")
+         "all", "state", "page", "product", "action", "language", "next", "spec", "name_en", "name_tr",
+         "waiting", "show", "endpoint", "status")
 
 
 def post_routes(app):

@@ -91,7 +91,7 @@ def test_the_list_shows_own_requests_with_every_column(client, user, make_user, 
     make_request(other, summary="Not mine")
     page = client.get("/requests/").get_data(as_text=True)
     assert "Mine" in page and "Still queued" in page and "Not mine" not in page
-    for text in ("SUP-7", "In Progress", "badge-amber", "Billing", "Payments API", "POST /payments", "Queued"):
+    for text in ("SUP-7", "In progress", "badge-amber", "Billing", "Payments API", "POST /payments", "Queued"):
         assert text in page
     assert "Reporter" not in page  # only admins get that column
 
@@ -105,9 +105,10 @@ def test_admins_see_everyones_requests_with_the_reporter(client, admin, make_use
 
 def test_search_by_key_and_summary_and_filters(client, user, catalog):
     make_request(user, summary="Refund fails", jira_key="SUP-101", jira_status="Done", label="Bug",
-                 category_id=catalog["category"].id)
+                 jira_status_id="10002", jira_status_category="done", category_id=catalog["category"].id,
+                 product_id=catalog["product"].id, endpoint_id=catalog["endpoint"].id)
     make_request(user, summary="How do I page results?", jira_key="SUP-202", jira_status="Open",
-                 label="Question")
+                 jira_status_id="1", jira_status_category="new", label="Question")
     make_request(user, summary="100% CPU_load", reference="PR-AAAA2222")
 
     def found(**params):
@@ -119,7 +120,14 @@ def test_search_by_key_and_summary_and_filters(client, user, catalog):
     assert found(q="REFUND") == ["SUP-101"]
     assert found(q="%") == ["PR-AAAA2222"]  # LIKE wildcards are taken literally
     assert found(q="C_U") == []  # "CPU" would match an unescaped _
-    assert found(status="Done") == ["SUP-101"]
+    assert found(status="Done") == []  # Jira's name is no one's word for it
+    assert found(status="Resolved") == ["SUP-101"]
+    assert found(status="Received") == ["SUP-202"]
+    assert found(show="closed") == ["SUP-101"]
+    assert found(show="open") == ["PR-AAAA2222", "SUP-202"]
+    assert found(product=str(catalog["product"].id)) == ["SUP-101"]
+    assert found(endpoint=str(catalog["endpoint"].id)) == ["SUP-101"]
+    assert found(endpoint=str(catalog["endpoint"].id + 1)) == []
     assert found(label="Question") == ["SUP-202"]
     assert found(category=str(catalog["category"].id)) == ["SUP-101"]
     assert found(category="not-a-number") == ["PR-AAAA2222", "SUP-101", "SUP-202"]
@@ -342,15 +350,16 @@ def test_the_detail_page_shows_everything_and_public_comments_only(client, user,
                     body_html="<p>We are <strong>on it</strong>.</p>", public=True, created_at=now),
         JiraComment(request_id=item.id, jira_comment_id="2", author_name="", body_html="",
                     public=False, created_at=now),
-        StatusChange(request_id=item.id, from_status="Open", to_status="Done", changed_at=now + timedelta(minutes=1)),
+        StatusChange(request_id=item.id, from_status="Open", from_category="new", to_status="Done",
+                     to_category="done", changed_at=now + timedelta(minutes=1)),
     ])
     db.session.commit()
     page = client.get(f"/requests/{item.id}").get_data(as_text=True)
     for text in ("SUP-9", item.reference, "Refund fails", "Line one\nLine two", "Billing", "Payments API",
                  "POST /payments", "Deniz Yılmaz", "badge-green", "Selin Support",
-                 "<strong>on it</strong>", "Status changed from Open to Done"):
+                 "<strong>on it</strong>", "Status changed from Received to Resolved"):
         assert text in page
-    assert page.index("Selin Support") < page.index("Status changed from Open to Done")
+    assert page.index("Selin Support") < page.index("Status changed from Received to Resolved")
 
 
 def test_back_returns_to_the_list_as_it_was(client, user):

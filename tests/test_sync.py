@@ -465,8 +465,10 @@ def test_a_deleted_issue_is_shown_as_removed_in_every_language(app, track, jira_
     for language, text in (("en", "Removed from Jira"), ("tr", "Jira'dan kaldırıldı")):
         with app.test_request_context(), force_locale(language):
             assert str(shown_status(fresh(request))) == text
+    assert shown_status(fresh(request), "tr") == "Jira'dan kaldırıldı"  # a job names the language
     request.jira_status_category = "done"
-    assert shown_status(request) == "To Do"
+    assert shown_status(request) == "Resolved"  # nobody mapped "To Do": its category's name
+    assert shown_status(request, "tr") == "Çözüldü"
 
 
 def test_flask_jira_sync_says_when_nothing_ran(app):

@@ -307,6 +307,7 @@ class SupportRequest(db.Model):
     jira_issue_id = db.Column(db.String(32))
     jira_key = db.Column(db.String(32))
     jira_status = db.Column(db.String(100))
+    jira_status_id = db.Column(db.String(32), index=True)  # what people see: webapp.statuses
     jira_status_category = db.Column(db.String(32))  # new | indeterminate | done
     jira_updated_at = db.Column(UTCDateTime)
     # When Jira first said the issue is gone (404): "Removed from Jira" needs a later
@@ -440,11 +441,34 @@ class StatusChange(db.Model):
     )
     from_status = db.Column(db.String(100))
     to_status = db.Column(db.String(100), nullable=False)
+    # Jira's id and category of each status ("status" rows since statuses are mapped): the
+    # name shown is the admin's (webapp.statuses.status_name).
+    from_status_id = db.Column(db.String(32))
+    from_category = db.Column(db.String(32))
+    to_status_id = db.Column(db.String(32))
+    to_category = db.Column(db.String(32))
     changed_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     # Added by the sync (webapp/sync/apply.py): what kind of change this row records.
     # "status": from_status → to_status are status names; "moved": they are the old and new
     # Jira keys; "deleted": the issue is gone from Jira (to_status holds "deleted").
     kind = db.Column(db.String(16), nullable=False, default="status", server_default="status")
+
+
+class JiraStatus(db.Model):
+    """A status of the project's workflows as Jira last listed it, with the names customers
+    see and whether it means the request waits for its customer (Administration → Statuses;
+    webapp.statuses reads them)."""
+
+    __tablename__ = "jira_statuses"
+    id = db.Column(db.Integer, primary_key=True)
+    jira_id = db.Column(db.String(32), nullable=False, unique=True)
+    name = db.Column(db.String(100), nullable=False)  # Jira's own, shown to admins only
+    category = db.Column(db.String(32))  # new | indeterminate | done
+    name_en = db.Column(db.String(100), nullable=False)
+    name_tr = db.Column(db.String(100), nullable=False)
+    waiting_for_customer = db.Column(db.Boolean, nullable=False, default=False)
+    in_jira = db.Column(db.Boolean, nullable=False, default=True)  # False: gone from Jira's list
+    read_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 
 
 class AuditLog(db.Model):

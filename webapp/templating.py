@@ -10,7 +10,8 @@ from .embedding import full_page_url, is_embedded
 from .jira import WEBHOOK_EVENTS
 from .hooks.routes import webhook_url
 from .messages import translated
-from .sync.apply import shown_status
+from .statuses import is_waiting_for_customer, waiting_count
+from .sync.apply import shown_change, shown_status
 
 
 def filesize(size):
@@ -70,6 +71,9 @@ def init_app(app):
     app.jinja_env.globals["delivery_state_name"] = DeliveryState.name_of
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["shown_status"] = shown_status
+    app.jinja_env.globals["shown_change"] = shown_change
+    app.jinja_env.globals["is_waiting_for_customer"] = is_waiting_for_customer
+    app.jinja_env.globals["waiting_count"] = waiting_count
     app.jinja_env.globals["webhook_url"] = webhook_url
     app.jinja_env.globals["webhook_events"] = WEBHOOK_EVENTS
     app.jinja_env.globals["full_page_url"] = full_page_url

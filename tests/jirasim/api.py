@@ -70,6 +70,17 @@ def get_project(sim, req, key):
     return ok(render.project(req.base, project, render.user(req.base, req.account, False)))
 
 
+def project_statuses(sim, req, key):
+    """Each issue type of the project with the statuses of its workflow (here: every status
+    the simulator knows, unless the issue type names its own with "statuses")."""
+    project = sim.state.find_project(key, req.account)
+    if project is None:
+        return error(404, [f"No project could be found with key '{key}'."])
+    return ok([render.issue_type_statuses(req.base, t, [sim.state.statuses[s] for s in
+                                                        t.get("statuses") or sim.state.statuses])
+               for t in project["issue_types"]])
+
+
 def createmeta_types(sim, req, key):
     project = sim.state.find_project(key, req.account)
     if project is None:

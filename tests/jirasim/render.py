@@ -38,6 +38,12 @@ def issue_type(base, it):
             "iconUrl": f"{base}/images/icons/issuetypes/task.png"}
 
 
+def issue_type_statuses(base, it, statuses):
+    """GET /project/{key}/statuses: one issue type and its workflow's statuses."""
+    return {"self": f"{base}/rest/api/3/issueType/{it['id']}", "id": it["id"], "name": it["name"],
+            "subtask": False, "statuses": [status(base, st) for st in statuses]}
+
+
 def project(base, proj, lead=None):
     data = {"self": f"{base}/rest/api/3/project/{proj['id']}", "id": proj["id"],
             "key": proj["key"], "name": proj["name"], "description": "",

@@ -30,6 +30,8 @@ ROUTES = [
     ("GET", "/serverInfo", "/serverInfo", api.server_info),
     ("GET", "/myself", "/myself", api.myself),
     ("GET", "/project/(?P<key>[^/]+)", "/project/{projectIdOrKey}", api.get_project),
+    ("GET", "/project/(?P<key>[^/]+)/statuses", "/project/{projectIdOrKey}/statuses",
+     api.project_statuses),
     ("GET", "/issue/createmeta/(?P<key>[^/]+)/issuetypes",
      "/issue/createmeta/{projectIdOrKey}/issuetypes", api.createmeta_types),
     ("GET", "/issue/createmeta/(?P<key>[^/]+)/issuetypes/(?P<type_id>[^/]+)",

@@ -104,6 +104,16 @@ class LabelForm(FlaskForm):
     name = StringField(_l("Label"), filters=[strip], validators=[DataRequired(message=REQUIRED), Length(max=255)])
 
 
+class StatusNamesForm(FlaskForm):
+    """A Jira status in the customers' words (Administration → Statuses)."""
+
+    name_en = StringField(_l("Name in English"), filters=[strip],
+                          validators=[DataRequired(message=REQUIRED), Length(max=100)])
+    name_tr = StringField(_l("Name in Turkish"), filters=[strip],
+                          validators=[DataRequired(message=REQUIRED), Length(max=100)])
+    waiting = BooleanField(_l("Waiting for the customer"))
+
+
 class NameForm(FlaskForm):
     name = StringField(_l("Name"), filters=[strip], validators=[DataRequired(message=REQUIRED), Length(max=200)])
 

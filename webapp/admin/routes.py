@@ -58,6 +58,8 @@ AUDIT_ACTIONS = {
     "users.admin_removed": _l("Admin role removed (the groups of a single sign-on or hand-over)"),
     "users.last_admin_kept": _l("Admin role kept: the last admin"),
     "auth.sso.refused": _l("Single sign-on refused"),
+    "statuses.read_asked": _l("Asked to read the statuses from Jira"),
+    "statuses.changed": _l("Status names for customers changed"),
 }
 AUDIT_DETAILS = {
     "fields": _l("Fields"), "passed": _l("Passed"), "label": _l("Label"), "every_issue": _l("Every issue"),
@@ -65,7 +67,8 @@ AUDIT_DETAILS = {
     "product": _l("API Product"), "path": _l("Endpoint"), "added": _l("Added"), "file": _l("File"),
     "secrets": _l("Secrets"), "user": _l("Account"), "because": _l("Changed"),
     "request": _l("Request code"), "role": _l("Role"), "email": _l("E-mail"), "user_id": _l("Account id"),
-    "reason": _l("Reason"),
+    "reason": _l("Reason"), "status": _l("Jira status"), "name_en": _l("Name in English"),
+    "name_tr": _l("Name in Turkish"), "waiting_for_customer": _l("Waiting for the customer"),
 }
 
 

@@ -19,7 +19,7 @@ from .adf import text_to_adf, text_to_wiki
 from .errors import (JiraDownloadRefusedError, JiraError, JiraHostNotAllowedError, JiraInvalidError,
                      JiraNotFoundError, JiraRateLimitedError, JiraTransientError, error_from_response)
 from .fields import reference_label
-from .records import Comment, Issue, IssueRef, JiraFile
+from .records import Comment, Issue, IssueRef, JiraFile, project_statuses
 from .upload import MultipartFile
 from .urls import ApiPath, host_allowed, is_login_page, jql_quote, normalize_base_url, origin
 
@@ -211,6 +211,11 @@ class JiraClient:
     def project(self, project_key):
         return self._json("GET", ApiPath("/project/{projectIdOrKey}", project_key),
                           {"project_key": project_key})
+
+    def statuses(self, project_key):
+        """The project's statuses (Status records: id, name, category key), each once."""
+        return project_statuses(self._json("GET", ApiPath("/project/{projectIdOrKey}/statuses", project_key),
+                                           {"project_key": project_key}))
 
     def issue_types(self, project_key):
         """Issue types the account can create in the project (empty: no Create permission)."""

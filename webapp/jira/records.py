@@ -71,6 +71,18 @@ class Status:
                    category=_text(_dict(data.get("statusCategory")).get("key")))
 
 
+def project_statuses(data):
+    """The Statuses of `GET /project/{key}/statuses` (a list of issue types, each with its
+    workflow's statuses), each status once, in Jira's order."""
+    statuses = {}
+    for issue_type in _list(data):
+        for status in _list(_dict(issue_type).get("statuses")):
+            record = Status.from_json(status)
+            if record.id and record.name:
+                statuses.setdefault(record.id, record)
+    return list(statuses.values())
+
+
 @dataclass(frozen=True)
 class JiraFile:
     """An attachment of an issue, as Jira lists it."""

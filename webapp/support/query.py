@@ -5,14 +5,25 @@ updated while someone pages does not shift the rest under them. The order (updat
 served by the indexes on (reporter_id, updated_at) and (updated_at); the substring searches by
 the trigram indexes on PostgreSQL.
 """
+import time
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import and_, or_, select
+from flask import current_app
+from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import SupportRequest, as_id
+from ..statuses import is_closed, is_open, waiting_for_customer
+from ..sync.apply import shown_status
+
+# The list's "Show" filter: which requests each choice keeps.
+SHOWN = {"open": is_open, "waiting": waiting_for_customer, "closed": is_closed}
+STATUS_CACHE_SECONDS = 60
+# A status as requests store it; shown_status names it (a request's three columns).
+StoredStatus = namedtuple("StoredStatus", "jira_status_id jira_status jira_status_category")
 
 
 @dataclass
@@ -58,12 +69,18 @@ def list_page(user, filters, after, page_size):
                                 SupportRequest.reference.ilike(pattern, escape="\\")))
     if filters.get("q"):
         query = query.where(SupportRequest.summary.ilike(like_pattern(filters["q"]), escape="\\"))
+    if filters.get("show") in SHOWN:
+        query = query.where(SHOWN[filters["show"]]())
+        if filters["show"] == "waiting":  # "Waiting for me": an admin's own, not everyone's
+            query = query.where(SupportRequest.reporter_id == user.id)
     if filters.get("status"):
-        query = query.where(SupportRequest.jira_status == filters["status"])
+        query = query.where(shown_as(filters["status"], stored_statuses(user)))
     if filters.get("label"):
         query = query.where(SupportRequest.label == filters["label"])
-    if as_id(filters.get("category")) is not None:
-        query = query.where(SupportRequest.category_id == as_id(filters["category"]))
+    for name, column in (("category", SupportRequest.category_id), ("product", SupportRequest.product_id),
+                         ("endpoint", SupportRequest.endpoint_id)):
+        if as_id(filters.get(name)) is not None:
+            query = query.where(column == as_id(filters[name]))
     cursor = decode_cursor(after)
     if cursor:
         when, item_id = cursor
@@ -74,3 +91,31 @@ def list_page(user, filters, after, page_size):
     more = len(items) > page_size
     items = items[:page_size]
     return Page(items=items, next_after=encode_cursor(items[-1]) if more else None)
+
+
+def stored_statuses(user):
+    """The statuses (StoredStatus) of the user's requests; for admins those of every request,
+    remembered for a minute (reading them scans the whole table)."""
+    query = (select(SupportRequest.jira_status_id, SupportRequest.jira_status, SupportRequest.jira_status_category)
+             .where(or_(SupportRequest.jira_status.is_not(None), SupportRequest.jira_status_category.is_not(None)))
+             .distinct())
+    if not user.is_admin:
+        return [StoredStatus(*row) for row in db.session.execute(query.where(SupportRequest.reporter_id == user.id))]
+    cache = current_app.extensions.setdefault("all_statuses", {"at": -STATUS_CACHE_SECONDS, "rows": []})
+    if time.monotonic() - cache["at"] >= STATUS_CACHE_SECONDS:
+        cache.update(at=time.monotonic(), rows=[StoredStatus(*row) for row in db.session.execute(query)])
+    return cache["rows"]
+
+
+def status_options(statuses):
+    """The names to filter by, as the reader sees them (two Jira statuses may share one)."""
+    return sorted({str(shown_status(status)) for status in statuses}, key=str.casefold)
+
+
+def shown_as(name, statuses):
+    """SQL: the request's status is one of `statuses` that the reader sees as `name`."""
+    def stored_as(status):
+        return and_(*(column.is_(None) if value is None else column == value for column, value in (
+            (SupportRequest.jira_status_id, status.jira_status_id), (SupportRequest.jira_status, status.jira_status),
+            (SupportRequest.jira_status_category, status.jira_status_category))))
+    return or_(false(), *(stored_as(s) for s in statuses if str(shown_status(s)) == name))

@@ -1,5 +1,4 @@
 """Support requests: the list, the new-request form and the detail page."""
-import time
 from collections import namedtuple
 from urllib.parse import urlencode
 
@@ -13,17 +12,17 @@ from . import bp
 from .files import claimed, from_token, keep_for, keep_token, served_type, store_upload
 from .forms import DESCRIPTION_MAX, SUMMARY_MAX, RequestForm
 from .. import delivery, integration, storage
-from ..choices import active_categories, offered_labels
+from ..choices import active_categories, active_products, offered_endpoints, offered_labels
 from ..extensions import db
 from ..htmx import is_fragment_request
 from ..models import Attachment, JiraComment, StatusChange, SupportRequest, as_id
-from .query import list_page
+from .query import list_page, status_options, stored_statuses
 from ..queue import enqueue
 from ..sync import jira_files
+from ..sync.apply import shown_change
 
-FILTERS = ("key", "q", "status", "label", "category")
+FILTERS = ("key", "q", "show", "status", "label", "category", "product", "endpoint")
 SUBMISSION_KEY_MAX = SupportRequest.submission_key.type.length
-STATUS_CACHE_SECONDS = 60
 TimelineEntry = namedtuple("TimelineEntry", "kind when row")
 ShownFile = namedtuple("ShownFile", "row stored why_not not_sent")
 
@@ -57,21 +56,11 @@ def list_requests():
 
 
 def filter_options():
-    statuses = status_names(current_user)
-    return dict(statuses=statuses, labels=offered_labels(), categories=active_categories())
-
-
-def status_names(user):
-    """Statuses to filter by: those of the user's requests; for admins those of every
-    request, remembered for a minute (reading them scans the whole table)."""
-    query = (select(SupportRequest.jira_status).where(SupportRequest.jira_status.is_not(None))
-             .distinct().order_by(SupportRequest.jira_status))
-    if not user.is_admin:
-        return db.session.scalars(query.where(SupportRequest.reporter_id == user.id)).all()
-    cache = current_app.extensions.setdefault("all_statuses", {"at": -STATUS_CACHE_SECONDS, "names": []})
-    if time.monotonic() - cache["at"] >= STATUS_CACHE_SECONDS:
-        cache.update(at=time.monotonic(), names=db.session.scalars(query).all())
-    return cache["names"]
+    """Each filter's (value, text) choices; endpoints as rows, grouped by product."""
+    return dict(statuses=[(name, name) for name in status_options(stored_statuses(current_user))],
+                labels=[(name, name) for name in offered_labels()],
+                categories=[(c.id, c.name) for c in active_categories()],
+                products=[(p.id, p.name) for p in active_products()], endpoints=offered_endpoints())
 
 
 # New request ----------------------------------------------------------------------------
@@ -209,10 +198,12 @@ def comments(request_id):
 
 
 def timeline_of(support_request):
-    """Public comments and status changes in one list, oldest first."""
+    """Public comments and status changes in one list, oldest first. A change between two
+    Jira statuses the customer sees under one name is no change to them."""
     comments = db.session.scalars(select(JiraComment).where(
         JiraComment.request_id == support_request.id, JiraComment.public)).all()
-    history = db.session.scalars(select(StatusChange).where(StatusChange.request_id == support_request.id)).all()
+    history = [h for h in db.session.scalars(select(StatusChange).where(StatusChange.request_id == support_request.id))
+               if h.kind != "status" or len(set(shown_change(h))) > 1]
     return sorted([TimelineEntry("comment", c.created_at, c) for c in comments]
                   + [TimelineEntry("change", h.changed_at, h) for h in history], key=lambda e: e.when)
 

@@ -4,6 +4,7 @@ the support team's attachments.
 Pages read only these tables, so this is where a user's view of Jira changes. The request's
 `updated_at` (the order of the user's list) moves only when something the user sees changed.
 """
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
@@ -12,14 +13,30 @@ from .. import storage
 from ..extensions import db
 from ..models import (Attachment, DuplicateIssue, JiraComment, StatusChange, SupportRequest, column_text,
                       utcnow)
+from ..statuses import DELETED, language, status_name
 
-DELETED = "deleted"  # jira_status_category of a request whose issue is gone from Jira
 REMOVED = _l("Removed from Jira")
 
 
-def shown_status(support_request):
-    """The Jira status as the user sees it: not an error, once the issue is gone."""
-    return REMOVED if support_request.jira_status_category == DELETED else support_request.jira_status
+def shown_status(support_request, locale=None):
+    """The request's status as its customer sees it, in `locale`'s language (a code or a
+    babel Locale; the reader's when None): the admin's name for its Jira status, else its
+    category's (webapp.statuses); "Removed from Jira" once the issue is gone. Never Jira's
+    own status name. The one place every page, list, filter and e-mail takes it from."""
+    if support_request.jira_status_category == DELETED:
+        if locale is None:
+            return str(REMOVED)
+        with force_locale(language(locale)):
+            return str(REMOVED)
+    return status_name(support_request.jira_status_id, support_request.jira_status,
+                       support_request.jira_status_category, locale)
+
+
+def shown_change(change, locale=None):
+    """A history row's (from, to) status names, as `shown_status` names them."""
+    return (status_name(change.from_status_id, change.from_status, change.from_category, locale)
+            if change.from_status or change.from_category else None,
+            status_name(change.to_status_id, change.to_status, change.to_category, locale))
 
 
 def is_unchanged(support_request, issue):
@@ -29,6 +46,7 @@ def is_unchanged(support_request, issue):
     for every quiet issue. Jira bumps `updated` for every edit and comment."""
     return (issue.updated is not None and issue.updated == support_request.jira_updated_at
             and issue.key == support_request.jira_key
+            and (issue.status is None or issue.status.id == support_request.jira_status_id)
             and support_request.jira_status_category != DELETED)
 
 
@@ -51,6 +69,7 @@ def apply_issue(support_request, issue, comments):
     something new."""
     status = issue.status
     name = column_text(status and status.name, 100)
+    status_id = column_text(status and status.id, 32)
     category = column_text(status and status.category, 32)
     seen = False
     if issue.key and issue.key != support_request.jira_key:
@@ -58,10 +77,17 @@ def apply_issue(support_request, issue, comments):
             _history(support_request, "moved", support_request.jira_key, issue.key, issue.updated)
         support_request.jira_key = column_text(issue.key, 32)
         seen = True
-    if name and name != support_request.jira_status:
-        _history(support_request, "status", support_request.jira_status, name, issue.updated)
-        support_request.jira_status = name
+    if (name and name != support_request.jira_status
+            or status_id and support_request.jira_status_id and status_id != support_request.jira_status_id):
+        db.session.add(StatusChange(
+            request_id=support_request.id, kind="status", from_status=support_request.jira_status,
+            from_status_id=support_request.jira_status_id, from_category=support_request.jira_status_category,
+            to_status=name or support_request.jira_status, to_status_id=status_id, to_category=category,
+            changed_at=issue.updated or utcnow()))
+        support_request.jira_status = name or support_request.jira_status
         seen = True
+    if status_id:  # a request stored before ids were gets its id at the next look (not news)
+        support_request.jira_status_id = status_id
     if category and category != support_request.jira_status_category:
         support_request.jira_status_category = category
         seen = True
