@@ -5,7 +5,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from webapp.admin.catalog import endpoints_from_openapi
+from webapp.catalog.openapi import endpoints_from_openapi
 from webapp.extensions import db
 from webapp.models import ApiEndpoint, ApiProduct, AuditLog, Category
 
@@ -147,11 +147,11 @@ def test_import_refuses_what_is_not_openapi(client, admin):
 
 
 @pytest.mark.parametrize("document, expected", [
-    ({"swagger": "2.0", "basePath": "/v2/", "paths": {"/pets": {"get": {}, "x-extra": {}}}},
-     [("GET", "/v2/pets")]),
+    ({"swagger": "2.0", "basePath": "/v2/", "paths": {"/pets": {"get": {"summary": " List\n pets "}, "x-extra": {}}}},
+     [("GET", "/v2/pets", "List pets")]),
     ({"openapi": "3.1.0", "servers": [{"url": "https://{region}.example.com/api"}],
-      "paths": {"/pets": {"delete": {}}}}, [("DELETE", "/pets")]),
-    ({"openapi": "3.1.0", "paths": {"/a": "not an object", "/b": {"PATCH": {}}}}, [("PATCH", "/b")]),
+      "paths": {"/pets": {"delete": {"summary": 5}}}}, [("DELETE", "/pets", None)]),
+    ({"openapi": "3.1.0", "paths": {"/a": "not an object", "/b": {"PATCH": {}}}}, [("PATCH", "/b", None)]),
 ])
 def test_openapi_parsing(document, expected):
     assert endpoints_from_openapi(json.dumps(document).encode()) == expected

@@ -219,6 +219,13 @@ class ApiProduct(db.Model):
     position = db.Column(db.Integer, nullable=False, default=0)
     published = db.Column(db.Boolean, nullable=False, default=True)  # offered in the form
     active = db.Column(db.Boolean, nullable=False, default=True)  # removed ones stay on old requests
+    # An OpenAPI 3 / Swagger 2 document the product follows (webapp/catalog): the worker reads
+    # it daily or when asked; what it found waits in `source_found` until the admin applies it.
+    source_url = db.Column(db.String(2000))
+    source_reading = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
+    source_found = db.Column(db.JSON(none_as_null=True))  # [[method, path, summary], ...]
+    source_error = db.Column(db.JSON(none_as_null=True))  # a stored message (webapp/messages.py)
+    source_read_at = db.Column(UTCDateTime)
     endpoints = db.relationship(
         "ApiEndpoint", back_populates="product", order_by="[ApiEndpoint.position, ApiEndpoint.id]",
         cascade="all, delete-orphan",
@@ -231,14 +238,22 @@ class ApiEndpoint(db.Model):
     product_id = db.Column(db.Integer, db.ForeignKey("api_products.id"), nullable=False, index=True)
     method = db.Column(db.String(10))
     path = db.Column(db.String(500), nullable=False)
+    summary = db.Column(db.String(500))  # the operation's summary in the product's document
     position = db.Column(db.Integer, nullable=False, default=0)
-    active = db.Column(db.Boolean, nullable=False, default=True)  # removed ones stay on old requests
+    # Removed by the admin, or retired: it left the product's document. Either way it leaves
+    # the form and stays on the requests that name it.
+    active = db.Column(db.Boolean, nullable=False, default=True)
     product = db.relationship("ApiProduct", back_populates="endpoints")
 
     @property
     def label(self):
         """What the form and the pages show: "GET /pets/{id}", or the path alone."""
         return f"{self.method} {self.path}" if self.method else self.path
+
+    @property
+    def choice_label(self):
+        """The form's choice: the label, and beside it the summary from the product's document."""
+        return f"{self.label} — {self.summary}" if self.summary else self.label
 
 
 def new_reference():

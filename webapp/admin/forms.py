@@ -8,6 +8,7 @@ from sqlalchemy import select
 from wtforms import BooleanField, PasswordField, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from ..catalog.openapi import HTTP_METHODS
 from ..extensions import db
 from ..forms import REQUIRED, strip
 from ..integration import SETTINGS_FIELDS
@@ -108,7 +109,6 @@ class NameForm(FlaskForm):
     name = StringField(_l("Name"), filters=[strip], validators=[DataRequired(message=REQUIRED), Length(max=200)])
 
 
-HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
 class EndpointForm(FlaskForm):
@@ -122,6 +122,26 @@ class EndpointForm(FlaskForm):
     def validate_path(self, field):
         if not field.data.startswith("/") or any(ch.isspace() for ch in field.data):
             raise ValidationError(_l("An endpoint is a path that starts with /, like /payments/v1."))
+
+
+class SourceForm(FlaskForm):
+    """The address of the OpenAPI document a product follows."""
+    url = StringField(_l("OpenAPI document URL"), filters=[strip],
+                      validators=[DataRequired(message=REQUIRED), Length(max=2000)])
+
+    def validate_url(self, field):
+        try:
+            parts = urlsplit(field.data)
+            parts.port  # ValueError when it is no port number
+        except ValueError:
+            parts = None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc \
+                or any(ch.isspace() or not ch.isprintable() for ch in field.data):
+            raise ValidationError(_l("Enter the document's address, like https://api.example.com/openapi.json."))
+        allowed = current_app.config["CATALOG_ALLOWED_HOSTS"]
+        if not host_allowed(field.data, allowed):
+            raise ValidationError(_l("The operator allows documents only from these hosts: %(hosts)s.",
+                                     hosts=", ".join(allowed)))
 
 
 class NewUserForm(FlaskForm):
