@@ -42,6 +42,8 @@ class Config:
     CATALOG_MAX_KB = int(os.environ.get("CATALOG_MAX_KB", "5120"))
     CATALOG_FETCH_SECONDS = int(os.environ.get("CATALOG_FETCH_SECONDS", "20"))
     CATALOG_REFRESH_SECONDS = int(os.environ.get("CATALOG_REFRESH_SECONDS", str(24 * 3600)))
+    # http:// for Apinizer Manager only where the operator allows it (its token goes along).
+    APINIZER_ALLOW_HTTP = _bool("APINIZER_ALLOW_HTTP")
 
     # Attachments are stored here under random names (default: instance/attachments).
     ATTACHMENTS_DIR = os.environ.get("ATTACHMENTS_DIR")

@@ -194,6 +194,33 @@ class JiraSettings(db.Model):
         return settings
 
 
+class ApinizerSettings(db.Model):
+    """The single row of the optional Apinizer API Manager connector (webapp/catalog/apinizer.py):
+    where its Management API is, the token (encrypted like Jira's), the projects followed, and
+    the last reading, which waits in `found` for the admin to apply."""
+
+    __tablename__ = "apinizer_settings"
+    id = db.Column(db.Integer, primary_key=True)
+    base_url = db.Column(db.String(500), nullable=False, default="")
+    api_token_encrypted = db.Column(db.Text)  # Fernet token, see webapp.crypto
+    api_token_last4 = db.Column(db.String(4))
+    projects = db.Column(db.JSON, nullable=False, default=list)  # the project names followed
+    known_projects = db.Column(db.JSON(none_as_null=True))  # those the last reading could see
+    reading = db.Column(db.Boolean, nullable=False, default=False)
+    found = db.Column(db.JSON(none_as_null=True))  # [{"project", "proxy", "endpoints": [[m, p, s]]}]
+    error = db.Column(db.JSON(none_as_null=True))  # a stored message (webapp/messages.py)
+    read_at = db.Column(UTCDateTime)
+
+    @classmethod
+    def get(cls):
+        settings = db.session.get(cls, 1)
+        if settings is None:
+            settings = cls(id=1, projects=[])
+            db.session.add(settings)
+            db.session.flush()
+        return settings
+
+
 class Label(db.Model):
     __tablename__ = "labels"
     id = db.Column(db.Integer, primary_key=True)
@@ -226,6 +253,9 @@ class ApiProduct(db.Model):
     source_found = db.Column(db.JSON(none_as_null=True))  # [[method, path, summary], ...]
     source_error = db.Column(db.JSON(none_as_null=True))  # a stored message (webapp/messages.py)
     source_read_at = db.Column(UTCDateTime)
+    # The Apinizer API proxy this product mirrors (webapp/catalog/apinizer.py), if any.
+    apinizer_project = db.Column(db.String(200))
+    apinizer_proxy = db.Column(db.String(200))
     endpoints = db.relationship(
         "ApiEndpoint", back_populates="product", order_by="[ApiEndpoint.position, ApiEndpoint.id]",
         cascade="all, delete-orphan",

@@ -19,6 +19,7 @@ class FetchFailed(Exception):
     def __init__(self, msgid, **params):
         super().__init__(msgid % params)
         self.stored = message(msgid, **params)
+        self.status = params.get("status")  # the HTTP status a server answered, if that was it
 
 
 def fetch(url, headers=None):
