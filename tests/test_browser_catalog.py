@@ -5,6 +5,8 @@ import json
 
 import pytest
 
+from tests.apinizersim import TOKEN
+from tests.apinizersim.fixtures import apinizer_sim, apinizer_sim_server  # noqa: F401
 from tests.browser import Page
 from tests.docserver import DocServer
 from webapp.extensions import db
@@ -13,6 +15,11 @@ from webapp.models import ApiEndpoint, ApiProduct, SupportRequest, User
 V1 = {"openapi": "3.0.3", "info": {"title": "Pets", "version": "1"},
       "paths": {"/pets": {"get": {"summary": "List pets"}}, "/pets/{id}": {"delete": {"summary": "Delete a pet"}}}}
 V2 = "openapi: 3.0.3\ninfo: {title: Pets, version: '2'}\npaths:\n  /pets:\n    get: {summary: List pets}\n"
+
+
+@pytest.fixture
+def live_app_overrides():
+    return {"APINIZER_ALLOW_HTTP": True}  # the simulator listens on plain http
 
 
 @pytest.fixture
@@ -66,5 +73,28 @@ def test_refreshing_a_followed_document_retires_an_endpoint_an_older_request_kee
     assert "GET /pets — List pets" in offered() and "DELETE" not in offered()
     page.goto(f"/requests/{older_id}")
     assert "DELETE /pets/{id}" in p.inner_text("main")
+    assert page.errors == []
+    page.close()
+
+
+def test_an_admin_connects_apinizer_and_applies_its_proxies(browser, live_server, make_user, apinizer_sim):
+    app, url = live_server
+    with app.app_context():
+        make_user(email="admin@example.com", admin=True, name="Ada Admin")
+    page = Page(browser, url)
+    p = page.page
+    page.log_in("admin@example.com")
+    page.goto("/admin/apinizer")
+    p.fill("#base_url", apinizer_sim.url)
+    p.fill("#api_token", TOKEN)
+    p.fill("#projects", "Payments")
+    p.click("form.settings-form button[type=submit]")
+    p.wait_for_selector("#apinizer-status .preview-list")  # polled until the worker had read it
+    assert "2 products added, 0 retired" in p.inner_text("#apinizer-status")
+    page.shot("admin-apinizer-preview")
+    p.click('#apinizer-status button:text-is("Apply")')
+    p.wait_for_selector("text=The products match Apinizer.")
+    page.goto("/admin/products")
+    assert "Cards API" in p.content() and "Charge a card" in p.inner_text("main")
     assert page.errors == []
     page.close()
