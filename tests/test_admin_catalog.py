@@ -112,7 +112,7 @@ servers:
 paths:
   /charges:
     get: {responses: {"200": {description: ok}}}
-    post: {responses: {"201": {description: ok}}}
+    post: {summary: Create a charge, responses: {"201": {description: ok}}}
     parameters: []
   /charges/{id}:
     get: {responses: {"200": {description: ok}}}
@@ -128,8 +128,9 @@ def test_import_endpoints_from_an_openapi_file(client, admin):
                            content_type="multipart/form-data").data.decode()
     assert "2 endpoints added from payments.yaml (3 in the file)." in fragment
     db.session.expire_all()
-    assert [(e.method, e.path) for e in product.endpoints] == [
-        ("GET", "/payments/v1/charges"), ("POST", "/payments/v1/charges"), ("GET", "/payments/v1/charges/{id}")]
+    assert [(e.method, e.path, e.summary) for e in product.endpoints] == [
+        ("GET", "/payments/v1/charges", None), ("POST", "/payments/v1/charges", "Create a charge"),
+        ("GET", "/payments/v1/charges/{id}", None)]  # each summary kept
     assert db.session.scalars(select(AuditLog.action).where(AuditLog.action == "endpoints.imported")).one()
 
 
