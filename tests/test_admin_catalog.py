@@ -5,7 +5,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from webapp.admin.catalog import endpoints_from_openapi
+from webapp.catalog.openapi import endpoints_from_openapi
 from webapp.extensions import db
 from webapp.models import ApiEndpoint, ApiProduct, AuditLog, Category
 
@@ -112,7 +112,7 @@ servers:
 paths:
   /charges:
     get: {responses: {"200": {description: ok}}}
-    post: {responses: {"201": {description: ok}}}
+    post: {summary: Create a charge, responses: {"201": {description: ok}}}
     parameters: []
   /charges/{id}:
     get: {responses: {"200": {description: ok}}}
@@ -128,8 +128,9 @@ def test_import_endpoints_from_an_openapi_file(client, admin):
                            content_type="multipart/form-data").data.decode()
     assert "2 endpoints added from payments.yaml (3 in the file)." in fragment
     db.session.expire_all()
-    assert [(e.method, e.path) for e in product.endpoints] == [
-        ("GET", "/payments/v1/charges"), ("POST", "/payments/v1/charges"), ("GET", "/payments/v1/charges/{id}")]
+    assert [(e.method, e.path, e.summary) for e in product.endpoints] == [
+        ("GET", "/payments/v1/charges", None), ("POST", "/payments/v1/charges", "Create a charge"),
+        ("GET", "/payments/v1/charges/{id}", None)]  # each summary kept
     assert db.session.scalars(select(AuditLog.action).where(AuditLog.action == "endpoints.imported")).one()
 
 
@@ -147,11 +148,11 @@ def test_import_refuses_what_is_not_openapi(client, admin):
 
 
 @pytest.mark.parametrize("document, expected", [
-    ({"swagger": "2.0", "basePath": "/v2/", "paths": {"/pets": {"get": {}, "x-extra": {}}}},
-     [("GET", "/v2/pets")]),
+    ({"swagger": "2.0", "basePath": "/v2/", "paths": {"/pets": {"get": {"summary": " List\n pets "}, "x-extra": {}}}},
+     [("GET", "/v2/pets", "List pets")]),
     ({"openapi": "3.1.0", "servers": [{"url": "https://{region}.example.com/api"}],
-      "paths": {"/pets": {"delete": {}}}}, [("DELETE", "/pets")]),
-    ({"openapi": "3.1.0", "paths": {"/a": "not an object", "/b": {"PATCH": {}}}}, [("PATCH", "/b")]),
+      "paths": {"/pets": {"delete": {"summary": 5}}}}, [("DELETE", "/pets", None)]),
+    ({"openapi": "3.1.0", "paths": {"/a": "not an object", "/b": {"PATCH": {}}}}, [("PATCH", "/b", None)]),
 ])
 def test_openapi_parsing(document, expected):
     assert endpoints_from_openapi(json.dumps(document).encode()) == expected

@@ -18,6 +18,7 @@ SHOWN_ATTRIBUTES = {"placeholder", "aria-label", "title", "alt", "label", "data-
                     "data-size-message", "data-empty-message", "data-refused-message", "hx-confirm"}
 # The same in both languages: language codes, the Jira-side examples in placeholders.
 NOT_WORDS = {"EN", "TR", "English", "Türkçe", "SUP", "SUP-123", "/payments/v1", "https://your-company.atlassian.net",
+             "https://api.example.com/openapi.json", "https://apinizer.example.com",
              "customfield_10070", "customfield_10071", "customfield_10072",
              "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 
@@ -81,9 +82,10 @@ def visit_every_page(client, ids):
     client.post("/auth/logout")
     client.post("/auth/login", data={"email": "ada@example.com", "password": PASSWORD})
     for path in ("/admin/", "/admin/jira", "/admin/categories", "/admin/products", "/admin/deliveries",
-                 "/admin/deliveries?state=queued", "/admin/audit"):
+                 "/admin/deliveries?state=queued", "/admin/audit", "/admin/apinizer"):
         pages[path] = client.get(path)
     pages["jira-errors"] = client.post("/admin/jira", data={"base_url": "not a site", "project_key": "1x"})
+    pages["apinizer-errors"] = client.post("/admin/apinizer", data={"base_url": "ftp://x", "projects": ","})
     pages["category-error"] = client.post("/admin/categories", data={"name": ""}, follow_redirects=True)
     client.post("/auth/logout")
     return {name: response.get_data(as_text=True) for name, response in pages.items()}

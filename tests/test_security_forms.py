@@ -193,7 +193,7 @@ def test_the_jira_settings_store_only_valid_values(client, admin, world, tried, 
 
 NAMES = ("name", "method", "path", "direction", "enabled", "published", "applies_to_all", "ids",
          "all", "state", "page", "product", "action", "language", "next", "spec", "name_en", "name_tr",
-         "waiting", "show", "endpoint", "status")
+         "waiting", "show", "endpoint", "status", "url", "base_url", "api_token", "clear_token", "projects")
 
 
 def post_routes(app):

@@ -36,6 +36,15 @@ class Config:
     # Timeouts of the admin's "Save and Test" (connect, read): a dead Jira answers in seconds.
     JIRA_TEST_TIMEOUT = (3, 6)
 
+    # Products that follow an OpenAPI document by URL (webapp/catalog): the hosts the worker
+    # may read documents from (empty: any host), and the caps on one reading.
+    CATALOG_ALLOWED_HOSTS = _list("CATALOG_ALLOWED_HOSTS")
+    CATALOG_MAX_KB = int(os.environ.get("CATALOG_MAX_KB", "5120"))
+    CATALOG_FETCH_SECONDS = int(os.environ.get("CATALOG_FETCH_SECONDS", "20"))
+    CATALOG_REFRESH_SECONDS = int(os.environ.get("CATALOG_REFRESH_SECONDS", str(24 * 3600)))
+    # http:// for Apinizer Manager only where the operator allows it (its token goes along).
+    APINIZER_ALLOW_HTTP = _bool("APINIZER_ALLOW_HTTP")
+
     # Attachments are stored here under random names (default: instance/attachments).
     ATTACHMENTS_DIR = os.environ.get("ATTACHMENTS_DIR")
     ATTACHMENT_MAX_MB = int(os.environ.get("ATTACHMENT_MAX_MB", "10"))  # per file

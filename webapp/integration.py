@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from . import audit, crypto, messages
 from .extensions import db
 from .jira import JiraAccessLostError, JiraAuthError, JiraClient, LocalHolds, Pace, RedisHolds
-from .models import DOWNLOAD_REFUSED, Attachment, DeliveryState, JiraSettings, SupportRequest, utcnow
+from .models import DOWNLOAD_REFUSED, ApinizerSettings, Attachment, DeliveryState, JiraSettings, SupportRequest, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -198,9 +198,9 @@ def explain(exc):
 
 def rotate_token_encryption():
     """Re-encrypt stored secrets with the newest key in ENCRYPTION_KEYS."""
-    settings = JiraSettings.get()
     rotated = 0
-    for column in ("api_token_encrypted", "webhook_secret_encrypted"):
+    for settings, column in ((JiraSettings.get(), "api_token_encrypted"), (JiraSettings.get(), "webhook_secret_encrypted"),
+                             (ApinizerSettings.get(), "api_token_encrypted")):
         value = getattr(settings, column)
         if value:
             setattr(settings, column, crypto.rotate(value))

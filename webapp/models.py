@@ -194,6 +194,33 @@ class JiraSettings(db.Model):
         return settings
 
 
+class ApinizerSettings(db.Model):
+    """The single row of the optional Apinizer API Manager connector (webapp/catalog/apinizer.py):
+    where its Management API is, the token (encrypted like Jira's), the projects followed, and
+    the last reading, which waits in `found` for the admin to apply."""
+
+    __tablename__ = "apinizer_settings"
+    id = db.Column(db.Integer, primary_key=True)
+    base_url = db.Column(db.String(500), nullable=False, default="")
+    api_token_encrypted = db.Column(db.Text)  # Fernet token, see webapp.crypto
+    api_token_last4 = db.Column(db.String(4))
+    projects = db.Column(db.JSON, nullable=False, default=list)  # the project names followed
+    known_projects = db.Column(db.JSON(none_as_null=True))  # those the last reading could see
+    reading = db.Column(db.Boolean, nullable=False, default=False)
+    found = db.Column(db.JSON(none_as_null=True))  # [{"project", "proxy", "endpoints": [[m, p, s]]}]
+    error = db.Column(db.JSON(none_as_null=True))  # a stored message (webapp/messages.py)
+    read_at = db.Column(UTCDateTime)
+
+    @classmethod
+    def get(cls):
+        settings = db.session.get(cls, 1)
+        if settings is None:
+            settings = cls(id=1, projects=[])
+            db.session.add(settings)
+            db.session.flush()
+        return settings
+
+
 class Label(db.Model):
     __tablename__ = "labels"
     id = db.Column(db.Integer, primary_key=True)
@@ -219,6 +246,16 @@ class ApiProduct(db.Model):
     position = db.Column(db.Integer, nullable=False, default=0)
     published = db.Column(db.Boolean, nullable=False, default=True)  # offered in the form
     active = db.Column(db.Boolean, nullable=False, default=True)  # removed ones stay on old requests
+    # An OpenAPI 3 / Swagger 2 document the product follows (webapp/catalog): the worker reads
+    # it daily or when asked; what it found waits in `source_found` until the admin applies it.
+    source_url = db.Column(db.String(2000))
+    source_reading = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
+    source_found = db.Column(db.JSON(none_as_null=True))  # [[method, path, summary], ...]
+    source_error = db.Column(db.JSON(none_as_null=True))  # a stored message (webapp/messages.py)
+    source_read_at = db.Column(UTCDateTime)
+    # The Apinizer API proxy this product mirrors (webapp/catalog/apinizer.py), if any.
+    apinizer_project = db.Column(db.String(200))
+    apinizer_proxy = db.Column(db.String(200))
     endpoints = db.relationship(
         "ApiEndpoint", back_populates="product", order_by="[ApiEndpoint.position, ApiEndpoint.id]",
         cascade="all, delete-orphan",
@@ -231,14 +268,22 @@ class ApiEndpoint(db.Model):
     product_id = db.Column(db.Integer, db.ForeignKey("api_products.id"), nullable=False, index=True)
     method = db.Column(db.String(10))
     path = db.Column(db.String(500), nullable=False)
+    summary = db.Column(db.String(500))  # the operation's summary in the product's document
     position = db.Column(db.Integer, nullable=False, default=0)
-    active = db.Column(db.Boolean, nullable=False, default=True)  # removed ones stay on old requests
+    # Removed by the admin, or retired: it left the product's document. Either way it leaves
+    # the form and stays on the requests that name it.
+    active = db.Column(db.Boolean, nullable=False, default=True)
     product = db.relationship("ApiProduct", back_populates="endpoints")
 
     @property
     def label(self):
         """What the form and the pages show: "GET /pets/{id}", or the path alone."""
         return f"{self.method} {self.path}" if self.method else self.path
+
+    @property
+    def choice_label(self):
+        """The form's choice: the label, and beside it the summary from the product's document."""
+        return f"{self.label} — {self.summary}" if self.summary else self.label
 
 
 def new_reference():

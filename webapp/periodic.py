@@ -13,6 +13,8 @@ from flask.helpers import get_debug_flag
 from werkzeug.serving import is_running_from_reloader
 
 from . import delivery, housekeeping, sync
+from .catalog import apinizer
+from .catalog import sources as catalog_sources
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +27,8 @@ def periodic_jobs(app):
         ("sync", sync.sync_changed, app.config["SYNC_SECONDS"]),
         ("reconcile", sync.reconcile, app.config["RECONCILE_SECONDS"]),
         ("file-cleanup", housekeeping.remove_unclaimed_files, 3600),
+        ("catalog", catalog_sources.refresh_all, app.config["CATALOG_REFRESH_SECONDS"]),
+        ("apinizer", apinizer.refresh, app.config["CATALOG_REFRESH_SECONDS"]),
     ]
 
 

@@ -5,6 +5,8 @@ import os
 from flask import current_app, request
 from flask_babel import format_decimal, get_locale
 
+from .catalog import apinizer
+from .catalog.sources import pending_changes
 from .models import DeliveryState
 from .embedding import full_page_url, is_embedded
 from .jira import WEBHOOK_EVENTS
@@ -67,6 +69,8 @@ def init_app(app):
     app.jinja_env.filters["filesizeformat"] = filesize  # Jinja's own knows no locale
     app.jinja_env.filters["number"] = format_decimal
     app.jinja_env.filters["message"] = translated  # a stored message (webapp/messages.py)
+    app.jinja_env.globals["catalog_changes"] = pending_changes  # a product card's preview
+    app.jinja_env.globals["apinizer_changes"] = apinizer.pending
     app.jinja_env.globals["DeliveryState"] = DeliveryState
     app.jinja_env.globals["delivery_state_name"] = DeliveryState.name_of
     app.jinja_env.globals["get_locale"] = get_locale

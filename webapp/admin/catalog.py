@@ -1,23 +1,20 @@
 """The admin lists that feed the request form: categories, and API products with their
 endpoints. Removing hides an entry from the form and this list; requests keep it."""
-import json
-from urllib.parse import urlsplit
-
-import yaml
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from . import bp
-from .forms import HTTP_METHODS, EndpointForm, NameForm, errors_text
+from .forms import EndpointForm, NameForm, errors_text
 from .. import audit
+from ..catalog.openapi import endpoints_from_openapi
+from ..catalog.sources import add_endpoints
 from ..choices import active_categories, active_products
 from ..extensions import db
 from ..htmx import is_fragment_request
 from ..models import ApiEndpoint, ApiProduct, Category
 
 MAX_SPEC_BYTES = 5 * 1024 * 1024
-MAX_IMPORTED_ENDPOINTS = 2000
 
 
 def _next_position(model, *where):
@@ -107,7 +104,7 @@ def remove_category(item_id):
 
 # API products and endpoints -------------------------------------------------------------
 
-def _product_response(product, error=None, notice=None):
+def product_response(product, error=None, notice=None):
     """One product's card for an htmx swap, else back to the list."""
     if is_fragment_request() and product.active:
         return render_template("admin/_product.html", product=product, error=error, notice=notice)
@@ -133,7 +130,7 @@ def _products_response(error=None):
     return _list_response("admin/_products.html", "admin.products", error, products=active_products())
 
 
-def _active_product(product_id):
+def active_product(product_id):
     product = db.get_or_404(ApiProduct, product_id)
     if not product.active:
         abort(404)
@@ -142,58 +139,58 @@ def _active_product(product_id):
 
 @bp.post("/products/<int:product_id>/rename")
 def rename_product(product_id):
-    product = _active_product(product_id)
+    product = active_product(product_id)
     form = NameForm()
     if not form.validate_on_submit():
-        return _product_response(product, error=errors_text(form.name))
+        return product_response(product, error=errors_text(form.name))
     audit.record("products.renamed", old=product.name, new=form.name.data)
     product.name = form.name.data
     db.session.commit()
-    return _product_response(product)
+    return product_response(product)
 
 
 @bp.post("/products/<int:product_id>/publish")
 def publish_product(product_id):
     """Publish or unpublish: unpublished products leave the form but stay on requests."""
-    product = _active_product(product_id)
+    product = active_product(product_id)
     product.published = request.form.get("published") == "1"
     audit.record("products.published" if product.published else "products.unpublished", name=product.name)
     db.session.commit()
-    return _product_response(product)
+    return product_response(product)
 
 
 @bp.post("/products/<int:product_id>/move")
 def move_product(product_id):
-    _move(ApiProduct, _active_product(product_id), request.form.get("direction"))
+    _move(ApiProduct, active_product(product_id), request.form.get("direction"))
     db.session.commit()
     return _products_response()
 
 
 @bp.post("/products/<int:product_id>/remove")
 def remove_product(product_id):
-    product = _active_product(product_id)
+    product = active_product(product_id)
     product.active = product.published = False
     audit.record("products.removed", name=product.name)
     db.session.commit()
-    return _product_response(product)
+    return product_response(product)
 
 
 @bp.post("/products/<int:product_id>/endpoints")
 def add_endpoint(product_id):
-    product = _active_product(product_id)
+    product = active_product(product_id)
     form = EndpointForm()
     if not form.validate_on_submit():
-        return _product_response(product, error=errors_text(form.method, form.path))
+        return product_response(product, error=errors_text(form.method, form.path))
     product.endpoints.append(ApiEndpoint(
         method=form.method.data or None, path=form.path.data,
         position=_next_position(ApiEndpoint, ApiEndpoint.product_id == product.id)))
     audit.record("endpoints.added", product=product.name, path=form.path.data)
     db.session.commit()
-    return _product_response(product)
+    return product_response(product)
 
 
 def _product_endpoint(product_id, endpoint_id):
-    product = _active_product(product_id)
+    product = active_product(product_id)
     endpoint = db.get_or_404(ApiEndpoint, endpoint_id)
     if endpoint.product_id != product.id or not endpoint.active:
         abort(404)
@@ -206,7 +203,7 @@ def remove_endpoint(product_id, endpoint_id):
     endpoint.active = False
     audit.record("endpoints.removed", product=product.name, path=endpoint.path)
     db.session.commit()
-    return _product_response(product)
+    return product_response(product)
 
 
 @bp.post("/products/<int:product_id>/endpoints/<int:endpoint_id>/move")
@@ -214,68 +211,26 @@ def move_endpoint(product_id, endpoint_id):
     product, endpoint = _product_endpoint(product_id, endpoint_id)
     _move(ApiEndpoint, endpoint, request.form.get("direction"), ApiEndpoint.product_id == product.id)
     db.session.commit()
-    return _product_response(product)
+    return product_response(product)
 
 
 @bp.post("/products/<int:product_id>/import")
 def import_endpoints(product_id):
     """Add the endpoints of an OpenAPI (or Swagger 2) file, JSON or YAML, skipping known ones."""
-    product = _active_product(product_id)
+    product = active_product(product_id)
     upload = request.files.get("spec")
     if upload is None or not upload.filename:
-        return _product_response(product, error=_("Choose an OpenAPI file (JSON or YAML)."))
+        return product_response(product, error=_("Choose an OpenAPI file (JSON or YAML)."))
     raw = upload.stream.read(MAX_SPEC_BYTES + 1)
     if len(raw) > MAX_SPEC_BYTES:
-        return _product_response(product, error=_("The file is larger than 5 MB."))
+        return product_response(product, error=_("The file is larger than 5 MB."))
     try:
         found = endpoints_from_openapi(raw)
     except ValueError:
-        return _product_response(product, error=_("This is not an OpenAPI or Swagger file: no “paths” were found in it."))
-    known = {(e.method, e.path) for e in product.endpoints if e.active}
-    added = 0
-    position = _next_position(ApiEndpoint, ApiEndpoint.product_id == product.id)
-    for method, path in found:
-        if (method, path) not in known:
-            product.endpoints.append(ApiEndpoint(method=method, path=path, position=position + added))
-            known.add((method, path))
-            added += 1
+        return product_response(product, error=_("This is not an OpenAPI or Swagger file: no “paths” were found in it."))
+    added = add_endpoints(product, found)
     audit.record("endpoints.imported", product=product.name, added=added, file=upload.filename[:200])
     db.session.commit()
-    return _product_response(product, notice=_(
+    return product_response(product, notice=_(
         "%(added)d endpoints added from %(file)s (%(found)d in the file).",
         added=added, file=upload.filename, found=len(found)))
-
-
-def endpoints_from_openapi(raw):
-    """[(METHOD, path)] from an OpenAPI 3 / Swagger 2 document; ValueError if it is not one."""
-    try:
-        document = json.loads(raw)
-    except ValueError:
-        try:
-            document = yaml.safe_load(raw)
-        except yaml.YAMLError:
-            raise ValueError("not JSON or YAML") from None
-    if not isinstance(document, dict) or not isinstance(document.get("paths"), dict):
-        raise ValueError("no paths")
-    prefix = _base_path(document)
-    found = []
-    for path, operations in document["paths"].items():
-        if not isinstance(path, str) or not isinstance(operations, dict):
-            continue
-        full = (prefix + "/" + path.lstrip("/")) if prefix else path
-        for method in operations:
-            if str(method).upper() in HTTP_METHODS:
-                found.append((str(method).upper(), full[:500]))
-        if len(found) >= MAX_IMPORTED_ENDPOINTS:
-            break
-    return found[:MAX_IMPORTED_ENDPOINTS]
-
-
-def _base_path(document):
-    """The path part every operation sits under: Swagger's basePath or the first server's."""
-    base = document.get("basePath")
-    if not isinstance(base, str):
-        servers = document.get("servers")
-        url = servers[0].get("url") if isinstance(servers, list) and servers and isinstance(servers[0], dict) else ""
-        base = urlsplit(url).path if isinstance(url, str) and "{" not in url else ""
-    return base.rstrip("/")

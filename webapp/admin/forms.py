@@ -8,6 +8,7 @@ from sqlalchemy import select
 from wtforms import BooleanField, PasswordField, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from ..catalog.openapi import HTTP_METHODS
 from ..extensions import db
 from ..forms import REQUIRED, strip
 from ..integration import SETTINGS_FIELDS
@@ -118,7 +119,6 @@ class NameForm(FlaskForm):
     name = StringField(_l("Name"), filters=[strip], validators=[DataRequired(message=REQUIRED), Length(max=200)])
 
 
-HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
 class EndpointForm(FlaskForm):
@@ -132,6 +132,56 @@ class EndpointForm(FlaskForm):
     def validate_path(self, field):
         if not field.data.startswith("/") or any(ch.isspace() for ch in field.data):
             raise ValidationError(_l("An endpoint is a path that starts with /, like /payments/v1."))
+
+
+def check_catalog_url(url, schemes, invalid):
+    """A URL the worker may read the catalog from: one of `schemes`, a host, no user info,
+    nothing unprintable, and a host the operator allows (CATALOG_ALLOWED_HOSTS)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # ValueError when it is no port number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in schemes or not parts.hostname or "@" in parts.netloc \
+            or any(ch.isspace() or not ch.isprintable() for ch in url):
+        raise ValidationError(invalid)
+    allowed = current_app.config["CATALOG_ALLOWED_HOSTS"]
+    if not host_allowed(url, allowed):
+        raise ValidationError(_l("The operator allows documents only from these hosts: %(hosts)s.",
+                                 hosts=", ".join(allowed)))
+
+
+class SourceForm(FlaskForm):
+    """The address of the OpenAPI document a product follows."""
+    url = StringField(_l("OpenAPI document URL"), filters=[strip],
+                      validators=[DataRequired(message=REQUIRED), Length(max=2000)])
+
+    def validate_url(self, field):
+        check_catalog_url(field.data, ("http", "https"),
+                          _l("Enter the document's address, like https://api.example.com/openapi.json."))
+
+
+class ApinizerForm(FlaskForm):
+    """Where Apinizer's Management API is, its token, and the projects whose proxies to follow."""
+    base_url = StringField(_l("Apinizer Manager URL"), filters=[strip],
+                           validators=[DataRequired(message=REQUIRED), Length(max=500)])
+    api_token = PasswordField(_l("Personal API access token"), filters=[strip], validators=[Length(max=2000)])
+    clear_token = BooleanField(_l("Remove the stored token"))
+    projects = StringField(_l("Projects"), filters=[strip], validators=[DataRequired(message=REQUIRED), Length(max=2000)])
+
+    def validate_base_url(self, field):
+        schemes = ("http", "https") if current_app.config["APINIZER_ALLOW_HTTP"] else ("https",)
+        check_catalog_url(field.data, schemes,
+                          _l("Enter the address of Apinizer Manager, like https://apinizer.example.com (https://)."))
+        field.data = field.data.rstrip("/").removesuffix("/apiops")
+
+    def validate_projects(self, field):
+        if not self.project_names():
+            raise ValidationError(_l("Name at least one Apinizer project."))
+
+    def project_names(self):
+        """The projects, as typed between commas, each once."""
+        return list(dict.fromkeys(name.strip()[:200] for name in self.projects.data.split(",") if name.strip()))
 
 
 class NewUserForm(FlaskForm):

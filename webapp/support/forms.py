@@ -49,8 +49,8 @@ def endpoint_choices(product_id):
     by product (so the form works without JavaScript: the product follows from the endpoint)."""
     endpoints = offered_endpoints(product_id)
     if product_id:
-        return [("", "—")] + [(e.id, e.label) for e in endpoints]
+        return [("", "—")] + [(e.id, e.choice_label) for e in endpoints]
     groups = {None: [("", "—")]}
     for endpoint in endpoints:
-        groups.setdefault(endpoint.product.name, []).append((endpoint.id, endpoint.label))
+        groups.setdefault(endpoint.product.name, []).append((endpoint.id, endpoint.choice_label))
     return groups

@@ -1,0 +1,20 @@
+"""An Apinizer API Manager simulator for tests: the Management API's read calls the portal's
+connector makes, as the vendor's published reference describes them
+(github.com/apinizer/management-api-docs, 02-api-reference):
+
+- `GET /apiops/projects/`: the projects the token's user is a member of,
+  `{"status": "SUCCESS", "resultList": [{"name", "description"}], "resultCount"}`.
+- `GET /apiops/projects/{projectName}/apiProxies/`: the project's API proxies ordered by name,
+  `{"status": "SUCCESS", "resultList": [{"name", "description", "type", "relativePath",
+  "soapToRest"}], "resultCount"}`; an unknown project is 404
+  `{"error": "not_found", "error_description": "Project (X) is not found or user does not have privilege to access it!"}`.
+- `GET /apiops/projects/{projectName}/apiProxies/{apiProxyName}/endpoints/`: the proxy's
+  endpoints, `{"success": true, "resultList": [{"id", "endpoint", "description", "active",
+  "httpMethod", "backendResourceUrl", "backendHttpMethod"}], "resultCount"}`; httpMethod may be
+  `ALL`; an unknown proxy is 404 `ApiProxy (name: X) was not found!`.
+- Every call needs `Authorization: Bearer <personal API access token>`; otherwise 401
+  `{"error": "unauthorized_client", "error_description": "Invalid token"}`.
+"""
+from .server import ApinizerSimulator, TOKEN
+
+__all__ = ["ApinizerSimulator", "TOKEN"]

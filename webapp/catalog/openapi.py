@@ -1,0 +1,60 @@
+"""The operations of an OpenAPI 3 or Swagger 2 document, JSON or YAML."""
+import json
+from urllib.parse import urlsplit
+
+import yaml
+
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+MAX_ENDPOINTS = 2000
+MAX_SUMMARY = 500
+
+
+def endpoints_from_openapi(raw):
+    """[(METHOD, path, summary or None)] from an OpenAPI 3 / Swagger 2 document, in its order;
+    ValueError if it is not one."""
+    try:
+        document = json.loads(raw)
+    except ValueError:
+        try:
+            document = yaml.safe_load(raw)
+        except (yaml.YAMLError, RecursionError):
+            raise ValueError("not JSON or YAML") from None
+    except RecursionError:
+        raise ValueError("nested too deep") from None
+    if not isinstance(document, dict) or not isinstance(document.get("paths"), dict):
+        raise ValueError("no paths")
+    prefix = _base_path(document)
+    found = []
+    for path, operations in document["paths"].items():
+        if not isinstance(path, str) or not isinstance(operations, dict):
+            continue
+        full = (prefix + "/" + path.lstrip("/")) if prefix else path
+        for method, operation in operations.items():
+            if str(method).upper() in HTTP_METHODS:
+                found.append((str(method).upper(), full[:500], _summary(operation)))
+        if len(found) >= MAX_ENDPOINTS:
+            break
+    return found[:MAX_ENDPOINTS]
+
+
+def _summary(operation):
+    """The operation's summary on one line, if it has one."""
+    text = operation.get("summary") if isinstance(operation, dict) else None
+    return one_line(text)
+
+
+def one_line(text):
+    """Text from a document as a summary column holds it: one line, no NUL; None for none."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    return " ".join(text.replace("\x00", "").split())[:MAX_SUMMARY]
+
+
+def _base_path(document):
+    """The path part every operation sits under: Swagger's basePath or the first server's."""
+    base = document.get("basePath")
+    if not isinstance(base, str):
+        servers = document.get("servers")
+        url = servers[0].get("url") if isinstance(servers, list) and servers and isinstance(servers[0], dict) else ""
+        base = urlsplit(url).path if isinstance(url, str) and "{" not in url else ""
+    return base.rstrip("/")
