@@ -39,7 +39,7 @@ def seed(app, language=None):
             description="Since 09:00 every POST /v2/payments fails.\nRequest id 7f3a.",
             category_id=billing.id, product_id=payments.id, endpoint_id=payments.endpoints[0].id,
             delivery_state="sent", jira_key="SUP-7", jira_issue_id="10007", jira_status="In Progress",
-            jira_status_category="indeterminate", created_at=FILED, updated_at=now)
+            jira_status_id="3", jira_status_category="indeterminate", created_at=FILED, updated_at=now)
         failed = SupportRequest(
             reporter_id=deniz.id, label="Bug", summary="Account list is empty", description="Since Monday.",
             delivery_state="failed", attempts=3, created_at=now - timedelta(days=1), updated_at=now,
@@ -52,7 +52,8 @@ def seed(app, language=None):
             Attachment(original_name="Ekran görüntüsü.png", content_type="image/png", size=1_234_567,
                        source="jira", jira_attachment_id="10100", in_public_comment=True)]
         db.session.add_all([
-            StatusChange(request_id=sent.id, from_status="To Do", to_status="In Progress",
+            StatusChange(request_id=sent.id, from_status="To Do", from_status_id="10000", from_category="new",
+                         to_status="In Progress", to_status_id="3", to_category="indeterminate",
                          changed_at=now - timedelta(hours=3)),
             JiraComment(request_id=sent.id, jira_comment_id="1", author_name="Selin (Support)",
                         body_html="<p>Thanks, we are <strong>looking into it</strong>.</p>",

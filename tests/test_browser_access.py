@@ -110,7 +110,7 @@ def test_every_page_passes_axe(browser, live_server, configure_jira, jira_sim, l
     expect(p.locator("#base_url")).to_have_attribute("aria-describedby", re.compile("base_url-error"))
     expect(p.locator("#project_key-error")).to_have_attribute("role", "alert")
     walk.check("admin-jira-errors")
-    for name in ("categories", "products", "deliveries", "audit"):
+    for name in ("categories", "products", "deliveries", "statuses", "audit"):
         walk.tab.goto(f"/admin/{name}")
         walk.check(f"admin-{name}")
     walk.tab.goto("/admin/categories")

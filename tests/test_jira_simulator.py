@@ -266,3 +266,16 @@ def test_data_center_says_so_in_its_own_words(jira_sim):
     assert basic.status_code == 401 and "Basic Authentication has been disabled" in basic.text
     assert requests.get(jira_sim.url + "/rest/api/2/serverInfo", headers=bearer, timeout=5).json()[
         "deploymentType"] == "DataCenter"
+
+
+def test_project_statuses_are_shaped_as_jira_answers(jira_sim):
+    response = call(jira_sim, "GET", "/rest/api/3/project/SUP/statuses")
+    assert_spec_valid(response)
+    task = response.json()[0]
+    assert (task["id"], task["name"], task["subtask"]) == ("10002", "Task", False)
+    waiting = next(s for s in task["statuses"] if s["id"] == "10001")
+    assert waiting["name"] == "Waiting for customer"
+    assert waiting["statusCategory"]["key"] == "indeterminate" and waiting["statusCategory"]["id"] == 4
+    missing = call(jira_sim, "GET", "/rest/api/3/project/NOPE/statuses")
+    assert missing.status_code == 404
+    assert missing.json()["errorMessages"] == ["No project could be found with key 'NOPE'."]

@@ -215,6 +215,21 @@ def test_waiting_for_you_badge_count_filter_and_reply_box(client, reporter, auth
     assert re.findall(r">(SUP-\d+)</a>", admin_client.get("/requests/?show=waiting").get_data(as_text=True)) == []
 
 
+def test_a_change_between_two_statuses_of_one_name_is_not_listed(client, reporter, auth):
+    auth.login(reporter.email)
+    item = make_request(reporter, jira_key="SUP-8", jira_status="In Review", jira_status_id="20",
+                        jira_status_category="indeterminate")
+    db.session.add_all([
+        StatusChange(request_id=item.id, from_status="To Do", from_status_id="10000", from_category="new",
+                     to_status="In Progress", to_status_id="3", to_category="indeterminate"),
+        StatusChange(request_id=item.id, from_status="In Progress", from_status_id="3", from_category="indeterminate",
+                     to_status="In Review", to_status_id="20", to_category="indeterminate")])
+    db.session.commit()
+    history = re.search(r'<section id="comments".*?</section>', client.get(f"/requests/{item.id}").get_data(as_text=True),
+                        re.S).group(0)
+    assert history.count("Status changed from") == 1 and "Status changed from Received to In progress" in history
+
+
 # The sync keeps Jira's ids --------------------------------------------------------------------
 
 @both_deployments
@@ -222,10 +237,17 @@ def test_the_sync_stores_the_status_id_and_category_with_the_history(jira_on, ji
     issue = jira_client.create_issue(jira_client.new_issue_fields("SUP", "10002", "Cannot log in"))
     item = make_request(reporter, jira_issue_id=issue.id, jira_key=issue.key, jira_status="To Do",
                         jira_status_category="new")
-    sync.reconcile()  # an old row without the id gets it, as no news
+    sync.reconcile()
     db.session.expire_all()
     item = db.session.get(SupportRequest, item.id)
     assert item.jira_status_id == "10000"
+    item.jira_status_id = None  # a row stored before ids were, its issue quiet since
+    db.session.commit()
+    before = item.updated_at
+    sync.sync_changed()  # the incremental sync sees the quiet issue again: it gets its id, as no news
+    db.session.expire_all()
+    item = db.session.get(SupportRequest, item.id)
+    assert item.jira_status_id == "10000" and item.updated_at == before
     assert db.session.scalar(select(func.count()).select_from(StatusChange)) == 0
     jira_on.set_status(issue.key, "Waiting for customer")
     sync.reconcile()
