@@ -24,12 +24,15 @@ messages: $(BIN)/.installed
 	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k N_ --no-location --sort-output -o webapp/translations/messages.pot webapp templates
 	$(BIN)/pybabel -q update -i webapp/translations/messages.pot -d webapp/translations --no-fuzzy-matching
 
-# The portal on its embedded defaults: SQLite in instance/, jobs in-process, no Redis.
+# The portal on its embedded defaults: SQLite in instance/, jobs in-process, no Redis. Served
+# by gunicorn in ONE process with several threads, so the in-process jobs and the periodic
+# ones stay single (docs/architecture.md, Processes); THREADS requests at once.
+THREADS ?= 8
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo
 	@echo "Open http://127.0.0.1:$(PORT) and log in as above (Ctrl+C stops the portal)."
-	@$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	@$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 1 --threads $(THREADS) --access-logfile - --logger-class webapp.access_log.AccessLogger app:app
 
 # An RQ worker, for when REDIS_URL is set.
 worker: install
@@ -49,7 +52,7 @@ browser:
 	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
 	  else echo "Chromium is missing (sudo apt-get install chromium); browser tests will be skipped."; fi; }
 
-# Every benchmark in bench/ (about ten minutes on two cores; needs PostgreSQL and Redis,
+# Every benchmark in bench/ (about twenty minutes on two cores; needs PostgreSQL and Redis,
 # see docs/benchmarks.md); writes docs/benchmarks.md.
 .PHONY: bench
 bench: install browser

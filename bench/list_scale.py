@@ -34,6 +34,7 @@ PROBLEMS = ["times out", "answers 500", "answers 401", "is rejected", "is slow",
 WORD = "refund"  # in about 1% of summaries: the summary search
 RARE = "chargeback"  # in one summary of 10,000
 FRAGMENT = {"HX-Request": "true", "HX-Target": "request-results"}
+POLL_UNCHANGED = "status poll, nothing changed (304, CONDITIONAL_POLLS)"
 
 
 def reference(n):
@@ -183,6 +184,9 @@ def serve(bench, scale):
     sessions = {"user": logged_in(base_url, "user0000@example.com"),
                 "admin": logged_in(base_url, "admin@example.com")}
     plans = {"user": queries(user_ids[0], categories[0]), "admin": queries(None, categories[0])}
+    for role, session in sessions.items():  # the poll of an open list where nothing changed
+        tag = session.get(base_url + "/requests/", headers=FRAGMENT).headers.get("ETag")
+        plans[role].append((POLL_UNCHANGED, "/requests/", {**FRAGMENT, "If-None-Match": tag}))
     return base_url, sessions, plans
 
 

@@ -4,7 +4,8 @@
 
 Needs PostgreSQL and Redis (BENCH_DATABASE_URL, BENCH_REDIS_URL; see bench/common.py) and,
 for the page weights, Chromium. About ten minutes on two cores. Each benchmark also runs on
-its own: `python -m bench.sync_cost | reconcile_scale | throughput | submit | list_scale | page_weight`.
+its own: `python -m bench.sync_cost | reconcile_scale | throughput | submit | list_scale | page_weight
+| capacity`.
 """
 import argparse
 import json
@@ -13,7 +14,7 @@ import tempfile
 import time
 import traceback
 
-from bench import common, list_scale, page_weight, reconcile_scale, submit, sync_cost, throughput
+from bench import capacity, common, list_scale, page_weight, reconcile_scale, submit, sync_cost, throughput
 from bench.common import MEMORY, ROOT, log
 
 TITLES = {
@@ -23,6 +24,7 @@ TITLES = {
     "delivery": "4. Delivery throughput",
     "pages": "5. Page weight",
     "reconcile": "6. Reconcile at scale",
+    "capacity": "7. Capacity",
 }
 TARGETS = {
     "submit": "median ≤ 3× `GET /healthz`",
@@ -30,8 +32,10 @@ TARGETS = {
     "sync": "≤ 1 + ⌈changed / page size⌉ Jira calls per cycle",
     "delivery": ("0 failures, 0 duplicates, ≥ 80% of the simulator's burst limit; ≤ half the 429s per "
                  "delivered request of workers without shared holds, at the same delivered rate"),
-    "pages": "0 requests to other hosts",
+    "pages": "0 requests to other hosts; each page's first load ≤ 35 KB on the wire",
     "reconcile": "every request checked; each job ≤ 1/10 of RQ's job timeout (600 s)",
+    "capacity": ("the most users served with p95 ≤ 10× `GET /healthz`: ≥ 5× more with conditional polls "
+                 "on than off, and ≥ 10,000 users on two cores"),
 }
 
 
@@ -66,7 +70,7 @@ def main():
     results, memory, seconds = {}, {}, {}
     plan = [("sync", sync_cost.run), ("reconcile", reconcile_scale.run), ("delivery", throughput.run),
             ("submit", submit.run),
-            ("list", lambda: list_scale.run(after=pages_after_list))]
+            ("list", lambda: list_scale.run(after=pages_after_list)), ("capacity", capacity.run)]
     for name, func in plan:
         began = time.monotonic()
         try:
@@ -129,9 +133,13 @@ def headline(name, r):
                 f"{l['failed']} failures, {l['duplicates']} duplicates; {l['refused_per_delivery']} 429s per "
                 f"request = {throughput._ratio(r['refused_vs_without_holds'])} without holds")
     if name == "pages":
-        return f"{len(r['other_hosts'])} requests to other hosts"
+        return (f"{len(r['other_hosts'])} requests to other hosts; heaviest cold load "
+                f"{r.get('heaviest_cold', 0):,} bytes")
     if name == "reconcile":
         return reconcile_scale.headline(r)
+    if name == "capacity":
+        return "; ".join(f"{mode}: {m['most_users']:,} users" for mode, m in r["modes"].items()) + \
+            f"; on vs off {r['on_vs_off']}×"
     return ""
 
 
@@ -146,7 +154,7 @@ def summary_table(results, memory=None):
             for role, value in item.items():
                 peaks[role] = max(peaks.get(role, 0), value)
         shown = [role for role in ("web process", "RQ worker", "RQ work horse (forked per job)") if role in peaks]
-        lines.append("| 7. Memory | none set | peak RSS: " + ", ".join(
+        lines.append("| 8. Memory | none set | peak RSS: " + ", ".join(
             f"{role} {peaks[role] / 1024 / 1024:.0f} MiB" for role in shown) + " | |")
     return "\n".join(lines)
 
@@ -154,7 +162,8 @@ def summary_table(results, memory=None):
 def memory_section(memory, seconds):
     names = {"sync": "3. sync (reconcile of 10,000 on a worker)", "delivery": "4. delivery throughput",
              "reconcile": "6. reconcile of 100,000 on a worker",
-             "submit": "1. submit latency", "list": "2. list at scale and 5. page weight"}
+             "submit": "1. submit latency", "list": "2. list at scale and 5. page weight",
+             "capacity": "7. capacity"}
     lines = ["| during | process | peak RSS |", "|---|---|---:|"]
     for name, peaks in memory.items():
         for role, value in sorted(peaks.items()):
@@ -172,7 +181,7 @@ def document(machine, results, memory, seconds, total):
         "",
         "## Running them",
         "",
-        "`make bench` (or `.venv/bin/python -m bench.run`), about ten minutes on two cores. It "
+        "`make bench` (or `.venv/bin/python -m bench.run`), about twenty minutes on two cores. It "
         "needs PostgreSQL (`BENCH_DATABASE_URL`, default `postgresql://postgres@127.0.0.1:5432/test`; "
         "each benchmark works in a schema `bench_…` of its own, dropped afterwards), Redis "
         "(`BENCH_REDIS_URL`, default `redis://127.0.0.1:6379/14`, flushed before and after) and "
@@ -181,7 +190,7 @@ def document(machine, results, memory, seconds, total):
         "the simulator of `tests/jirasim` in the benchmark's process, with latency added by "
         "`bench/jira.py` and the simulator's own burst limit. Each benchmark also runs alone: "
         "`.venv/bin/python -m bench.sync_cost` (`reconcile_scale`, `throughput`, `submit`, `list_scale`, "
-        "`page_weight`). `BENCH_KEEP=1` keeps the processes' logs.",
+        "`page_weight`, `capacity`). `BENCH_KEEP=1` keeps the processes' logs.",
         "",
         "## Machine",
         "",
@@ -199,7 +208,7 @@ def document(machine, results, memory, seconds, total):
         summary_table(results, memory),
     ]
     modules = {"submit": submit, "list": list_scale, "sync": sync_cost, "delivery": throughput,
-               "pages": page_weight, "reconcile": reconcile_scale}
+               "pages": page_weight, "reconcile": reconcile_scale, "capacity": capacity}
     for name in TITLES:
         r = results.get(name, {"error": "not run"})
         parts += ["", f"## {TITLES[name]}", "", f"Target: {TARGETS[name]}.", ""]
@@ -208,7 +217,7 @@ def document(machine, results, memory, seconds, total):
         text = notes(r) if notes and "error" not in r and "skipped" not in r else ""
         if text:
             parts += ["", text]
-    parts += ["", "## 7. Memory", "",
+    parts += ["", "## 8. Memory", "",
               "Peak resident set size (RSS), sampled every 50 ms and read from the kernel's "
               "high-water mark (`VmHWM`) when a process stops. An RQ work horse is forked from its "
               "worker for each job, so most of its RSS is pages shared with the worker.", "",
@@ -240,13 +249,11 @@ def list_notes(r):
     if not missed:
         return ""
     return (
-        "**Where it is not flat.** Rows marked missed grow faster than the table allows. For the "
-        "admin's search by key the cause is the trigram index itself: every key and reference "
-        "shares the trigrams of its prefix (`SUP`, `UP-`, `PR-`), so the GIN index walks posting "
-        "lists as long as the table before the rarer trigrams of the number narrow it; the rows "
-        "then come from the `updated_at` index in constant time. A user's pages read only their own "
-        "requests and stay flat. The admin's status filter options, a full-table `DISTINCT`, are "
-        "read at most once a minute. On a shared two-core machine the p95 of every row also "
+        "**Where it is not flat.** Rows marked missed grow faster than the table allows. A search "
+        "by key takes the B-tree indexes of `jira_key` and `reference` (equality and prefix), other "
+        "substring searches the trigram indexes; a user's pages read only their own requests. The "
+        "admin's status filter options, a full-table `DISTINCT`, are read at most once a minute. "
+        "On a shared two-core machine the p95 of every row also "
         "carries scheduling noise; compare the medians for the trend.")
 
 

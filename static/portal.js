@@ -35,6 +35,24 @@
     }
   });
 
+  // Conditional polls (webapp/polls.py): a poll sends the ETag of what it shows, and the
+  // server answers 304 when that is still current; htmx then leaves the region as it is.
+  // Set by hand, If-None-Match also keeps the browser's cache out of it: the 304 reaches htmx.
+  var pollTags = {};
+  function pollUrl(elt) {
+    return /^every /.test(elt.getAttribute("hx-trigger") || "") ? elt.getAttribute("hx-get") : null;
+  }
+  document.addEventListener("htmx:configRequest", function (event) {
+    var url = pollUrl(event.detail.elt);
+    if (url && pollTags[url]) event.detail.headers["If-None-Match"] = pollTags[url];
+  });
+  // Before the swap: afterwards the region is out of the document and its events stop there.
+  document.addEventListener("htmx:beforeOnLoad", function (event) {
+    var url = pollUrl(event.detail.elt);
+    var tag = event.detail.xhr && event.detail.xhr.getResponseHeader("ETag");
+    if (url && tag) pollTags[url] = tag;
+  });
+
   // File sizes as the server writes them (webapp/templating.py): 1024-based, the number in the
   // page's language (10,4 kB in Turkish).
   function sizeText(bytes) {

@@ -1,11 +1,16 @@
 """Who runs the periodic jobs without Redis: the process serving the app, from its start (no
 page needs opening), one per instance folder however many processes serve it; never another
-CLI command. Real processes: `flask run`, its reloader, gunicorn with three workers."""
+CLI command. Real processes: `make run`'s gunicorn (one process, several threads), `flask run`
+and its reloader, gunicorn with three workers."""
 import os
 import signal
 import socket
+import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.request import urlopen
 
 import click
 import pytest
@@ -15,6 +20,8 @@ from webapp import housekeeping
 from webapp.extensions import db
 from webapp.models import SupportRequest, utcnow
 from webapp.periodic import InstanceLock, serves_requests
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -83,13 +90,40 @@ def test_a_restarted_portal_resumes_queued_requests_before_any_page_is_opened(
         embedded_app, portal, configure_jira, jira_sim, make_user):
     configure_jira()
     request_id = queued_request(make_user().id)
-    server = portal("flask", "--app", "app", "run", "--port", str(free_port()))
+    server = portal(*make_run_server(free_port()))
     # No request reaches the portal: its scheduler starts with it, and the first sweep, at
     # once, takes up what the stopped process had queued.
     assert wait_for(lambda: state_of(request_id) == "sent", timeout=30), portal.logs()
-    assert heartbeat()["pid"] == server.pid and heartbeat()["mode"] == "in-process"
+    assert parent_of(heartbeat()["pid"]) == server.pid and heartbeat()["mode"] == "in-process"
     assert [i["fields"]["summary"] for i in jira_sim.state.issues.values()
             if i["project"] == "SUP"] == ["Sent before the restart"]
+
+
+def parent_of(pid):
+    """The parent process of `pid` (gunicorn's master, for one of its workers)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        return int(stat.read().rsplit(")", 1)[1].split()[1])
+
+
+def make_run_server(port):
+    """The command `make run` serves the portal with (from `make -n`), for `python -m`."""
+    lines = subprocess.run(["make", "-s", "-n", "run", f"PORT={port}"], cwd=ROOT, capture_output=True,
+                           text=True, check=True).stdout.splitlines()
+    [command] = [line.split() for line in lines if "gunicorn " in line]
+    return ["gunicorn", *command[1:]]
+
+
+def test_make_run_serves_with_gunicorn_one_process_several_threads_one_scheduler(embedded_app, portal):
+    port = free_port()
+    command = make_run_server(port)
+    assert command[command.index("--workers") + 1] == "1" and int(command[command.index("--threads") + 1]) > 1
+    portal(*command, HEARTBEAT_SECONDS=1)
+    assert wait_for(heartbeat, timeout=30), portal.logs()
+    assert len(heartbeat_pids(3)) == 1
+    with ThreadPoolExecutor(4) as pool:  # requests at once, each on a thread of the one process
+        answers = list(pool.map(lambda _: urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10).status, range(8)))
+    assert answers == [200] * 8
+    assert "development server" not in portal.logs()
 
 
 def test_under_the_reloader_only_the_child_runs_the_scheduler(embedded_app, portal):

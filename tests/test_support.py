@@ -135,6 +135,24 @@ def test_search_by_key_and_summary_and_filters(client, user, catalog):
     assert "No request matches" in page
 
 
+def test_a_key_shaped_search_finds_keys_and_references_by_their_beginning(client, user):
+    for key in ("SUP-12", "SUP-123", "SUP-2120", "XSUP-12"):
+        make_request(user, summary=key, jira_key=key)
+    make_request(user, summary="not sent", reference="PR-7K3M9QXA")
+    make_request(user, summary="SUP_1-9", jira_key="SUP_1-9")
+
+    def found(key):
+        page = client.get("/requests/", query_string={"key": key}).get_data(as_text=True)
+        return sorted(re.findall(r">([A-Z][A-Z0-9_]*-\w+)</a>", page))
+
+    assert found("sup-12") == ["SUP-12", "SUP-123"]  # as typed: the start of a key, any case
+    assert found("SUP-123") == ["SUP-123"]
+    assert found("SUP-") == ["SUP-12", "SUP-123", "SUP-2120"]
+    assert found("pr-7k3") == found("PR-7K3M9QXA") == ["PR-7K3M9QXA"]
+    assert found("SUP_1-") == ["SUP_1-9"]  # _ is a character of the key, not a wildcard
+    assert found("2120") == ["SUP-2120"]  # not key-shaped: any part, as before
+
+
 def test_a_search_as_you_type_gets_only_the_results(client, user):
     make_request(user, summary="Refund fails", jira_key="SUP-101")
     response = client.get("/requests/?q=refund", headers={"HX-Request": "true", "HX-Target": "request-results"})

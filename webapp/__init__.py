@@ -39,13 +39,14 @@ def create_app(config_class=Config, overrides=None):
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
-    from . import embedding, integration, metrics, queue
+    from . import compression, embedding, integration, metrics, queue
+    compression.init_app(app)
     embedding.init_app(app)
     queue.init_app(app)
     integration.init_app(app)
     metrics.init_app(app)
 
-    from . import auth, admin, cli, errors, hooks, inputs, main, periodic, support, htmx, templating
+    from . import auth, admin, cli, errors, hooks, inputs, main, periodic, polls, support, htmx, templating
     from .auth import handover
     handover.init_app(app)
     app.register_blueprint(main.bp)
@@ -58,6 +59,7 @@ def create_app(config_class=Config, overrides=None):
     errors.init_app(app)
     inputs.init_app(app)
     htmx.init_app(app)
+    polls.init_app(app)
     templating.init_app(app)
     cli.init_app(app)
     periodic.start_embedded(app)

@@ -56,6 +56,9 @@ class Config:
     KEPT_FILES_MAX_MB = int(os.environ.get("KEPT_FILES_MAX_MB", str(ATTACHMENT_MAX_MB * ATTACHMENT_MAX_FILES)))
     LIST_PAGE_SIZE = 25
     LIST_POLL_SECONDS = int(os.environ.get("LIST_POLL_SECONDS", "15"))
+    # A poll whose fragment did not change gets 304 from change counters (webapp/polls.py);
+    # false: every poll renders (the capacity benchmark's comparison).
+    CONDITIONAL_POLLS = _bool("CONDITIONAL_POLLS", True)
 
     # Delivery to Jira (webapp/delivery.py).
     SWEEP_SECONDS = int(os.environ.get("SWEEP_SECONDS", "30"))

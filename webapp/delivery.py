@@ -15,7 +15,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select, update
 
-from . import integration, storage
+from . import integration, polls, storage
 from .choices import labels_on_every_issue
 from .extensions import db
 from .jira import JiraError, field_type, make_label, reference_label, shape_field_value
@@ -75,6 +75,7 @@ def requeue(request_ids):
         .values(delivery_state=DeliveryState.QUEUED, next_attempt_at=utcnow(), last_error=None,
                 deliverable_since=utcnow())
     )
+    polls.changed(ids)
     db.session.commit()
     queued = db.session.scalars(select(SupportRequest.id).where(
         SupportRequest.id.in_(ids), SupportRequest.delivery_state == DeliveryState.QUEUED)).all()
@@ -107,6 +108,7 @@ def note_candidate(issue_id, references):
     db.session.execute(update(SupportRequest).where(
         SupportRequest.id.in_(ids), SupportRequest.delivery_state == DeliveryState.QUEUED)
         .values(next_attempt_at=utcnow()))
+    polls.changed(ids)
     db.session.commit()
     log.info("webhook: issue %s may be the lost create of %d request(s)", issue_id, len(ids))
     return enqueue_each(deliver, ids)
@@ -165,6 +167,8 @@ def _claim(request_id):
                 attempts=SupportRequest.attempts + 1)
         .execution_options(synchronize_session=False)
     ).rowcount
+    if claimed:
+        polls.changed([request_id])
     db.session.commit()
     return claimed == 1
 
@@ -400,6 +404,7 @@ def sweep():
     db.session.execute(
         update(SupportRequest).where(SupportRequest.id.in_(ids), SupportRequest.delivery_state == DeliveryState.QUEUED)
         .values(next_attempt_at=now).execution_options(synchronize_session=False))
+    polls.changed(ids)
     db.session.commit()
     log.info("sweep: re-enqueuing %d request(s)", len(ids))
     return enqueue_each(deliver, ids)

@@ -66,6 +66,8 @@ class User(UserMixin, db.Model):
     # Carried in every session and remember-me cookie (get_id); bumping it ends them all, on
     # every web process, since each request checks it against this row.
     session_version = db.Column(db.Integer, nullable=False, default=1, server_default="1")
+    # Bumped with every change to the user's requests (webapp/polls.py): their list's ETag.
+    requests_version = db.Column(db.Integer, nullable=False, default=0, server_default="0")
     # Who the account is at the OpenID provider that signs it in (webapp/auth/accounts.py).
     oidc_issuer = db.Column(db.String(500))
     oidc_subject = db.Column(db.String(255))
@@ -362,6 +364,8 @@ class SupportRequest(db.Model):
 
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    # Bumped with every change its detail page shows (webapp/polls.py): the polls' ETag.
+    poll_version = db.Column(db.Integer, nullable=False, default=0, server_default="0")
 
     reporter = db.relationship("User")
     category = db.relationship("Category")
@@ -381,6 +385,11 @@ class SupportRequest(db.Model):
         Index("ix_support_requests_updated", "updated_at"),
         Index("ix_support_requests_state", "delivery_state", "next_attempt_at"),
         Index("ix_support_requests_jira_issue_id", "jira_issue_id"),
+        # A search by key (SUP-123, PR-XXXXXXXX): equality and prefix (support/query.py).
+        Index("ix_support_requests_jira_key", "jira_key",
+              postgresql_ops={"jira_key": "varchar_pattern_ops"}),
+        Index("ix_support_requests_reference_prefix", "reference",
+              postgresql_ops={"reference": "varchar_pattern_ops"}),
         # Substring search as you type: trigram indexes on PostgreSQL (see below).
         Index("ix_support_requests_summary_trgm", "summary",
               postgresql_using="gin", postgresql_ops={"summary": "gin_trgm_ops"}),

@@ -3,8 +3,12 @@
 Keyset ("after this row") rather than OFFSET, so page 400 costs what page 1 costs and a row
 updated while someone pages does not shift the rest under them. The order (updated_at, id) is
 served by the indexes on (reporter_id, updated_at) and (updated_at); the substring searches by
-the trigram indexes on PostgreSQL.
+the trigram indexes on PostgreSQL. A key-shaped search (SUP-123, PR-7K3M9QXA, or the start of
+one as it is typed) takes the plain indexes on jira_key and reference instead: every key
+shares the trigrams of its prefix (`SUP`, `UP-`), so a trigram search for one grows with the
+table.
 """
+import re
 import time
 from collections import namedtuple
 from dataclasses import dataclass
@@ -30,6 +34,24 @@ StoredStatus = namedtuple("StoredStatus", "jira_status_id jira_status jira_statu
 class Page:
     items: list
     next_after: str | None  # the cursor of the next page, None on the last one
+
+
+# A Jira key or portal reference, whole or its beginning: project key, hyphen, number so far.
+KEY_SHAPE = re.compile(r"[A-Z][A-Z0-9_]*-[A-Z0-9]*")
+
+
+def key_search(text):
+    """The requests whose Jira key or reference is `text` or starts with it (any case)."""
+    prefix = text.upper()
+    return or_(starts_with(SupportRequest.jira_key, prefix), starts_with(SupportRequest.reference, prefix))
+
+
+def starts_with(column, prefix):
+    """`column` starts with `prefix` (letters, digits, `-` and `_`), served by its B-tree index:
+    on PostgreSQL a LIKE on the varchar_pattern_ops index, on SQLite a range in its binary order."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column.like(prefix.replace("_", "\\_") + "%", escape="\\")
+    return and_(column >= prefix, column < prefix[:-1] + chr(ord(prefix[-1]) + 1))
 
 
 def like_pattern(text):
@@ -63,7 +85,9 @@ def list_page(user, filters, after, page_size):
         joinedload(SupportRequest.endpoint), joinedload(SupportRequest.reporter))
     if not user.is_admin:
         query = query.where(SupportRequest.reporter_id == user.id)
-    if filters.get("key"):
+    if KEY_SHAPE.fullmatch(filters.get("key", "").upper()):
+        query = query.where(key_search(filters["key"]))
+    elif filters.get("key"):
         pattern = like_pattern(filters["key"])
         query = query.where(or_(SupportRequest.jira_key.ilike(pattern, escape="\\"),
                                 SupportRequest.reference.ilike(pattern, escape="\\")))

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from . import bp
 from .files import claimed, from_token, keep_for, keep_token, served_type, store_upload
 from .forms import DESCRIPTION_MAX, SUMMARY_MAX, RequestForm
-from .. import delivery, integration, storage
+from .. import delivery, integration, polls, storage
 from ..choices import active_categories, active_products, offered_endpoints, offered_labels
 from ..extensions import db
 from ..htmx import is_fragment_request
@@ -39,6 +39,7 @@ def visible_request(request_id):
 # List -----------------------------------------------------------------------------------
 
 @bp.get("/")
+@polls.conditional(lambda: polls.list_version(current_user))
 def list_requests():
     """The user's requests (everyone's for admins), newest update first, searchable."""
     filters = {name: request.args.get(name, "").strip()[:200] for name in FILTERS}
@@ -167,7 +168,12 @@ def detail(request_id):
                            back_url=back_url)
 
 
+def _request_version(request_id):
+    return polls.request_version(visible_request(request_id))
+
+
 @bp.get("/<int:request_id>/files")
+@polls.conditional(_request_version)
 def attachments(request_id):
     """The attachments section alone, for its poll while a Jira file is being fetched."""
     support_request = visible_request(request_id)
@@ -189,6 +195,7 @@ def files_of(support_request):
 
 
 @bp.get("/<int:request_id>/comments")
+@polls.conditional(_request_version)
 def comments(request_id):
     """The comments section alone, for its poll; the attachments come along out of band."""
     support_request = visible_request(request_id)
@@ -209,6 +216,7 @@ def timeline_of(support_request):
 
 
 @bp.get("/<int:request_id>/delivery")
+@polls.conditional(_request_version)
 def delivery_state(request_id):
     """The live delivery state; it stops polling once the request has its final state."""
     return render_template("support/_delivery.html", support_request=visible_request(request_id))

@@ -16,7 +16,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, true, update
 
-from .. import integration, storage
+from .. import integration, polls, storage
 from ..extensions import db
 from ..jira import JiraDownloadRefusedError, JiraError, JiraNotFoundError
 from ..models import DOWNLOAD_REFUSED, Attachment, utcnow
@@ -130,6 +130,7 @@ def fetch_jira_file(attachment_id):
         .values(stored_name=stored_name, sha256=sha256, size=size, fetch_started_at=None)
         .execution_options(synchronize_session=False)
     ).rowcount == 1
+    polls.files_changed([attachment_id])
     db.session.commit()
     if not kept:
         storage.remove(stored_name)
@@ -154,6 +155,7 @@ def _claim(attachment_id):
         update(Attachment).where(Attachment.id == attachment_id, _fetchable(now))
         .values(fetch_started_at=now).execution_options(synchronize_session=False)
     ).rowcount
+    polls.files_changed([attachment_id] if claimed else [])
     db.session.commit()
     return claimed == 1
 
@@ -163,6 +165,7 @@ def _finish(attachment_id, problem=None):
     db.session.execute(
         update(Attachment).where(Attachment.id == attachment_id)
         .values(fetch_started_at=None, fetch_problem=problem).execution_options(synchronize_session=False))
+    polls.files_changed([attachment_id])
     db.session.commit()
     if problem:
         log.info("jira file: attachment row %s not fetched: %s", attachment_id, problem)
