@@ -28,3 +28,17 @@ def track_issues(reporter, issues):
          "jira_status_category": "new", "created_at": now, "updated_at": now}
         for n, issue in enumerate(issues)])
     db.session.commit()
+
+
+def tracked(jira_client, reporter, summary):
+    """(request, issue): a new simulator issue and the sent request tracking it."""
+    from webapp.extensions import db
+    from webapp.models import SupportRequest
+    issue = jira_client.create_issue(jira_client.new_issue_fields("SUP", "10002", summary))
+    request = SupportRequest(reporter_id=reporter.id, label="Bug", summary=summary,
+                             description="...", delivery_state="sent",
+                             jira_issue_id=issue.id, jira_key=issue.key,
+                             jira_status="To Do", jira_status_category="new")
+    db.session.add(request)
+    db.session.commit()
+    return request, issue

@@ -13,6 +13,7 @@ from flask.helpers import get_debug_flag
 from werkzeug.serving import is_running_from_reloader
 
 from . import delivery, housekeeping, sync
+from .mail import sending as mail_sending
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ def periodic_jobs(app):
         ("sync", sync.sync_changed, app.config["SYNC_SECONDS"]),
         ("reconcile", sync.reconcile, app.config["RECONCILE_SECONDS"]),
         ("file-cleanup", housekeeping.remove_unclaimed_files, 3600),
+        ("mail", mail_sending.send_due, app.config["MAIL_SEND_SECONDS"]),
     ]
 
 

@@ -13,4 +13,4 @@ def require_admin():
         abort(403)
 
 
-from . import catalog, deliveries, jira_settings, routes, users, webhook  # noqa: E402,F401
+from . import catalog, deliveries, jira_settings, outbox, routes, users, webhook  # noqa: E402,F401

@@ -178,6 +178,17 @@ def detail(request_id):
                            back_url=back_url)
 
 
+@bp.post("/<int:request_id>/mute")
+def mute(request_id):
+    """"Mute this request" (muted=1) and back (muted=0): no mail about it."""
+    support_request = visible_request(request_id)
+    support_request.mail_muted = request.form.get("muted") == "1"
+    db.session.commit()
+    flash(_("No more mail about this request.") if support_request.mail_muted
+          else _("Mail about this request is back on."), "success")
+    return redirect(url_for("support.detail", request_id=request_id), code=303)
+
+
 @bp.get("/<int:request_id>/files")
 def attachments(request_id):
     """The attachments section alone, for its poll while a Jira file is being fetched."""

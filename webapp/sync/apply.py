@@ -10,6 +10,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from .. import storage
 from ..extensions import db
+from ..mail.events import Seen, note_comment, note_status
 from ..models import (Attachment, DuplicateIssue, JiraComment, StatusChange, SupportRequest, column_text,
                       utcnow)
 
@@ -52,6 +53,7 @@ def apply_issue(support_request, issue, comments):
     status = issue.status
     name = column_text(status and status.name, 100)
     category = column_text(status and status.category, 32)
+    before = Seen.of(support_request, shown_status)
     seen = False
     if issue.key and issue.key != support_request.jira_key:
         if support_request.jira_key:  # moved to another project: Jira gave it a new key
@@ -71,6 +73,7 @@ def apply_issue(support_request, issue, comments):
     if issue.attachments is not None:  # without the field we know nothing, so nothing is removed
         shown = {storage.clean_filename(name) for c in comments if c.public for name in c.files}
         seen = apply_attachments(support_request, issue.attachments, shown) or seen
+    note_status(support_request, before, Seen.of(support_request, shown_status), issue.updated)
     _finish(support_request, seen)
     return seen
 
@@ -92,7 +95,9 @@ def apply_missing(support_request, confirm_before=None):
         mark_synced(support_request)
         return False
     _history(support_request, DELETED, support_request.jira_status, DELETED, None)
+    before = Seen.of(support_request, shown_status)
     support_request.jira_status_category = DELETED
+    note_status(support_request, before, Seen.of(support_request, shown_status), support_request.missing_since)
     _finish(support_request, True)
     return True
 
@@ -113,6 +118,8 @@ def apply_comments(support_request, comments):
             "updated_at": comment.updated,
         }
         row = stored.pop(comment.id, None)
+        if comment.public and (row is None or not row.public):
+            note_comment(support_request, comment)
         if row is None:
             support_request.comments.append(JiraComment(jira_comment_id=column_text(comment.id, 32), **values))
             seen = seen or comment.public
