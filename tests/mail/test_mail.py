@@ -220,3 +220,33 @@ def test_admins_hear_that_jira_paused_with_the_reason(configure_jira, jira_sim, 
     sending.send_due()
     (message,) = smtp_server.to(admin.email)
     assert "401" in text_of(message) or "refused" in text_of(message).lower()
+
+
+def by_category(support_request):
+    """A status display as issue 17 makes it for unmapped statuses: the category's name."""
+    return {"new": "Received", "indeterminate": "In progress", "done": "Resolved"}.get(
+        support_request.jira_status_category, support_request.jira_status)
+
+
+def test_a_status_change_the_requester_cannot_see_sends_nothing(jira_on, track, smtp_server, monkeypatch):
+    monkeypatch.setattr("webapp.sync.apply.shown_status", by_category)
+    monkeypatch.setattr("webapp.mail.compose.shown_status", by_category)
+    request, issue = track()
+    jira_on.set_status(issue.key, "In Progress")
+    sync.sync_changed()
+    jira_on.set_status(issue.key, "Waiting for customer")  # the same shown name: "In progress"
+    sync.sync_changed()
+    sending.send_due()
+    assert [row.event for row in outbox()] == ["status"]
+    assert "“In progress”" in text_of(smtp_server.messages[0]) or "In progress" in text_of(smtp_server.messages[0])
+
+
+def test_waiting_for_you_comes_from_the_statuses_mark(jira_on, track, smtp_server, monkeypatch):
+    monkeypatch.setattr("webapp.mail.events.is_waiting_for_customer",
+                        lambda support_request: support_request.jira_status == "Waiting for customer")
+    request, issue = track()
+    jira_on.set_status(issue.key, "Waiting for customer")
+    sync.sync_changed()
+    sending.send_due()
+    assert [row.event for row in outbox()] == ["waiting"]
+    assert "yanıtınızı bekliyor" in text_of(smtp_server.messages[0])
