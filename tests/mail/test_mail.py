@@ -1,6 +1,7 @@
 """E-mail through a real SMTP server (tests/mail/server.py): what people get, in their
 language, exactly once."""
 import re
+from collections import namedtuple
 from datetime import timedelta
 
 import pytest
@@ -8,7 +9,7 @@ from sqlalchemy import func, select
 
 from tests.jirasim.control import AGENT
 from tests.jirasim.fixtures import both_deployments
-from tests.support import tracked
+from tests.support import track_issues
 from webapp import mail, sync
 from webapp.extensions import db
 from webapp.mail import sending
@@ -28,14 +29,21 @@ def reporter(make_user):
     return make_user(email="deniz@example.com", name="Deniz Yılmaz", language="tr")
 
 
+IssueRef = namedtuple("IssueRef", "id key")
+
+
 @pytest.fixture
-def track(jira_client, reporter):
-    """track(summary) → (request, issue): a Jira issue and the sent request tracking it."""
+def track(jira_on, reporter):
+    """track(summary) → (request, issue): a simulator issue (made without an HTTP call) and
+    the sent request tracking it; the sync's cursor as if it ran a moment ago."""
     def make(summary="Ödeme webhook'u çalışmıyor"):
-        request, issue = tracked(jira_client, reporter, summary)
+        (issue,) = jira_on.add_issues(1, updated_hours_ago=0)
+        issue["fields"]["summary"] = summary
+        track_issues(reporter, [issue])
+        request = db.session.scalar(select(SupportRequest).where(SupportRequest.jira_issue_id == issue["id"]))
         write_cursor(utcnow() - timedelta(seconds=5))
         db.session.commit()
-        return request, issue
+        return request, IssueRef(issue["id"], issue["key"])
     return make
 
 
@@ -250,3 +258,16 @@ def test_waiting_for_you_comes_from_the_statuses_mark(jira_on, track, smtp_serve
     sending.send_due()
     assert [row.event for row in outbox()] == ["waiting"]
     assert "yanıtınızı bekliyor" in text_of(smtp_server.messages[0])
+
+
+def test_a_refused_smtp_login_names_no_password_in_the_outbox_or_the_log(app, jira_on, track, smtp_server, caplog):
+    app.config.update(SMTP_PASSWORD="wrong-secret-pw", SMTP_TIMEOUT=3)
+    request, issue = track()
+    jira_on.add_comment(issue.key, "Hello")
+    sync.sync_changed()
+    with caplog.at_level("DEBUG"):
+        sending.send_due()
+    (row,) = outbox()
+    assert row.state in ("failed", "waiting") and row.last_error and row.sent_at is None
+    assert "wrong-secret-pw" not in caplog.text + row.last_error
+    assert "smtp-secret-pw" not in caplog.text
