@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, RadioField
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from ..forms import REQUIRED
@@ -42,6 +42,6 @@ class ForgotPasswordForm(FlaskForm):
 class MailPreferenceForm(FlaskForm):
     """What mail about one's requests one gets (User.mail_preference)."""
     mail_preference = RadioField(_l("E-mail about my requests"), choices=[
-        ("all", _l("Everything: status changes and new comments")),
-        ("status", _l("Status changes only")),
-        ("none", _l("None"))], validators=[DataRequired(message=REQUIRED)])
+        SelectChoice("all", _l("Everything: status changes and new comments")),
+        SelectChoice("status", _l("Status changes only")),
+        SelectChoice("none", _l("None"))], validators=[DataRequired(message=REQUIRED)])
