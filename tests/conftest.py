@@ -34,7 +34,7 @@ from tests.support import IN_CI, PASSWORD, need_service  # noqa: E402
 # jira_sim, jira_client: the Jira simulator; browser, live_server: Chromium and a real server;
 # no_server_errors, tried: the security suite (tests/hostile.py); oidc_provider, start_oidc_provider:
 # a real OpenID provider (tests/oidc/fixtures.py)
-pytest_plugins = ["tests.jirasim.fixtures", "tests.browser", "tests.hostile", "tests.oidc.fixtures"]
+pytest_plugins = ["tests.jirasim.fixtures", "tests.browser", "tests.hostile", "tests.oidc.fixtures", "tests.mail.server"]
 
 
 

@@ -22,9 +22,23 @@ def track_issues(reporter, issues):
     from webapp.models import SupportRequest, utcnow
     now = utcnow()
     db.session.execute(insert(SupportRequest), [
-        {"reference": f"PR-T{n:07d}", "reporter_id": reporter.id, "label": "Bug",
+        {"reference": f"PR-T{int(issue['id']):07d}", "reporter_id": reporter.id, "label": "Bug",
          "summary": issue["fields"]["summary"], "description": "...", "delivery_state": "sent",
          "jira_issue_id": issue["id"], "jira_key": issue["key"], "jira_status": "To Do",
          "jira_status_category": "new", "created_at": now, "updated_at": now}
-        for n, issue in enumerate(issues)])
+        for issue in issues])
     db.session.commit()
+
+
+def tracked(jira_client, reporter, summary):
+    """(request, issue): a new simulator issue and the sent request tracking it."""
+    from webapp.extensions import db
+    from webapp.models import SupportRequest
+    issue = jira_client.create_issue(jira_client.new_issue_fields("SUP", "10002", summary))
+    request = SupportRequest(reporter_id=reporter.id, label="Bug", summary=summary,
+                             description="...", delivery_state="sent",
+                             jira_issue_id=issue.id, jira_key=issue.key,
+                             jira_status="To Do", jira_status_category="new")
+    db.session.add(request)
+    db.session.commit()
+    return request, issue

@@ -30,6 +30,7 @@ ADMIN = "admin"          # admins; users get 403
 SIGNED = "signed"        # Jira, by HMAC signature (no session, no CSRF)
 TOKEN = "token"          # /metrics: a bearer token when METRICS_TOKEN is set
 HANDOVER = "handover"    # the framing site, by a signed JWT (no session, no CSRF); 404 when off
+MAIL_LINK = "mail link"  # a signed link from a mail (unsubscribe, RFC 8058: no session, no CSRF); 404 otherwise
 ACCESS = {
     "static": PUBLIC, "main.index": PUBLIC,  # a redirect to the list, which asks for a log-in
     "main.set_language": PUBLIC, "main.healthz": PUBLIC,
@@ -40,6 +41,9 @@ ACCESS = {
     "support.download": OWNER, "support.attachments": OWNER, "hooks.jira_webhook": SIGNED,
     "auth.handover": HANDOVER, "auth.change_password": USER,
     "auth.set_password": PUBLIC,  # a one-time link: without a valid token only a "cannot be used" page
+    "mail.unsubscribe_page": MAIL_LINK, "mail.unsubscribe_now": MAIL_LINK,
+    "auth.forgot_password": PUBLIC,  # the same answer for any address; 404 without SMTP_HOST
+    "auth.mail_preferences": USER, "support.mute": OWNER,
 }
 ADMIN_BLUEPRINT = "admin."  # every admin.* route is ADMIN, by the blueprint's before_request
 
@@ -122,13 +126,14 @@ def test_another_user_gets_404_on_a_requests_pages_files_and_comments(client, wo
 
 
 def test_the_owner_and_admins_do_reach_them(client, world, app, auth, make_user):
+    reached = {"GET": 200, "POST": 303}  # a page; a change, then back to the page
     auth.login(world["owner"].email)
     for rule, method in rules(app, OWNER):
-        assert client.open(url_for_rule(rule, world), method=method).status_code == 200, rule.rule
+        assert client.open(url_for_rule(rule, world), method=method).status_code == reached[method], rule.rule
     auth.logout()
     auth.login(make_user(email="boss@example.com", admin=True).email)
     for rule, method in rules(app, OWNER):
-        assert client.open(url_for_rule(rule, world), method=method).status_code == 200, rule.rule
+        assert client.open(url_for_rule(rule, world), method=method).status_code == reached[method], rule.rule
 
 
 @pytest.fixture
@@ -151,7 +156,7 @@ def test_every_state_changing_route_refuses_a_missing_or_wrong_csrf_token(csrf_a
     assert client.post("/auth/login", data={"email": "boss@example.com", "password": PASSWORD,
                                             "csrf_token": good}).status_code == 303
     changing = [(rule, method) for rule in csrf_app.url_map.iter_rules()
-                for method in rule.methods - {"GET", "HEAD", "OPTIONS"} if access_of(rule.endpoint) not in (SIGNED, HANDOVER)]
+                for method in rule.methods - {"GET", "HEAD", "OPTIONS"} if access_of(rule.endpoint) not in (SIGNED, HANDOVER, MAIL_LINK)]
     assert len(changing) >= 20
     for rule, method in changing:
         tried("4 access control")
@@ -165,6 +170,22 @@ def test_every_state_changing_route_refuses_a_missing_or_wrong_csrf_token(csrf_a
         assert "Reload the page and send it again." in response.get_data(as_text=True)
     assert not JiraSettings.get().enabled and db.session.scalar(
         db.select(db.func.count()).select_from(SupportRequest)) == 1
+
+
+def test_mail_links_refuse_a_forged_or_altered_token(app, client, world, tried):
+    from webapp.mail.unsubscribe import unsubscribe_url
+    app.config["PORTAL_BASE_URL"] = "https://portal.example.com"
+    genuine = unsubscribe_url(world["owner"], "updates").rpartition("/")[2]
+    payload, _, signature = genuine.partition(".")
+    other = unsubscribe_url(type(world["owner"])(id=world["owner"].id + 1), "updates").rpartition("/")[2]
+    for token in ("not-a-token", payload + ".", payload + "." + signature[::-1], other.partition(".")[0] + "." + signature,
+                  genuine + "x"):
+        for rule, method in rules(app, MAIL_LINK):
+            tried("4 access control")
+            response = client.open(url_for_rule(rule, {**world, "token": token}), method=method)
+            assert response.status_code == 404, (method, rule.rule, token)
+    db.session.expire_all()
+    assert world["owner"].mail_preference == "all"
 
 
 HOOK_SECRET = "access-webhook-secret"

@@ -10,7 +10,7 @@ from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from tests.jirasim import PORTAL_EMAIL
-from tests.support import track_issues
+from tests.support import track_issues, tracked
 from tests.test_jobs import ROOT, wait_for, worker_env
 from webapp import sync
 from webapp.extensions import db
@@ -37,16 +37,7 @@ def reporter(make_user):
 @pytest.fixture
 def track(jira_client, reporter):
     """track(summary) → (request, issue): a Jira issue and the sent request tracking it."""
-    def make(summary="Cannot log in"):
-        issue = jira_client.create_issue(jira_client.new_issue_fields("SUP", "10002", summary))
-        request = SupportRequest(reporter_id=reporter.id, label="Bug", summary=summary,
-                                 description="...", delivery_state="sent",
-                                 jira_issue_id=issue.id, jira_key=issue.key,
-                                 jira_status="To Do", jira_status_category="new")
-        db.session.add(request)
-        db.session.commit()
-        return request, issue
-    return make
+    return lambda summary="Cannot log in": tracked(jira_client, reporter, summary)
 
 
 def calls(sim):

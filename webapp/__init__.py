@@ -46,7 +46,7 @@ def create_app(config_class=Config, overrides=None):
     integration.init_app(app)
     metrics.init_app(app)
 
-    from . import auth, admin, cli, errors, hooks, inputs, main, periodic, polls, support, htmx, templating
+    from . import auth, admin, cli, errors, hooks, inputs, mail, main, periodic, polls, support, htmx, templating
     from .auth import handover
     handover.init_app(app)
     app.register_blueprint(main.bp)
@@ -56,6 +56,8 @@ def create_app(config_class=Config, overrides=None):
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(hooks.bp, url_prefix="/hooks")
     csrf.exempt(hooks.bp)  # Jira cannot send a CSRF token; its HMAC signature is checked instead
+    app.register_blueprint(mail.bp, url_prefix="/mail")
+    csrf.exempt(mail.bp)  # one-click unsubscribe (RFC 8058): the signed token is the proof
     errors.init_app(app)
     inputs.init_app(app)
     htmx.init_app(app)

@@ -99,6 +99,24 @@ class Config:
     # How long an admin's link to set a password (a new account's, a reset) may be used.
     SET_PASSWORD_LINK_HOURS = int(os.environ.get("SET_PASSWORD_LINK_HOURS", "72"))
 
+    # E-mail (webapp/mail/, docs/email.md). No SMTP_HOST: nothing is sent. The password
+    # stays in the environment: never rendered, never logged.
+    SMTP_HOST = os.environ.get("SMTP_HOST", "").strip()
+    SMTP_SECURITY = os.environ.get("SMTP_SECURITY", "starttls").strip().lower()  # starttls | ssl | none
+    SMTP_PORT = int(os.environ.get("SMTP_PORT") or {"ssl": 465, "none": 25}.get(SMTP_SECURITY, 587))
+    SMTP_USERNAME = os.environ.get("SMTP_USERNAME")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD")
+    SMTP_TIMEOUT = float(os.environ.get("SMTP_TIMEOUT", "20"))
+    MAIL_FROM = os.environ.get("MAIL_FROM", "")
+    MAIL_REPLY_TO = os.environ.get("MAIL_REPLY_TO")
+    # Changes to one request within this many seconds go out as one mail.
+    MAIL_GATHER_SECONDS = int(os.environ.get("MAIL_GATHER_SECONDS", "60"))
+    MAIL_SEND_SECONDS = int(os.environ.get("MAIL_SEND_SECONDS", "30"))  # the outbox sweep
+    MAIL_LEASE_SECONDS = int(os.environ.get("MAIL_LEASE_SECONDS", "120"))
+    MAIL_GIVE_UP_HOURS = float(os.environ.get("MAIL_GIVE_UP_HOURS", "24"))
+    # Admins hear when Jira calls have been failing for longer than this.
+    MAIL_JIRA_FAILING_MINUTES = int(os.environ.get("MAIL_JIRA_FAILING_MINUTES", "30"))
+
     # When set, GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>".
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN")
     METRICS_PUBLIC = _bool("METRICS_PUBLIC")  # without a token: anyone, not only this machine

@@ -15,7 +15,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select, update
 
-from . import integration, polls, storage
+from . import integration, mail, polls, storage
 from .choices import labels_on_every_issue
 from .extensions import db
 from .jira import JiraError, field_type, make_label, reference_label, shape_field_value
@@ -60,6 +60,7 @@ def accept(support_request):
     support_request.delivery_state = DeliveryState.QUEUED if settings.enabled else DeliveryState.LOCAL
     support_request.next_attempt_at = support_request.deliverable_since = utcnow()
     db.session.add(support_request)
+    mail.note_for_reporter(support_request, mail.RECEIVED, support_request.reference)
     db.session.commit()
     if support_request.delivery_state == DeliveryState.QUEUED:
         enqueue(deliver, support_request.id)
@@ -142,8 +143,7 @@ def deliver(request_id):
     except OSError as exc:  # the portal's own storage: no retry of Jira brings a file back
         support_request.last_error = MISSING_FILE if isinstance(exc, FileNotFoundError) else \
             message(UNREADABLE_FILE, error=exc.strerror or type(exc).__name__)
-        support_request.delivery_state, support_request.locked_until = DeliveryState.FAILED, None
-        db.session.commit()
+        _give_up(support_request)
         log.warning("deliver %s: failed: an attachment's file can't be read from storage (%s)",
                     support_request.reference, type(exc).__name__)
         return
@@ -220,13 +220,24 @@ def _failed_attempt(support_request, exc):
     since = support_request.deliverable_since or support_request.created_at
     give_up = since + timedelta(hours=config["DELIVERY_GIVE_UP_HOURS"])
     if exc.transient and utcnow() < give_up:
+        if utcnow() - since > timedelta(minutes=config["MAIL_JIRA_FAILING_MINUTES"]):
+            # At most one such mail a day: the admins know, and Deliveries shows the rest.
+            mail.note_admins(mail.FAILING, utcnow().date().isoformat(),
+                             params={"minutes": config["MAIL_JIRA_FAILING_MINUTES"]})
         delay = backoff(support_request.attempts, getattr(exc, "retry_after", None))
         log.warning("deliver %s: %s; retrying in %.1f s", support_request.reference, exc.message(), delay)
         _release(support_request, delay)
         return
     log.warning("deliver %s: failed: %s", support_request.reference, exc.message())
+    _give_up(support_request)
+
+
+def _give_up(support_request):
+    """Failed for good (`last_error` says why): the admins hear of it."""
     support_request.delivery_state = DeliveryState.FAILED
     support_request.locked_until = None
+    since = support_request.deliverable_since or support_request.created_at
+    mail.note_admins(mail.FAILED, since.isoformat(), support_request)
     db.session.commit()
 
 
@@ -289,6 +300,7 @@ def _find_or_create_issue(jira, support_request):
     else:
         log.info("deliver %s: found %s from an earlier attempt", support_request.reference, found.key)
     support_request.jira_issue_id, support_request.jira_key = found.id, found.key
+    mail.note_for_reporter(support_request, mail.CREATED, found.id, {"key": found.key})
     db.session.commit()
 
 

@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import update
 from flask_babel import lazy_gettext as _l
 
-from . import audit, crypto, messages
+from . import audit, crypto, mail, messages
 from .extensions import db
 from .jira import JiraAccessLostError, JiraAuthError, JiraClient, LocalHolds, Pace, RedisHolds
 from .models import DOWNLOAD_REFUSED, ApinizerSettings, Attachment, DeliveryState, JiraSettings, SupportRequest, utcnow
@@ -185,6 +185,7 @@ def pause(exc, settings_version=None):
         log.info("Jira refused a call made with settings saved over since; not paused")
         return False
     settings.paused_reason = explain(exc)
+    mail.note_admins(mail.PAUSED, settings.version, params={"reason": settings.paused_reason})
     db.session.commit()
     log.warning("Jira calls paused: %s", type(exc).__name__)
     return True

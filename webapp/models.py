@@ -71,6 +71,10 @@ class User(UserMixin, db.Model):
     # Who the account is at the OpenID provider that signs it in (webapp/auth/accounts.py).
     oidc_issuer = db.Column(db.String(500))
     oidc_subject = db.Column(db.String(255))
+    # Which mail about their requests the user wants (webapp/mail/): MAIL_PREFERENCES.
+    mail_preference = db.Column(db.String(16), nullable=False, default="all", server_default="all")
+    # An admin's mail about the integration (a request failed, Jira paused or failing).
+    admin_mail = db.Column(db.Boolean, nullable=False, default=True, server_default=db.true())
     __table_args__ = (UniqueConstraint("oidc_issuer", "oidc_subject", name="uq_users_oidc_identity"),)
 
     # The password of an account made by single sign-on: not a hash, so nothing matches it.
@@ -361,6 +365,8 @@ class SupportRequest(db.Model):
     # reconcile to say so again (sync.apply.apply_missing).
     missing_since = db.Column(UTCDateTime)
     last_synced_at = db.Column(UTCDateTime)
+    # The reporter's "Mute this request": no mail about it.
+    mail_muted = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
 
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
@@ -578,6 +584,40 @@ class UsedHandoverToken(db.Model):
     __tablename__ = "used_handover_tokens"
     jti = db.Column(db.String(128), primary_key=True)
     expires_at = db.Column(UTCDateTime, nullable=False, index=True)
+
+
+class MailOutbox(db.Model):
+    """One mail to send: an event about a request, the integration or an account, for one
+    person. `key` names the event and the Jira object it is about (a comment's id, a status
+    change's time), so a replayed webhook or a second sync writes nothing new. Written in the
+    transaction of the change it tells of; sent by `webapp.mail.sending`."""
+
+    __tablename__ = "mail_outbox"
+    WAITING, SENDING, SENT, FAILED, SKIPPED = "waiting", "sending", "sent", "failed", "skipped"
+    STATES = (WAITING, SENDING, SENT, FAILED, SKIPPED)
+    id = db.Column(db.Integer, primary_key=True)
+    key = db.Column(db.String(255), nullable=False, unique=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    request_id = db.Column(db.Integer, db.ForeignKey("support_requests.id", ondelete="CASCADE"), index=True)
+    event = db.Column(db.String(32), nullable=False)
+    params = db.Column(db.JSON, nullable=False, default=dict)
+    # An account mail's link (it opens the account): Fernet-encrypted, removed once sent.
+    secret_encrypted = db.Column(db.Text)
+    state = db.Column(db.String(16), nullable=False, default=WAITING)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    # Not sent before this: changes to one request in MAIL_GATHER_SECONDS go out together.
+    send_after = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    attempts = db.Column(db.Integer, nullable=False, default=0)
+    claim = db.Column(db.String(32))  # the sending job that holds it
+    locked_until = db.Column(UTCDateTime)  # that job's lease
+    sent_at = db.Column(UTCDateTime)
+    last_error = db.Column(db.String(500))  # why it failed or was not sent
+    user = db.relationship("User")
+    request = db.relationship("SupportRequest")
+    __table_args__ = (
+        Index("ix_mail_outbox_user_state", "user_id", "state"),
+        Index("ix_mail_outbox_state_send_after", "state", "send_after"),
+    )
 
 
 class AppState(db.Model):

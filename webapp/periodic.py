@@ -15,6 +15,7 @@ from werkzeug.serving import is_running_from_reloader
 from . import delivery, housekeeping, sync
 from .catalog import apinizer
 from .catalog import sources as catalog_sources
+from .mail import sending as mail_sending
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ def periodic_jobs(app):
         ("file-cleanup", housekeeping.remove_unclaimed_files, 3600),
         ("catalog", catalog_sources.refresh_all, app.config["CATALOG_REFRESH_SECONDS"]),
         ("apinizer", apinizer.refresh, app.config["CATALOG_REFRESH_SECONDS"]),
+        ("mail", mail_sending.send_due, app.config["MAIL_SEND_SECONDS"]),
     ]
 
 

@@ -9,7 +9,9 @@ from .catalog import apinizer
 from .catalog.sources import pending_changes
 from .models import DeliveryState
 from .embedding import full_page_url, is_embedded
+from .auth.forgot import offered as forgot_offered
 from .jira import WEBHOOK_EVENTS
+from .mail import enabled as mail_enabled
 from .hooks.routes import webhook_url
 from .messages import translated
 from .statuses import is_waiting_for_customer, waiting_count
@@ -81,6 +83,8 @@ def init_app(app):
     app.jinja_env.globals["webhook_url"] = webhook_url
     app.jinja_env.globals["webhook_events"] = WEBHOOK_EVENTS
     app.jinja_env.globals["full_page_url"] = full_page_url
+    app.jinja_env.globals["forgot_offered"] = forgot_offered
+    app.jinja_env.globals["mail_enabled"] = mail_enabled
 
     @app.context_processor
     def embed_context():

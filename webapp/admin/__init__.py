@@ -13,4 +13,4 @@ def require_admin():
         abort(403)
 
 
-from . import apinizer, catalog, deliveries, jira_settings, routes, sources, statuses, users, webhook  # noqa: E402,F401
+from . import apinizer, catalog, deliveries, jira_settings, outbox, routes, sources, statuses, users, webhook  # noqa: E402,F401

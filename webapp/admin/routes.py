@@ -45,6 +45,7 @@ AUDIT_ACTIONS = {
     "users.password_changed": _l("Own password changed"),
     "users.created": _l("Account created"),
     "users.password_link_created": _l("Link to set a password made"),
+    "users.password_reset_mailed": _l("Reset link e-mailed"),
     "users.password_set": _l("Password set with a one-time link"),
     "users.made_admin": _l("Made an admin"),
     "users.admin_unmade": _l("No longer an admin"),

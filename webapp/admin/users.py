@@ -9,7 +9,9 @@ from . import bp
 from .forms import NewUserForm
 from .. import audit
 from ..auth.accounts import is_last_admin
-from ..auth.set_password import new_link
+from ..auth.forgot import mail_link
+from .. import mail
+from ..mail import sending
 from ..extensions import db
 from ..models import User
 
@@ -50,8 +52,9 @@ def create_user():
     db.session.add(user)
     db.session.flush()
     audit.record("users.created", user=user.email, role=user.role)
-    link = new_link(user)
+    link = mail_link(user, mail.SET_PASSWORD)
     db.session.commit()
+    sending.soon()
     return _users_page(link=(user, link))
 
 
@@ -63,9 +66,10 @@ def password_link(user_id):
         flash(_("%(name)s signs in with single sign-on: the password is managed there.",
                 name=user.display_name), "error")
         return _back()
-    link = new_link(user)
+    link = mail_link(user, mail.RESET_PASSWORD if user.has_password else mail.SET_PASSWORD)
     audit.record("users.password_link_created", user=user.email)
     db.session.commit()
+    sending.soon()
     return _users_page(link=(user, link))
 
 

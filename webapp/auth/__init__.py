@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from . import own_password, routes, set_password, sso  # noqa: E402,F401
+from . import forgot, own_password, preferences, routes, set_password, sso  # noqa: E402,F401

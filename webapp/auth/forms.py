@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from ..forms import REQUIRED
@@ -33,3 +33,15 @@ class NewPasswordForm(FlaskForm):
 class ChangePasswordForm(NewPasswordForm):
     current_password = PasswordField(_l("Current password"), validators=[
         DataRequired(message=REQUIRED), Length(max=MAX_LENGTH)])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(message=REQUIRED), Length(max=254)])
+
+
+class MailPreferenceForm(FlaskForm):
+    """What mail about one's requests one gets (User.mail_preference)."""
+    mail_preference = RadioField(_l("E-mail about my requests"), choices=[
+        SelectChoice("all", _l("Everything: status changes and new comments")),
+        SelectChoice("status", _l("Status changes only")),
+        SelectChoice("none", _l("None"))], validators=[DataRequired(message=REQUIRED)])

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 
 from . import bp, throttle
 from .forms import ChangePasswordForm
+from .preferences import own_page
 from .routes import log_in
 from .. import audit
 from ..extensions import db
@@ -16,20 +17,20 @@ def change_password():
     """Show and check the change-password form; wrong current passwords are throttled like log-ins."""
     user = current_user._get_current_object()
     if not user.has_password:  # single sign-on or the framing site: nothing to change here
-        return render_template("auth/password.html", form=None)
+        return render_template("auth/password.html", **own_page())
     form = ChangePasswordForm(email=user.email)
     if not form.validate_on_submit():
-        return render_template("auth/password.html", form=form)
+        return render_template("auth/password.html", **own_page(form))
     address = request.remote_addr or "unknown"
     locked = throttle.minutes_locked(user.email, address)
     if locked:
         form.current_password.errors.append(_(
             "Too many failed attempts. Try again in %(minutes)d minutes.", minutes=locked))
-        return render_template("auth/password.html", form=form), 429
+        return render_template("auth/password.html", **own_page(form)), 429
     if not user.check_password(form.current_password.data):
         throttle.record_failure(user.email, address)
         form.current_password.errors.append(_("This is not your current password."))
-        return render_template("auth/password.html", form=form)
+        return render_template("auth/password.html", **own_page(form))
     throttle.clear_failures(user.email, address)
     user.set_password(form.new_password.data)  # ends every session and remember-me cookie
     audit.record("users.password_changed", user=user.email)

@@ -172,6 +172,17 @@ def _request_version(request_id):
     return polls.request_version(visible_request(request_id))
 
 
+@bp.post("/<int:request_id>/mute")
+def mute(request_id):
+    """"Mute this request" (muted=1) and back (muted=0): no mail about it."""
+    support_request = visible_request(request_id)
+    support_request.mail_muted = request.form.get("muted") == "1"
+    db.session.commit()
+    flash(_("No more mail about this request.") if support_request.mail_muted
+          else _("Mail about this request is back on."), "success")
+    return redirect(url_for("support.detail", request_id=request_id), code=303)
+
+
 @bp.get("/<int:request_id>/files")
 @polls.conditional(_request_version)
 def attachments(request_id):

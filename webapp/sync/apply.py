@@ -11,6 +11,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from .. import storage
 from ..extensions import db
+from ..mail.events import Seen, note_comment, note_status
 from ..models import (Attachment, DuplicateIssue, JiraComment, StatusChange, SupportRequest, column_text,
                       utcnow)
 from ..statuses import DELETED, language, status_name
@@ -57,9 +58,12 @@ def is_older(support_request, issue):
             and issue.updated < support_request.jira_updated_at)
 
 
-def mark_synced(support_request):
-    """Nothing new: record the check, keep `updated_at` (onupdate would bump it)."""
+def mark_synced(support_request, updated_at=None):
+    """Nothing new: record the check, keep `updated_at` (onupdate would bump it), or put
+    back `updated_at` as it was before a flush on the way (a query's autoflush) bumped it."""
     support_request.last_synced_at = utcnow()
+    if updated_at is not None:
+        support_request.updated_at = updated_at
     flag_modified(support_request, "updated_at")
 
 
@@ -71,6 +75,8 @@ def apply_issue(support_request, issue, comments):
     name = column_text(status and status.name, 100)
     status_id = column_text(status and status.id, 32)
     category = column_text(status and status.category, 32)
+    before = Seen.of(support_request, shown_status)
+    updated_at = support_request.updated_at
     seen = False
     if issue.key and issue.key != support_request.jira_key:
         if support_request.jira_key:  # moved to another project: Jira gave it a new key
@@ -97,7 +103,8 @@ def apply_issue(support_request, issue, comments):
     if issue.attachments is not None:  # without the field we know nothing, so nothing is removed
         shown = {storage.clean_filename(name) for c in comments if c.public for name in c.files}
         seen = apply_attachments(support_request, issue.attachments, shown) or seen
-    _finish(support_request, seen)
+    note_status(support_request, before, Seen.of(support_request, shown_status), issue.updated)
+    _finish(support_request, seen, updated_at)
     return seen
 
 
@@ -118,7 +125,9 @@ def apply_missing(support_request, confirm_before=None):
         mark_synced(support_request)
         return False
     _history(support_request, DELETED, support_request.jira_status, DELETED, None)
+    before = Seen.of(support_request, shown_status)
     support_request.jira_status_category = DELETED
+    note_status(support_request, before, Seen.of(support_request, shown_status), support_request.missing_since)
     _finish(support_request, True)
     return True
 
@@ -139,6 +148,8 @@ def apply_comments(support_request, comments):
             "updated_at": comment.updated,
         }
         row = stored.pop(comment.id, None)
+        if comment.public and (row is None or not row.public):
+            note_comment(support_request, comment)
         if row is None:
             support_request.comments.append(JiraComment(jira_comment_id=column_text(comment.id, 32), **values))
             seen = seen or comment.public
@@ -226,8 +237,8 @@ def _history(support_request, kind, before, after, when):
                                 to_status=after, changed_at=when or utcnow()))
 
 
-def _finish(support_request, seen):
+def _finish(support_request, seen, updated_at=None):
     if seen:
         support_request.last_synced_at = support_request.updated_at = utcnow()
     else:
-        mark_synced(support_request)
+        mark_synced(support_request, updated_at)
