@@ -6,8 +6,8 @@ Each user's tabs have polled before (they hold their fragments' ETags), as open 
 The load is open-loop: every poll is sent when it is due, and its latency counts from then, so
 a server that falls behind is seen. The number of users doubles each step (then one step
 between the last good and the first bad); the capacity is the most users whose p95 stays
-within 10× the p95 of `GET /healthz` on the idle server, measured in the same run, with no
-errors. Measured with conditional polls on and off (CONDITIONAL_POLLS), on gunicorn with 2
+within 10× the p95 of `GET /healthz` on the idle server, measured in the same run, with at
+most 1% failed. Measured with conditional polls on and off (CONDITIONAL_POLLS), on gunicorn with 2
 sync workers, and on `make run`'s server (one process, 8 threads, jobs in-process). Where the
 time goes: the CPU the web processes spent per request, and the share answered 304. The load
 generator (threads sending raw HTTP/1.1) shares the two cores with everything else: the figures
@@ -29,7 +29,7 @@ from bench.common import PYTHON, Bench, dump, free_port, ms, percentile, phase, 
 REQUESTS = int(os.environ.get("BENCH_CAPACITY_REQUESTS", "100000"))
 ACCOUNTS = 1000
 STEP_SECONDS = float(os.environ.get("BENCH_CAPACITY_STEP_SECONDS", "20"))
-FIRST_STEP = int(os.environ.get("BENCH_CAPACITY_FIRST", "500"))
+FIRST_STEP = int(os.environ.get("BENCH_CAPACITY_FIRST", "250"))
 MOST_USERS = int(os.environ.get("BENCH_CAPACITY_MOST", "64000"))
 THREADS = 48  # the load generator's connections at once
 POLL_SECONDS = 15  # LIST_POLL_SECONDS's default
@@ -122,6 +122,7 @@ def run_step(port, tabs, users, seconds, server_pid):
     lock = threading.Lock()
     times = {"list": [], "detail": [], "file": []}
     counts = {"not_modified": 0, "errors": 0, "requests": 0}
+    refused = {}  # "kind status": how many
     started = time.perf_counter()
     cpu_before = cpu_seconds(server_pid)
 
@@ -149,6 +150,7 @@ def run_step(port, tabs, users, seconds, server_pid):
                     counts["not_modified"] += 1
                 elif status not in (200, 303):
                     counts["errors"] += 1
+                    refused[f"{kind} {status}"] = refused.get(f"{kind} {status}", 0) + 1
                 if path and tag:
                     tab.tags[path] = tag
 
@@ -164,7 +166,7 @@ def run_step(port, tabs, users, seconds, server_pid):
             "p95_ms": ms(percentile(every, 95)), "median_ms": ms(percentile(every, 50)),
             "p95_by_kind_ms": {kind: ms(percentile(values, 95)) for kind, values in times.items() if values},
             "not_modified_share": round(counts["not_modified"] / total, 3) if total else None,
-            "errors": counts["errors"],
+            "errors": counts["errors"], "error_statuses": refused,
             "web_cpu_ms_per_request": round((cpu_seconds(server_pid) - cpu_before) * 1000 / total, 2) if total else None}
 
 
@@ -203,6 +205,11 @@ def open_tabs(app, port, users, detail_ids):
     return tabs
 
 
+def served(step, limit_ms):
+    """Within the p95 limit, with at most 1% of the requests failed."""
+    return step["p95_ms"] <= limit_ms and step["errors"] <= step["requests"] / 100
+
+
 def capacity(port, tabs, server_pid, limit_ms):
     """Steps of doubling users until p95 > limit or errors; then one step between."""
     steps, users, good, bad = [], FIRST_STEP, None, None
@@ -210,7 +217,7 @@ def capacity(port, tabs, server_pid, limit_ms):
         with phase(f"capacity: {users:,} users"):
             step = run_step(port, tabs, users, STEP_SECONDS, server_pid)
         steps.append(step)
-        if step["p95_ms"] <= limit_ms and not step["errors"]:
+        if served(step, limit_ms):
             good, users = users, users * 2
         else:
             bad = users
@@ -220,7 +227,7 @@ def capacity(port, tabs, server_pid, limit_ms):
         with phase(f"capacity: {middle:,} users"):
             step = run_step(port, tabs, middle, STEP_SECONDS, server_pid)
         steps.append(step)
-        if step["p95_ms"] <= limit_ms and not step["errors"]:
+        if served(step, limit_ms):
             good = middle
     return {"most_users": good or 0, "steps": steps}
 
@@ -259,11 +266,13 @@ def run():
                  ("conditional polls off, gunicorn 2 workers", None, {"CONDITIONAL_POLLS": "false"}),
                  ("conditional polls on, `make run`'s server (1 process, 8 threads, jobs in-process)", 8,
                   {"REDIS_URL": ""})]
+        tabs = None
         for index, (name, threads, settings) in enumerate(modes):
             port, process = start_server(bench, f"web-{index}", threads, **settings)
             limit = idle_healthz_p95(port)
-            with phase(f"capacity: {name}: {ACCOUNTS:,} accounts open their tabs"):
-                tabs = open_tabs(bench.app, port, users, [newest[u.id] for u in users])
+            if tabs is None:  # the same sessions and ETags on every server: one database
+                with phase(f"capacity: {ACCOUNTS:,} accounts open their tabs"):
+                    tabs = open_tabs(bench.app, port, users, [newest[u.id] for u in users])
             outcome = capacity(port, tabs, process.pid, limit * P95_LIMIT)
             result["modes"][name] = {"healthz_p95_ms": limit, **outcome}
             bench.procs.stop(process)
@@ -280,7 +289,7 @@ def markdown(r):
         f"detail page's comments every {r['poll_seconds']} s, holding the ETags its tabs got before; "
         f"one in {FILERS} files a request a minute. Open-loop, {r['step_seconds']:g} s a step; latency "
         "from when each request was due. Capacity: the most users with p95 ≤ "
-        f"{P95_LIMIT}× the idle server's `GET /healthz` p95 and no errors.",
+        f"{P95_LIMIT}× the idle server's `GET /healthz` p95 and at most 1% of requests failed.",
         "",
         "| server | /healthz p95 (idle) | most users (p95 ≤ 10×) | |",
         "|---|---:|---:|---|",
@@ -297,7 +306,7 @@ def markdown(r):
             lines.append(f"| {name.split(',')[0]}{', threads' if 'threads' in name else ''} | {step['users']:,} | "
                          f"{step['per_second']} | {step['median_ms']} / {step['p95_ms']} ms | "
                          f"{kinds.get('list', '—')} / {kinds.get('detail', '—')} / {kinds.get('file', '—')} ms | "
-                         f"{step['not_modified_share']:.0%} | {step['errors']} | {step['web_cpu_ms_per_request']} ms |")
+                         f"{step['not_modified_share']:.0%} | {step['errors']}{' (' + ', '.join(f'{k}: {v}' for k, v in step.get('error_statuses', {}).items()) + ')' if step['errors'] else ''} | {step['web_cpu_ms_per_request']} ms |")
     return "\n".join(lines)
 
 
