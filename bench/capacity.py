@@ -296,7 +296,8 @@ def markdown(r):
     ]
     for name, mode in r["modes"].items():
         lines.append(f"| {name} | {mode['healthz_p95_ms']} ms | **{mode['most_users']:,}** | |")
-    lines += ["", f"On vs off: **{r['on_vs_off']}×** the users (target ≥ 5×, and ≥ 10,000 users with them on).",
+    ratio = f"**{r['on_vs_off']}×** the users" if r["on_vs_off"] else "**not measured** (no step served with them off)"
+    lines += ["", f"On vs off: {ratio} (target ≥ 5×, and ≥ 10,000 users with them on).",
               "", "Every step (where the time goes: web CPU per request, the share answered 304):", "",
               "| server | users | requests/s | median / p95 | p95 list / detail / filing | 304 share | errors | web CPU per request |",
               "|---|---:|---:|---:|---:|---:|---:|---:|"]

@@ -139,7 +139,7 @@ def headline(name, r):
         return reconcile_scale.headline(r)
     if name == "capacity":
         return "; ".join(f"{mode}: {m['most_users']:,} users" for mode, m in r["modes"].items()) + \
-            f"; on vs off {r['on_vs_off']}×"
+            f"; on vs off {str(r['on_vs_off']) + '×' if r['on_vs_off'] else 'not measured'}"
     return ""
 
 
