@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from . import bp
 from .files import claimed, from_token, keep_for, keep_token, served_type, store_upload
 from .forms import DESCRIPTION_MAX, SUMMARY_MAX, RequestForm
+from .links import prefilled
 from .. import delivery, integration, storage
 from ..choices import active_categories, offered_labels
 from ..extensions import db
@@ -86,10 +87,11 @@ def endpoint_options():
 @bp.route("/new", methods=["GET", "POST"])
 def new_request():
     """File a request. It is stored at once; a worker forwards it to Jira."""
-    form = RequestForm()
     if request.method == "GET":
+        form = RequestForm(formdata=None, **prefilled(request.args))  # a link may choose for the user
         form.submission_key.data = SupportRequest.new_submission_key()
         return _form_page(form)
+    form = RequestForm()
     if len(form.submission_key.data or "") > SUBMISSION_KEY_MAX:
         abort(400)  # no form of ours carries one this long
     existing = _already_sent(form.submission_key.data)
