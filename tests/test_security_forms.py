@@ -189,7 +189,7 @@ def test_the_jira_settings_store_only_valid_values(client, admin, world, tried, 
 # Every other route, from the URL map: the admin's lists, the webhook, the metrics ------------
 
 NAMES = ("name", "method", "path", "direction", "enabled", "published", "applies_to_all", "ids",
-         "all", "state", "page", "product", "action", "language", "next", "spec")
+         "all", "state", "page", "product", "action", "language", "next", "spec", "file")
 
 
 def post_routes(app):

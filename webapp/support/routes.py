@@ -124,6 +124,25 @@ def new_request():
     return redirect(url_for("support.detail", request_id=support_request.id), code=303)
 
 
+@bp.post("/new/files")
+def upload_file():
+    """One file of the new-request form, sent as soon as it is chosen, dropped or pasted
+    (static/portal.js): checked and kept like a file of a form that came back, and answered
+    with its row, whose signed token Send carries, or with why it was refused."""
+    upload = request.files.get("file")
+    if not upload or not upload.filename:
+        return render_template("support/_kept_file.html", error=_("No file was sent."))
+    stored, error = store_upload(upload)
+    if error:
+        return render_template("support/_kept_file.html", error=error)
+    kept = keep_for(current_user.id, [stored])
+    if not kept:  # larger alone than what one user's unsent forms may keep
+        return render_template("support/_kept_file.html", error=_(
+            "“%(name)s” is larger than the %(mb)d MB your unsent forms may keep.",
+            name=stored["name"], mb=current_app.config["KEPT_FILES_MAX_MB"]))
+    return render_template("support/_kept_file.html", file=dict(kept[0], token=keep_token(kept[0], current_user.id)))
+
+
 def _form_page(form, kept=(), file_errors=()):
     return render_template("support/new.html", form=form, kept=kept, file_errors=file_errors,
                            summary_max=SUMMARY_MAX, description_max=DESCRIPTION_MAX)
