@@ -91,7 +91,7 @@
     body.append("file", file, file.name);
     var xhr = new XMLHttpRequest();
     xhr.open("POST", form.dataset.uploadUrl);
-    xhr.setRequestHeader("X-CSRFToken", form.querySelector("input[name=csrf_token]").value);
+    xhr.setRequestHeader("X-CSRFToken", csrfToken(form));
     xhr.upload.addEventListener("progress", function (event) {
       if (event.lengthComputable) bar.value = Math.round((event.loaded / event.total) * 100);
     });
@@ -112,6 +112,11 @@
       }
     });
     xhr.send(body);
+  }
+
+  function csrfToken(form) {
+    var field = form.querySelector("input[name=csrf_token]");
+    return field ? field.value : "";  // none where CSRF is off (some tests)
   }
 
   function screenshotName(file, index) {
@@ -187,4 +192,38 @@
     bar.value = percent;
     form.querySelector(".upload-note").textContent = percent + "%";
   });
+  // "Sent with your request": once the page knows the browser's time zone, or the host page's
+  // context arrives (static/embedded.js), the server renders the box again with them.
+  function refreshSentWith() {
+    var box = document.getElementById("sent-context");
+    if (!box) return;
+    var form = box.closest("form");
+    var context = form.querySelector("input[name=context]");
+    var zone = form.querySelector("input[name=time_zone]");
+    var host = window.portalHostContext || context.value;
+    var timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+    if (context.value === host && zone.value === timeZone) return;
+    context.value = host;
+    zone.value = timeZone;
+    var body = new URLSearchParams({context: host, time_zone: timeZone});
+    if (form.querySelector("input[name=leave_out_context]").checked) body.append("leave_out_context", "y");
+    fetch(box.dataset.url, {method: "POST", body: body, credentials: "same-origin",
+                            headers: {"X-CSRFToken": csrfToken(form)}})
+      .then(function (response) { return response.ok ? response.text() : ""; })
+      .then(function (text) {
+        var answer = document.createElement("template");
+        answer.innerHTML = text.trim();
+        var fresh = answer.content.firstElementChild;
+        var current = document.getElementById("sent-context");
+        if (!fresh || fresh.id !== "sent-context" || !current) return;
+        if (fresh.querySelector("input[name=context]").value !== current.querySelector("input[name=context]").value) return;  // a newer one is coming
+        fresh.open = current.open;
+        fresh.querySelector("input[name=leave_out_context]").checked = current.querySelector("input[name=leave_out_context]").checked;
+        current.replaceWith(fresh);
+      })
+      .catch(function () {});  // the box stays as it was; the form still sends what it holds
+  }
+  document.addEventListener("DOMContentLoaded", refreshSentWith);
+  document.addEventListener("htmx:afterSettle", refreshSentWith);
+  document.addEventListener("portal:host-context", refreshSentWith);
 })();

@@ -81,7 +81,7 @@ def user(make_user, auth):
 
 def new_request_form():
     return hostile_form("label", "summary", "description", "category", "product", "endpoint",
-                        "submission_key", "kept", "remove")
+                        "submission_key", "kept", "remove", "context", "time_zone", "leave_out_context")
 
 
 REQUEST_FORM_FIXES = st.fixed_dictionaries({}, optional={
@@ -189,7 +189,8 @@ def test_the_jira_settings_store_only_valid_values(client, admin, world, tried, 
 # Every other route, from the URL map: the admin's lists, the webhook, the metrics ------------
 
 NAMES = ("name", "method", "path", "direction", "enabled", "published", "applies_to_all", "ids",
-         "all", "state", "page", "product", "action", "language", "next", "spec", "file")
+         "all", "state", "page", "product", "action", "language", "next", "spec", "file", "context", "time_zone",
+         "leave_out_context")
 
 
 def post_routes(app):

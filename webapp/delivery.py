@@ -22,6 +22,7 @@ from .jira import JiraError, field_type, make_label, reference_label, shape_fiel
 from .messages import N_, message
 from .models import DeliveryState, SupportRequest, utcnow
 from .queue import enqueue, enqueue_each, lost_before
+from .sent_with import description_part
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 500
@@ -297,7 +298,9 @@ def issue_fields(jira, settings, support_request):
     link = portal_link(support_request)
     if link:
         footer.append(f"In the portal: {link}")
-    description = support_request.description.rstrip() + "\n\n" + "\n".join(footer)
+    sent_with = description_part(support_request.context)
+    description = "\n\n".join(part for part in (support_request.description.rstrip(), sent_with,
+                                                  "\n".join(footer)) if part)
     labels = [support_request.label] + labels_on_every_issue()
     labels = list(dict.fromkeys(make_label(label)[0] for label in labels if label))
     labels.append(reference_label(support_request.reference))

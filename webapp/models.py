@@ -287,6 +287,9 @@ class SupportRequest(db.Model):
     category_id = db.Column(db.Integer, db.ForeignKey("categories.id"))
     product_id = db.Column(db.Integer, db.ForeignKey("api_products.id"))
     endpoint_id = db.Column(db.Integer, db.ForeignKey("api_endpoints.id"))
+    # What went with it besides what was typed ("Sent with your request": the framing page,
+    # the browser, language, time zone; webapp/sent_with.py); None when left out.
+    context = db.Column(db.JSON)
 
     delivery_state = db.Column(db.String(16), nullable=False, default=DeliveryState.QUEUED)
     last_error = db.Column(db.JSON)  # why the last attempt failed, a stored message (webapp/messages.py)

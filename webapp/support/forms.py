@@ -2,7 +2,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..choices import active_categories, offered_endpoints, offered_labels, offered_products
@@ -14,7 +14,16 @@ SUMMARY_MAX = 255
 DESCRIPTION_MAX = 32000
 
 
-class RequestForm(FlaskForm):
+class SentWithForm(FlaskForm):
+    """What goes with a request besides what was typed (webapp/sent_with.py): the host
+    page's context as JSON (static/embedded.js), the browser's time zone, and leaving it out."""
+
+    context = HiddenField()
+    time_zone = HiddenField()
+    leave_out_context = BooleanField(_l("Leave these out"))
+
+
+class RequestForm(SentWithForm):
     """The new-request form. Its choices are the lists as they are now; an id from outside
     them (an old page, a forged post) is refused with the field's own message."""
 

@@ -11,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 
 from . import bp
 from .files import claimed, from_token, keep_for, keep_token, served_type, store_upload
-from .forms import DESCRIPTION_MAX, SUMMARY_MAX, RequestForm
+from ..sent_with import context_lines, offered_context, sent_context
+from .forms import DESCRIPTION_MAX, SUMMARY_MAX, RequestForm, SentWithForm
 from .links import prefilled
 from .. import delivery, integration, storage
 from ..choices import active_categories, offered_labels
@@ -106,6 +107,7 @@ def new_request():
         reporter_id=current_user.id, label=form.label.data, summary=form.summary.data,
         description=form.description.data, category_id=form.category.data, product_id=form.product.data,
         endpoint_id=form.endpoint.data, submission_key=form.submission_key.data or None,
+        context=sent_context(form),
         attachments=[Attachment(original_name=f["name"], content_type=f["type"], size=f["size"],
                                 sha256=f["sha256"], stored_name=f["stored_name"]) for f in kept])
     claimed([f["stored_name"] for f in kept])
@@ -143,9 +145,19 @@ def upload_file():
     return render_template("support/_kept_file.html", file=dict(kept[0], token=keep_token(kept[0], current_user.id)))
 
 
+@bp.post("/new/context")
+def context_box():
+    """The "Sent with your request" box alone, for what the page learnt after it loaded: the
+    host page's context (static/embedded.js) and the browser's time zone (static/portal.js).
+    A POST, so that the host page's address stays out of access logs."""
+    form = SentWithForm()
+    return render_template("support/_context.html", form=form, sent_lines=context_lines(offered_context(form)))
+
+
 def _form_page(form, kept=(), file_errors=()):
     return render_template("support/new.html", form=form, kept=kept, file_errors=file_errors,
-                           summary_max=SUMMARY_MAX, description_max=DESCRIPTION_MAX)
+                           summary_max=SUMMARY_MAX, description_max=DESCRIPTION_MAX,
+                           sent_lines=context_lines(offered_context(form)))
 
 
 def _already_sent(submission_key):

@@ -1,0 +1,23 @@
+"""What went with a request besides what was typed ("Sent with your request")
+
+Revision ID: a7c3e9d1f5b2
+Revises: c5d6e7f8a9b0
+Create Date: 2026-12-01 17:45:00
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = 'a7c3e9d1f5b2'
+down_revision = 'c5d6e7f8a9b0'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('support_requests', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('context', sa.JSON(), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('support_requests', schema=None) as batch_op:
+        batch_op.drop_column('context')
