@@ -146,20 +146,22 @@
   function carriesFiles(event) {
     return event.dataTransfer && Array.prototype.indexOf.call(event.dataTransfer.types, "Files") >= 0;
   }
+  // Files dropped anywhere on the form's page are the form's: a drop beside it would
+  // otherwise open the file in place of the page, and what was typed would be lost.
   ["dragenter", "dragover"].forEach(function (type) {
     document.addEventListener(type, function (event) {
-      var form = event.target.closest && event.target.closest(".request-form");
+      var form = document.querySelector(".request-form");
       if (!form || !carriesFiles(event)) return;
       event.preventDefault();
       form.classList.add("dropping");
     });
   });
   document.addEventListener("dragleave", function (event) {
-    var form = event.target.closest && event.target.closest(".request-form");
-    if (form && !form.contains(event.relatedTarget)) form.classList.remove("dropping");
+    var form = document.querySelector(".request-form");
+    if (form && !event.relatedTarget) form.classList.remove("dropping");  // left the window
   });
   document.addEventListener("drop", function (event) {
-    var form = event.target.closest && event.target.closest(".request-form");
+    var form = document.querySelector(".request-form");
     if (!form || !carriesFiles(event)) return;
     event.preventDefault();
     form.classList.remove("dropping");

@@ -181,7 +181,7 @@ def test_a_link_from_the_api_docs_opens_the_prefilled_form_whose_files_go_up_as_
     # A screenshot pasted with Ctrl+V, and a file dropped onto the form.
     paste_image(p, "#description", PNG)
     expect(p.locator(".chosen-files li.kept-file", has_text="screenshot-")).to_have_count(1)
-    drop_files(p, ".request-form", [("response.json", "application/json", b'{"error": "internal"}')])
+    drop_files(p, ".request-form .attachments", [("response.json", "application/json", b'{"error": "internal"}')])
     expect(p.locator(".chosen-files li.kept-file", has_text="response.json")).to_be_visible()
     assert not [post for post in posts if "setup.exe" in post[0]]
     assert len([post for post in posts if post[0].endswith("/requests/new/files")]) == 3  # not the .exe
