@@ -34,7 +34,7 @@ FIELD_NAMES = {
 }
 SETTINGS_FIELDS = ("deployment", "base_url", "description", "username", "project_key",
                    "issue_type", "category_field_id", "product_field_id", "endpoint_field_id",
-                   "show_all_jira_files")
+                   "show_all_jira_files", "technical_fields", "environments")
 
 
 def init_app(app):

@@ -1,4 +1,5 @@
-"""What went with a request besides what was typed ("Sent with your request")
+"""What went with a request besides what was typed ("Sent with your request"), and the
+technical details the admin may ask for
 
 Revision ID: a7c3e9d1f5b2
 Revises: c5d6e7f8a9b0
@@ -16,8 +17,16 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('support_requests', schema=None) as batch_op:
         batch_op.add_column(sa.Column('context', sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column('technical', sa.JSON(), nullable=True))
+    with op.batch_alter_table('jira_settings', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('technical_fields', sa.JSON(), server_default='[]', nullable=False))
+        batch_op.add_column(sa.Column('environments', sa.Text(), server_default='', nullable=False))
 
 
 def downgrade():
     with op.batch_alter_table('support_requests', schema=None) as batch_op:
+        batch_op.drop_column('technical')
         batch_op.drop_column('context')
+    with op.batch_alter_table('jira_settings', schema=None) as batch_op:
+        batch_op.drop_column('environments')
+        batch_op.drop_column('technical_fields')

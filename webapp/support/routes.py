@@ -107,7 +107,7 @@ def new_request():
         reporter_id=current_user.id, label=form.label.data, summary=form.summary.data,
         description=form.description.data, category_id=form.category.data, product_id=form.product.data,
         endpoint_id=form.endpoint.data, submission_key=form.submission_key.data or None,
-        context=sent_context(form),
+        context=sent_context(form), technical=form.technical_details(),
         attachments=[Attachment(original_name=f["name"], content_type=f["type"], size=f["size"],
                                 sha256=f["sha256"], stored_name=f["stored_name"]) for f in kept])
     claimed([f["stored_name"] for f in kept])
