@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.jirasim.fixtures import both_deployments
-from tests.test_admin_jira import settings_form
+from tests.test_admin_jira import settings_form, sim_settings, steps
 from tests.test_delivery import issues_in, new_request, reload
 from tests.test_support_uploads import user  # noqa: F401 (a fixture: a logged-in user, label Bug)
 from webapp.extensions import db
@@ -83,3 +83,38 @@ def test_the_details_reach_jira_as_a_table(configure_jira, make_user, drain, jir
     else:
         assert description.endswith("\n\n*Technical details*\n||Environment|Sandbox \\| EU|\n"
                                      "||Request or correlation ID|c\\-81f2\\*|\n||HTTP status|502|")
+
+
+@both_deployments
+def test_mapped_custom_fields_get_the_details_in_their_own_shape(configure_jira, make_user, drain, jira_sim, app):
+    fields = {"environment_field_id": "customfield_10056", "correlation_field_id": "customfield_10051",
+              "http_status_field_id": "customfield_10057"}
+    configure_jira(**fields, field_schemas={fid: jira_sim.state.fields[fid]["schema"]
+                                            for fid in ("customfield_10050", "customfield_10051",
+                                                        "customfield_10052", *fields.values())})
+    technical = {"environment": "Live", "correlation_id": "c-81f2", "http_status": "502"}
+    request = new_request(make_user(email="deniz@example.com"), technical=technical)
+    drain()
+    assert reload(request).delivery_state == "sent"
+    (issue,) = issues_in(jira_sim)
+    assert issue["fields"]["customfield_10056"] == {"value": "Live"}
+    assert issue["fields"]["customfield_10051"] == "c-81f2"
+    assert issue["fields"]["customfield_10057"] == 502
+
+
+def test_a_number_field_refuses_digits_as_text(jira_sim):
+    from tests.jirasim.validate import check_value
+    assert check_value(jira_sim.state.fields["customfield_10057"], "502", 3) == "Operation value must be a number"
+    assert check_value(jira_sim.state.fields["customfield_10057"], 502, 3) is None
+
+
+@both_deployments
+def test_save_and_test_checks_the_mapped_fields_like_the_others(client, admin, jira_sim, app):
+    app.config.update(JIRA_ALLOW_HTTP=True, JIRA_TEST_TIMEOUT=(1, 2))  # the simulator is on http
+    page = client.post("/admin/jira", data=sim_settings(jira_sim, http_status_field_id="customfield_10057")).data.decode()
+    assert "Every check passed." in page and "customfield_10057" in page
+    db.session.expire_all()
+    assert JiraSettings.get().field_schemas["customfield_10057"]["custom"].endswith(":float")
+    page = client.post("/admin/jira", data=sim_settings(jira_sim, application_field_id="customfield_10060")).data.decode()
+    failed = [text for ok, text in steps(page) if not ok]
+    assert failed and "customfield_10060" in failed[0]  # not on the create screen

@@ -23,7 +23,7 @@ from .messages import N_, message
 from .models import DeliveryState, SupportRequest, utcnow
 from .queue import enqueue, enqueue_each, lost_before
 from .sent_with import description_part
-from .technical import detail_rows
+from .technical import detail_rows, mapped_fields
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 500
@@ -318,6 +318,8 @@ def issue_fields(jira, settings, support_request):
             if url_value and field_type(schema) == "url":
                 value = url_value  # a URL field takes the path alone
             extra[field_id] = shape_field_value(schema, value, jira.deployment)
+    for field_id, value in mapped_fields(settings, support_request.technical):
+        extra[field_id] = shape_field_value((settings.field_schemas or {}).get(field_id) or {}, value, jira.deployment)
     return jira.new_issue_fields(settings.project_key, settings.issue_type_id or settings.issue_type,
                                  support_request.summary, description, labels, extra,
                                  table=("Technical details", detail_rows(support_request.technical)))

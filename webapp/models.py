@@ -181,6 +181,11 @@ class JiraSettings(db.Model):
     # The "Technical details" the form asks for (webapp/technical.py), and the environments offered.
     technical_fields = db.Column(db.JSON, nullable=False, default=list, server_default="[]")
     environments = db.Column(db.Text, nullable=False, default="", server_default="")
+    environment_field_id = db.Column(db.String(40))  # optional custom fields for the details
+    application_field_id = db.Column(db.String(40))
+    correlation_field_id = db.Column(db.String(40))
+    http_status_field_id = db.Column(db.String(40))
+    occurred_field_id = db.Column(db.String(40))
     # Set after a 401, as a stored message (webapp/messages.py): no calls until settings change.
     paused_reason = db.Column(db.JSON(none_as_null=True))
     version = db.Column(db.Integer, nullable=False, default=1)  # bumped on every change

@@ -12,6 +12,8 @@ revision = 'a7c3e9d1f5b2'
 down_revision = 'c5d6e7f8a9b0'
 branch_labels = None
 depends_on = None
+FIELD_IDS = ('environment_field_id', 'application_field_id', 'correlation_field_id', 'http_status_field_id',
+             'occurred_field_id')
 
 
 def upgrade():
@@ -21,6 +23,8 @@ def upgrade():
     with op.batch_alter_table('jira_settings', schema=None) as batch_op:
         batch_op.add_column(sa.Column('technical_fields', sa.JSON(), server_default='[]', nullable=False))
         batch_op.add_column(sa.Column('environments', sa.Text(), server_default='', nullable=False))
+        for name in FIELD_IDS:
+            batch_op.add_column(sa.Column(name, sa.String(length=40), nullable=True))
 
 
 def downgrade():
@@ -28,5 +32,7 @@ def downgrade():
         batch_op.drop_column('technical')
         batch_op.drop_column('context')
     with op.batch_alter_table('jira_settings', schema=None) as batch_op:
+        for name in FIELD_IDS:
+            batch_op.drop_column(name)
         batch_op.drop_column('environments')
         batch_op.drop_column('technical_fields')

@@ -65,6 +65,16 @@ class JiraSettingsForm(FlaskForm):
         SelectChoice(key, name) for key, name in technical.FIELDS.items()],
                                            invalid_choice_message=_l("Choose from the listed details."))
     environments = TextAreaField(_l("Environments"), filters=[strip], validators=[Length(max=5000)])
+    environment_field_id = StringField(_l("Environment Custom Field ID"), filters=[_custom_field_id],
+                                       validators=[Optional(), custom_field_id])
+    application_field_id = StringField(_l("Application / Client ID Custom Field ID"), filters=[_custom_field_id],
+                                       validators=[Optional(), custom_field_id])
+    correlation_field_id = StringField(_l("Request or Correlation ID Custom Field ID"), filters=[_custom_field_id],
+                                       validators=[Optional(), custom_field_id])
+    http_status_field_id = StringField(_l("HTTP Status Custom Field ID"), filters=[_custom_field_id],
+                                       validators=[Optional(), custom_field_id])
+    occurred_field_id = StringField(_l("When It Happened Custom Field ID"), filters=[_custom_field_id],
+                                    validators=[Optional(), custom_field_id])
 
     def __init__(self, *args, token_set=False, **kwargs):
         super().__init__(*args, **kwargs)
