@@ -6,6 +6,7 @@ pasted; Send carries their tokens only. Delivery runs on the configured job runn
 the Jira simulator."""
 import base64
 import html
+import json
 import re
 import threading
 from urllib.parse import quote
@@ -87,7 +88,7 @@ def live_app_overrides(docs):
 def portal(live_server, configure_jira, make_user, tmp_path, docs):
     app, url = live_server
     docs.portal = url
-    configure_jira()
+    configure_jira(technical_fields=["environment", "http_status"], environments="Production\nSandbox")
     with app.app_context():
         payments = ApiProduct(name="Payments API", position=1)
         payments.endpoints = [ApiEndpoint(method="POST", path="/v2/payments", position=1),
@@ -157,6 +158,8 @@ def test_a_link_from_the_api_docs_opens_the_prefilled_form_whose_files_go_up_as_
     p.select_option("#label", "Bug")
     p.fill("#summary", "POST /v2/payments: answers 500")
     p.fill("#description", "Every payment fails since 09:00. Screenshot and log attached.")
+    p.fill("#environment", "Sandbox")  # the technical details the admin switched on
+    p.fill("#http_status", "502")
 
     # A slow uplink, so each file's progress can be seen; a wrong type is refused at once.
     cdp = user.context.new_cdp_session(p)
@@ -196,6 +199,9 @@ def test_a_link_from_the_api_docs_opens_the_prefilled_form_whose_files_go_up_as_
     assert submit[1] < 20_000  # the tokens and the text, not 2 MB of log again
     issue, text, names = issue_of(p, jira_sim)
     assert issue["fields"]["summary"] == "POST /v2/payments: answers 500"
+    shown = json.dumps(issue["fields"]["description"])
+    assert ('"type": "table"' in shown and '"text": "Sandbox"' in shown) if jira_sim.deployment == "cloud" else \
+        "||Environment|Sandbox|\n||HTTP status|502|" in issue["fields"]["description"]
     assert sorted(names) == sorted(["trace.log", pasted, "response.json"])
     pasted_id = next(a for a in issue["attachments"] if jira_sim.state.attachments[a]["filename"] == pasted)
     assert jira_sim.state.attachments[pasted_id]["data"] == PNG
