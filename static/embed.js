@@ -5,8 +5,9 @@
  *   <script src="https://support.example.com/static/embed.js" defer></script>
  *
  * Sizes each iframe[data-support-portal] to the height of the portal's page and brings the
- * frame's top into view when the portal moves to another page. Messages are accepted only
- * from the frame itself and from the origin of its src.
+ * frame's top into view when the portal moves to another page, and tells the portal which page
+ * it is on (address, title and the frame's data-portal-fields), sent only to the origin of
+ * the frame's src. Messages are accepted only from the frame itself and from that origin.
  */
 (function () {
   "use strict";
@@ -25,9 +26,19 @@
     return null;
   }
 
+  // This page, for "Sent with your request": its address and title, and the fields of the
+  // frame's data-portal-fields attribute (a JSON object of names and values, all text).
+  function context(frame) {
+    var fields = {};
+    try { fields = JSON.parse(frame.getAttribute("data-portal-fields") || "{}"); } catch (e) { fields = {}; }
+    return { type: "support-portal:context", pageUrl: window.location.href, pageTitle: document.title, fields: fields };
+  }
+
   function hello(frame) {
     var origin = portalOrigin(frame);
-    if (origin && frame.contentWindow) frame.contentWindow.postMessage({ type: "support-portal:hello" }, origin);
+    if (!origin || !frame.contentWindow) return;
+    frame.contentWindow.postMessage({ type: "support-portal:hello" }, origin);
+    frame.contentWindow.postMessage(context(frame), origin);
   }
 
   window.addEventListener("message", function (event) {

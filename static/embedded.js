@@ -8,7 +8,8 @@
  *     browser vouches for;
  *   - with a single allowed origin and no wildcard, it can only be that one (CSP frame-ancestors).
  * Protocol (docs/embedding.md): {type: "support-portal:height", height} on every change of
- * height, {type: "support-portal:navigated"} after each page change.
+ * height, {type: "support-portal:navigated"} after each page change; the host may send
+ * {type: "support-portal:context", pageUrl, pageTitle, fields}, taken only from an allowed origin.
  */
 (function () {
   "use strict";
@@ -53,10 +54,26 @@
   }
 
   window.addEventListener("message", function (event) {
-    if (event.source !== window.parent || !event.data || event.data.type !== "support-portal:hello") return;
-    if (hostOrigin) reportHeight(true);  // a host script that came late missed the first report
-    else connect(event.origin);
+    if (event.source !== window.parent || !event.data) return;
+    if (event.data.type === "support-portal:context") {
+      takeContext(event);
+    } else if (event.data.type === "support-portal:hello") {
+      if (hostOrigin) reportHeight(true);  // a host script that came late missed the first report
+      else connect(event.origin);
+    }
   });
+
+  // The host page's context ({pageUrl, pageTitle, fields}), only from an allowed origin. It
+  // stays for this frame's visit; static/portal.js shows it under "Sent with your request"
+  // and the server keeps of it only capped text (webapp/sent_with.py).
+  function takeContext(event) {
+    if (!isAllowed(event.origin)) return;
+    var data = event.data;
+    var context = JSON.stringify({pageUrl: data.pageUrl, pageTitle: data.pageTitle, fields: data.fields});
+    if (context.length > 20000) return;
+    window.portalHostContext = context;
+    document.dispatchEvent(new CustomEvent("portal:host-context"));
+  }
 
   var ancestors = window.location.ancestorOrigins;
   if (ancestors && ancestors.length) {

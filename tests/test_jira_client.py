@@ -35,8 +35,8 @@ def test_connection_checks(jira_client):
 def test_create_metadata_is_paged(jira_client, jira_sim):
     fields = list(jira_client._pages("/issue/createmeta/SUP/issuetypes/10002", ("fields",),
                                      page_size=2))
-    assert len(fields) == 12
-    assert jira_sim.calls["GET /rest/api/3/issue/createmeta/{projectIdOrKey}/issuetypes/{issueTypeId}"] == 6
+    assert len(fields) == 13
+    assert jira_sim.calls["GET /rest/api/3/issue/createmeta/{projectIdOrKey}/issuetypes/{issueTypeId}"] == 7
 
 
 def _portal_fields(client, reference="r1", **overrides):

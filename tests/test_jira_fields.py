@@ -27,7 +27,9 @@ def schema(kind, json_type="string"):
     ("multicheckboxes", "Web", [{"value": "Web"}]),
     ("labels", ["a b", "c"], ["a-b", "c"]),
     ("textarea", "Line 1\nLine 2", text_to_adf("Line 1\nLine 2")),
-    ("float", "42.5", "42.5"),
+    ("float", "42.5", 42.5),  # a number field takes a JSON number (the simulator refuses "42.5")
+    ("float", "502", 502),
+    ("float", "five", "five"),  # no number: sent as it is, and Jira's refusal says why
     ("something-new", ["x", "y"], "x, y"),
 ])
 def test_shapes_on_cloud(kind, value, expected):

@@ -37,6 +37,7 @@ ACCESS = {
     "main.readyz": PUBLIC, "auth.login": PUBLIC, "auth.logout": ANYONE_POST, "metrics": TOKEN,
     "auth.sso_login": PUBLIC, "auth.sso_callback": PUBLIC,  # single sign-on: 404 unless configured
     "support.list_requests": USER, "support.endpoint_options": USER, "support.new_request": USER,
+    "support.upload_file": USER, "support.context_box": USER,
     "support.detail": OWNER, "support.comments": OWNER, "support.delivery_state": OWNER,
     "support.download": OWNER, "support.attachments": OWNER, "hooks.jira_webhook": SIGNED,
     "auth.handover": HANDOVER, "auth.change_password": USER,

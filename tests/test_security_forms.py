@@ -83,7 +83,7 @@ def user(make_user, auth):
 
 def new_request_form():
     return hostile_form("label", "summary", "description", "category", "product", "endpoint",
-                        "submission_key", "kept", "remove")
+                        "submission_key", "kept", "remove", "context", "time_zone", "leave_out_context")
 
 
 REQUEST_FORM_FIXES = st.fixed_dictionaries({}, optional={
@@ -193,7 +193,8 @@ def test_the_jira_settings_store_only_valid_values(client, admin, world, tried, 
 
 NAMES = ("name", "method", "path", "direction", "enabled", "published", "applies_to_all", "ids",
          "all", "state", "page", "product", "action", "language", "next", "spec", "name_en", "name_tr",
-         "waiting", "show", "endpoint", "status", "url", "base_url", "api_token", "clear_token", "projects")
+         "waiting", "show", "endpoint", "status", "url", "base_url", "api_token", "clear_token", "projects",
+         "file", "context", "time_zone", "leave_out_context")
 
 
 def post_routes(app):

@@ -22,6 +22,8 @@ from .jira import JiraError, field_type, make_label, reference_label, shape_fiel
 from .messages import N_, message
 from .models import DeliveryState, SupportRequest, utcnow
 from .queue import enqueue, enqueue_each, lost_before
+from .sent_with import description_part
+from .technical import detail_rows, mapped_fields
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 500
@@ -313,7 +315,9 @@ def issue_fields(jira, settings, support_request):
     link = portal_link(support_request)
     if link:
         footer.append(f"In the portal: {link}")
-    description = support_request.description.rstrip() + "\n\n" + "\n".join(footer)
+    sent_with = description_part(support_request.context)
+    description = "\n\n".join(part for part in (support_request.description.rstrip(), sent_with,
+                                                  "\n".join(footer)) if part)
     labels = [support_request.label] + labels_on_every_issue()
     labels = list(dict.fromkeys(make_label(label)[0] for label in labels if label))
     labels.append(reference_label(support_request.reference))
@@ -330,8 +334,11 @@ def issue_fields(jira, settings, support_request):
             if url_value and field_type(schema) == "url":
                 value = url_value  # a URL field takes the path alone
             extra[field_id] = shape_field_value(schema, value, jira.deployment)
+    for field_id, value in mapped_fields(settings, support_request.technical):
+        extra[field_id] = shape_field_value((settings.field_schemas or {}).get(field_id) or {}, value, jira.deployment)
     return jira.new_issue_fields(settings.project_key, settings.issue_type_id or settings.issue_type,
-                                 support_request.summary, description, labels, extra)
+                                 support_request.summary, description, labels, extra,
+                                 table=("Technical details", detail_rows(support_request.technical)))
 
 
 def portal_link(support_request):

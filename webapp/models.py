@@ -184,6 +184,14 @@ class JiraSettings(db.Model):
     webhook_secret_encrypted = db.Column(db.Text)
     # Show the requester every file on the issue, not only those a public comment shows.
     show_all_jira_files = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
+    # The "Technical details" the form asks for (webapp/technical.py), and the environments offered.
+    technical_fields = db.Column(db.JSON, nullable=False, default=list, server_default="[]")
+    environments = db.Column(db.Text, nullable=False, default="", server_default="")
+    environment_field_id = db.Column(db.String(40))  # optional custom fields for the details
+    application_field_id = db.Column(db.String(40))
+    correlation_field_id = db.Column(db.String(40))
+    http_status_field_id = db.Column(db.String(40))
+    occurred_field_id = db.Column(db.String(40))
     # Set after a 401, as a stored message (webapp/messages.py): no calls until settings change.
     paused_reason = db.Column(db.JSON(none_as_null=True))
     version = db.Column(db.Integer, nullable=False, default=1)  # bumped on every change
@@ -338,6 +346,10 @@ class SupportRequest(db.Model):
     category_id = db.Column(db.Integer, db.ForeignKey("categories.id"))
     product_id = db.Column(db.Integer, db.ForeignKey("api_products.id"))
     endpoint_id = db.Column(db.Integer, db.ForeignKey("api_endpoints.id"))
+    # What went with it besides what was typed ("Sent with your request": the framing page,
+    # the browser, language, time zone; webapp/sent_with.py); None when left out.
+    context = db.Column(db.JSON)
+    technical = db.Column(db.JSON)  # the "Technical details" given, as text (webapp/technical.py)
 
     delivery_state = db.Column(db.String(16), nullable=False, default=DeliveryState.QUEUED)
     last_error = db.Column(db.JSON)  # why the last attempt failed, a stored message (webapp/messages.py)

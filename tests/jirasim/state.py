@@ -162,6 +162,7 @@ def demo_state():
               ("customfield_10054", "Tags", "array", "labels", []),
               ("customfield_10055", "Platforms", "array", "multiselect", ["Web", "iOS", "Android"]),
               ("customfield_10056", "Environment", "option", "radiobuttons", ["Sandbox", "Live"]),
+              ("customfield_10057", "HTTP status", "number", "float", []),
               ("customfield_10060", "Off-screen note", "string", "textfield", [])]
     for number, (fid, name, kind, custom_type, options) in enumerate(custom):
         schema = {"type": kind, "custom": CUSTOM + custom_type, "customId": int(fid[12:])}
@@ -170,7 +171,7 @@ def demo_state():
         state.add_field(fid, name, schema, options)
     base = {"summary": True, "issuetype": True, "project": True, "description": False,
             "labels": False}
-    portal = {f"customfield_{n}": False for n in (10050, 10051, 10052, 10053, 10054, 10055, 10056)}
+    portal = {f"customfield_{n}": False for n in (10050, 10051, 10052, 10053, 10054, 10055, 10056, 10057)}
     state.add_project("SUP", "10000", "Support", "software",
                       [("10002", "Task", {**base, **portal}), ("10004", "Bug", base)])
     state.add_project("HELP", "10010", "Help Desk", "service_desk",

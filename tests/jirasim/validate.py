@@ -107,6 +107,10 @@ def check_value(field, value, version):
             if len(label) > 255:
                 return f"The label '{label[:20]}…' exceeds the maximum length of 255 characters."
         return None
+    if kind == "float":  # a number field takes a JSON number, never its digits as a string
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return "Operation value must be a number"
+        return None
     if kind in ("select", "radiobuttons"):
         return _option_problem(value, options)
     if kind in ("multiselect", "multicheckboxes"):

@@ -5,9 +5,11 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import BooleanField, PasswordField, RadioField, SelectChoice, StringField, TextAreaField
+from wtforms import (BooleanField, PasswordField, RadioField, SelectChoice, SelectMultipleField, StringField,
+                     TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from .. import technical
 from ..catalog.openapi import HTTP_METHODS
 from ..extensions import db
 from ..forms import REQUIRED, strip
@@ -60,6 +62,20 @@ class JiraSettingsForm(FlaskForm):
     show_all_jira_files = BooleanField(_l("Show every file on the issue"))
     endpoint_field_id = StringField(_l("API Product Endpoint Custom Field ID"),
                                     filters=[_custom_field_id], validators=[Optional(), custom_field_id])
+    technical_fields = SelectMultipleField(_l("Technical details to ask for"), choices=[
+        SelectChoice(key, name) for key, name in technical.FIELDS.items()],
+                                           invalid_choice_message=_l("Choose from the listed details."))
+    environments = TextAreaField(_l("Environments"), filters=[strip], validators=[Length(max=5000)])
+    environment_field_id = StringField(_l("Environment Custom Field ID"), filters=[_custom_field_id],
+                                       validators=[Optional(), custom_field_id])
+    application_field_id = StringField(_l("Application / Client ID Custom Field ID"), filters=[_custom_field_id],
+                                       validators=[Optional(), custom_field_id])
+    correlation_field_id = StringField(_l("Request or Correlation ID Custom Field ID"), filters=[_custom_field_id],
+                                       validators=[Optional(), custom_field_id])
+    http_status_field_id = StringField(_l("HTTP Status Custom Field ID"), filters=[_custom_field_id],
+                                       validators=[Optional(), custom_field_id])
+    occurred_field_id = StringField(_l("When It Happened Custom Field ID"), filters=[_custom_field_id],
+                                    validators=[Optional(), custom_field_id])
 
     def __init__(self, *args, token_set=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -97,8 +113,11 @@ class JiraSettingsForm(FlaskForm):
     def values(self):
         """The settings as integration.save() takes them; an empty field is None, or "" where
         the column holds text (a check box is True or False)."""
-        empty = {"description": "", "username": "", "show_all_jira_files": False}
-        return {name: getattr(self, name).data or empty.get(name) for name in SETTINGS_FIELDS}
+        empty = {"description": "", "username": "", "show_all_jira_files": False, "technical_fields": [],
+                 "environments": ""}
+        values = {name: getattr(self, name).data or empty.get(name) for name in SETTINGS_FIELDS}
+        values["technical_fields"] = [key for key in technical.FIELDS if key in values["technical_fields"]]
+        return values
 
 
 class LabelForm(FlaskForm):

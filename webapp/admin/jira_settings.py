@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from . import bp
 from .forms import JiraSettingsForm, LabelForm, errors_text
-from .. import audit, integration, messages
+from .. import audit, integration, messages, technical
 from ..choices import all_labels
 from ..extensions import db
 from ..htmx import is_fragment_request
@@ -64,7 +64,8 @@ def run_checks(settings):
         jira = integration.client(settings, timeout=current_app.config["JIRA_TEST_TIMEOUT"])
     except integration.NoClient as exc:
         return ConnectionReport(steps=[Step("server", False, messages.from_error(exc.cause))])
-    field_ids = [settings.category_field_id, settings.product_field_id, settings.endpoint_field_id]
+    field_ids = [settings.category_field_id, settings.product_field_id, settings.endpoint_field_id,
+                 *technical.field_ids(settings)]
     report = check_connection(jira, settings.project_key, settings.issue_type, field_ids=field_ids,
                               labels=[label.name for label in all_labels()])
     if report.issue_type_id:

@@ -42,14 +42,29 @@ def text_to_wiki(text):
     """Plain text → Jira wiki markup with formatting characters escaped; URLs stay links."""
     out = []
     for block in _paragraphs(text):
-        lines = []
-        for line in block.split("\n"):
-            pieces = []
-            for chunk, is_url in _split_urls(line):
-                pieces.append(chunk if is_url else WIKI_SPECIAL_RE.sub(r"\\\1", chunk))
-            lines.append("".join(pieces))
-        out.append("\n".join(lines))
+        out.append("\n".join(_wiki_line(line) for line in block.split("\n")))
     return "\n\n".join(out)
+
+
+def _wiki_line(line):
+    return "".join(chunk if is_url else WIKI_SPECIAL_RE.sub(r"\\\1", chunk) for chunk, is_url in _split_urls(line))
+
+
+def rows_to_adf_table(title, rows):
+    """A title paragraph and a two-column ADF table, one (name, value) row each: the name a
+    header cell, the value a plain cell (URLs in it stay links)."""
+    def cell(kind, text):
+        return {"type": kind, "attrs": {}, "content": [{"type": "paragraph", "content": _text_nodes(text)}]}
+    table = {"type": "table", "attrs": {"isNumberColumnEnabled": False, "layout": "default"},
+             "content": [{"type": "tableRow", "content": [cell("tableHeader", name), cell("tableCell", value)]}
+                         for name, value in rows]}
+    return [{"type": "paragraph", "content": [{"type": "text", "text": title, "marks": [{"type": "strong"}]}]}, table]
+
+
+def rows_to_wiki_table(title, rows):
+    """The same in wiki markup: *title*, then ||name|value| rows, with the markup of each
+    value escaped (a | in it would start a new cell)."""
+    return f"*{_wiki_line(title)}*\n" + "\n".join(f"||{_wiki_line(name)}|{_wiki_line(value)}|" for name, value in rows)
 
 
 def _paragraphs(text):

@@ -15,7 +15,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3
 
-from .adf import text_to_adf, text_to_wiki
+from .adf import rows_to_adf_table, rows_to_wiki_table, text_to_adf, text_to_wiki
 from .errors import (JiraDownloadRefusedError, JiraError, JiraHostNotAllowedError, JiraInvalidError,
                      JiraNotFoundError, JiraRateLimitedError, JiraTransientError, error_from_response)
 from .fields import reference_label
@@ -238,11 +238,13 @@ class JiraClient:
     # ---- issues ------------------------------------------------------------------------
 
     def new_issue_fields(self, project_key, issue_type, summary, description="", labels=(),
-                         extra=None):
+                         extra=None, table=None):
         """The ``fields`` of a new issue, with the description in this deployment's format.
 
         ``issue_type`` is an id ("10002") or a name ("Task"); ids survive renames and
         translation. ``extra`` holds already-shaped custom field values (see fields.py).
+        ``table`` is (title, [(name, value), ...]), added to the description as a table: an
+        ADF table on Cloud, a wiki table on Data Center.
         """
         fields = {
             "project": {"key": project_key},
@@ -252,6 +254,10 @@ class JiraClient:
         if description and description.strip():
             fields["description"] = (text_to_adf(description) if self.deployment == "cloud"
                                      else text_to_wiki(description))
+            if table and table[1] and self.deployment == "cloud":
+                fields["description"]["content"] += rows_to_adf_table(*table)
+            elif table and table[1]:
+                fields["description"] += "\n\n" + rows_to_wiki_table(*table)
         if labels:
             fields["labels"] = list(labels)
         fields.update(extra or {})

@@ -37,6 +37,8 @@ def shape_field_value(schema, value, deployment="cloud"):
         return [{"value": v} for v in values]
     if kind == "labels":
         return [make_label(v)[0] for v in values]
+    if kind == "float" and re.fullmatch(r"-?\d+(\.\d+)?", first):  # a number field takes a JSON number
+        return float(first) if "." in first else int(first)
     if kind == "textarea":
         text = "\n".join(values)
         return text_to_adf(text) if deployment == "cloud" else text_to_wiki(text)

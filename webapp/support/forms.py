@@ -1,10 +1,13 @@
+from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import (BooleanField, DateTimeLocalField, HiddenField, IntegerField, MultipleFileField, SelectField,
+                     StringField, TextAreaField)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from .. import integration, technical
 from ..choices import active_categories, offered_endpoints, offered_labels, offered_products
 from ..extensions import db
 from ..forms import REQUIRED, strip
@@ -14,7 +17,16 @@ SUMMARY_MAX = 255
 DESCRIPTION_MAX = 32000
 
 
-class RequestForm(FlaskForm):
+class SentWithForm(FlaskForm):
+    """What goes with a request besides what was typed (webapp/sent_with.py): the host
+    page's context as JSON (static/embedded.js), the browser's time zone, and leaving it out."""
+
+    context = HiddenField()
+    time_zone = HiddenField()
+    leave_out_context = BooleanField(_l("Leave these out"))
+
+
+class RequestForm(SentWithForm):
     """The new-request form. Its choices are the lists as they are now; an id from outside
     them (an old page, a forged post) is refused with the field's own message."""
 
@@ -29,6 +41,14 @@ class RequestForm(FlaskForm):
                           invalid_choice_message=_l("Choose a product from the list."))
     endpoint = SelectField(_l("Endpoint"), coerce=as_id, validators=[Optional()],
                            invalid_choice_message=_l("Choose an endpoint of the chosen product."))
+    # Technical details: each shown and kept only when the admin switched it on (webapp/technical.py).
+    environment = StringField(_l("Environment"), filters=[strip], validators=[Optional(), Length(max=100)])
+    application_id = StringField(_l("Application / client ID"), filters=[strip], validators=[Optional(), Length(max=200)])
+    correlation_id = StringField(_l("Request or correlation ID"), filters=[strip],
+                                 validators=[Optional(), Length(max=200)])
+    http_status = IntegerField(_l("HTTP status"), validators=[Optional(), NumberRange(
+        min=100, max=599, message=_l("An HTTP status is a number from 100 to 599."))])
+    occurred_at = DateTimeLocalField(_l("When it happened"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
     attachments = MultipleFileField(_l("Attachments"))
     submission_key = HiddenField()
 
@@ -38,6 +58,23 @@ class RequestForm(FlaskForm):
         self.category.choices = [("", "—")] + [(c.id, c.name) for c in active_categories()]
         self.product.choices = [("", "—")] + [(p.id, p.name) for p in offered_products()]
         self.endpoint.choices = endpoint_choices(self.product.data)
+        settings = integration.settings()
+        self.technical_asked = technical.asked(settings)
+        self.environment_names = technical.environments(settings)
+        for key in technical.FIELDS:
+            if key not in self.technical_asked:
+                delattr(self, key)  # not asked: whatever a post carries is neither checked nor kept
+
+    def technical_details(self):
+        """The details given in the fields the admin switched on, as text; None when none."""
+        details = {}
+        for key in self.technical_asked:
+            value = getattr(self, key).data
+            if key == "occurred_at" and value:
+                value = f"{value:%Y-%m-%d %H:%M} ({self.time_zone.data or get_timezone()})"[:120]
+            if value not in (None, ""):
+                details[key] = str(value)
+        return details or None
 
     def validate_endpoint(self, field):
         if field.data and not self.product.data:  # chosen without JavaScript: the endpoint names its product

@@ -10,7 +10,9 @@ from sqlalchemy.exc import IntegrityError
 
 from . import bp
 from .files import claimed, from_token, keep_for, keep_token, served_type, store_upload
-from .forms import DESCRIPTION_MAX, SUMMARY_MAX, RequestForm
+from ..sent_with import context_lines, offered_context, sent_context
+from .forms import DESCRIPTION_MAX, SUMMARY_MAX, RequestForm, SentWithForm
+from .links import prefilled
 from .. import delivery, integration, polls, storage
 from ..choices import active_categories, active_products, offered_endpoints, offered_labels
 from ..extensions import db
@@ -76,10 +78,11 @@ def endpoint_options():
 @bp.route("/new", methods=["GET", "POST"])
 def new_request():
     """File a request. It is stored at once; a worker forwards it to Jira."""
-    form = RequestForm()
     if request.method == "GET":
+        form = RequestForm(formdata=None, **prefilled(request.args))  # a link may choose for the user
         form.submission_key.data = SupportRequest.new_submission_key()
         return _form_page(form)
+    form = RequestForm()
     if len(form.submission_key.data or "") > SUBMISSION_KEY_MAX:
         abort(400)  # no form of ours carries one this long
     existing = _already_sent(form.submission_key.data)
@@ -94,6 +97,7 @@ def new_request():
         reporter_id=current_user.id, label=form.label.data, summary=form.summary.data,
         description=form.description.data, category_id=form.category.data, product_id=form.product.data,
         endpoint_id=form.endpoint.data, submission_key=form.submission_key.data or None,
+        context=sent_context(form), technical=form.technical_details(),
         attachments=[Attachment(original_name=f["name"], content_type=f["type"], size=f["size"],
                                 sha256=f["sha256"], stored_name=f["stored_name"]) for f in kept])
     claimed([f["stored_name"] for f in kept])
@@ -112,9 +116,38 @@ def new_request():
     return redirect(url_for("support.detail", request_id=support_request.id), code=303)
 
 
+@bp.post("/new/files")
+def upload_file():
+    """One file of the new-request form, sent as soon as it is chosen, dropped or pasted
+    (static/portal.js): checked and kept like a file of a form that came back, and answered
+    with its row, whose signed token Send carries, or with why it was refused."""
+    upload = request.files.get("file")
+    if not upload or not upload.filename:
+        return render_template("support/_kept_file.html", error=_("No file was sent."))
+    stored, error = store_upload(upload)
+    if error:
+        return render_template("support/_kept_file.html", error=error)
+    kept = keep_for(current_user.id, [stored])
+    if not kept:  # larger alone than what one user's unsent forms may keep
+        return render_template("support/_kept_file.html", error=_(
+            "“%(name)s” is larger than the %(mb)d MB your unsent forms may keep.",
+            name=stored["name"], mb=current_app.config["KEPT_FILES_MAX_MB"]))
+    return render_template("support/_kept_file.html", file=dict(kept[0], token=keep_token(kept[0], current_user.id)))
+
+
+@bp.post("/new/context")
+def context_box():
+    """The "Sent with your request" box alone, for what the page learnt after it loaded: the
+    host page's context (static/embedded.js) and the browser's time zone (static/portal.js).
+    A POST, so that the host page's address stays out of access logs."""
+    form = SentWithForm()
+    return render_template("support/_context.html", form=form, sent_lines=context_lines(offered_context(form)))
+
+
 def _form_page(form, kept=(), file_errors=()):
     return render_template("support/new.html", form=form, kept=kept, file_errors=file_errors,
-                           summary_max=SUMMARY_MAX, description_max=DESCRIPTION_MAX)
+                           summary_max=SUMMARY_MAX, description_max=DESCRIPTION_MAX,
+                           sent_lines=context_lines(offered_context(form)))
 
 
 def _already_sent(submission_key):
