@@ -12,6 +12,7 @@ from .. import storage
 from ..extensions import db
 from ..models import (Attachment, DuplicateIssue, JiraComment, StatusChange, SupportRequest, column_text,
                       utcnow)
+from ..replies import adopt_comment
 
 DELETED = "deleted"  # jira_status_category of a request whose issue is gone from Jira
 REMOVED = _l("Removed from Jira")
@@ -101,23 +102,26 @@ def apply_comments(support_request, comments):
     """Upsert Jira's Comments; hide those that vanished or stopped being public.
 
     Only public comments keep their author and body (the Comment record carries neither
-    otherwise): what users may not see is not kept."""
+    otherwise): what users may not see is not kept. A comment that delivered the user's own
+    reply is kept as not shown: the thread shows the reply itself, under the user's name,
+    and it is no news from the support team."""
     stored = {c.jira_comment_id: c for c in support_request.comments}
     seen = False
     for comment in comments:
+        shown = comment.public and adopt_comment(support_request, comment) is None
         values = {
-            "public": comment.public,
-            "author_name": comment.author,
-            "body_html": comment.body_html,
+            "public": shown,
+            "author_name": comment.author if shown else "",
+            "body_html": comment.body_html if shown else "",
             "created_at": comment.created or utcnow(),
             "updated_at": comment.updated,
         }
         row = stored.pop(comment.id, None)
         if row is None:
             support_request.comments.append(JiraComment(jira_comment_id=column_text(comment.id, 32), **values))
-            seen = seen or comment.public
+            seen = seen or shown
         elif any(getattr(row, name) != value for name, value in values.items()):
-            seen = seen or comment.public or row.public
+            seen = seen or shown or row.public
             for name, value in values.items():
                 setattr(row, name, value)
     for row in stored.values():  # deleted in Jira
