@@ -305,3 +305,18 @@ def test_the_admin_sees_why_a_reply_gave_up_and_retries_it(configure_jira, make_
     (reply,) = replies_of(request.id)
     assert reply.delivery_state == "sent" and len(jira_comments(jira_sim, request)) == 1
     assert "Replies not delivered" not in client.get("/admin/deliveries").get_data(as_text=True)
+
+
+def test_a_reply_written_while_passive_on_a_request_in_jira_goes_once_active(
+        configure_jira, user, client, drain, jira_sim, admin_client):
+    configure_jira()
+    request = sent_request(user, drain)
+    configure_jira(enabled=False)
+    send_reply(client, request.id)
+    assert replies_of(request.id)[0].delivery_state == "local"
+    admin_client.post("/admin/jira/status", data={"enabled": "1"}, headers={"HX-Request": "true"})
+    assert replies_of(request.id)[0].delivery_state == "queued"
+    delivery.sweep()
+    drain()
+    assert replies_of(request.id)[0].delivery_state == "sent"
+    assert len(jira_comments(jira_sim, request)) == 1
