@@ -137,6 +137,10 @@
     return field ? field.value : "";  // none where CSRF is off (some tests)
   }
 
+  // The forms whose files go up as they are chosen (the new-request form); any other form
+  // with files (a reply) sends them with its post, with the post's progress below.
+  var UPLOADING = ".request-form[data-upload-url]";
+
   function screenshotName(file, index) {
     // A pasted screenshot is "image.png" in every browser: give each its own name.
     var stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, "").replace("T", "-");
@@ -146,13 +150,13 @@
 
   document.addEventListener("change", function (event) {
     var input = event.target;
-    if (!input.matches(".request-form input[type=file]")) return;
+    if (!input.matches(UPLOADING + " input[type=file]")) return;
     Array.prototype.forEach.call(input.files, function (file) { sendFile(input.form, file); });
     input.value = "";  // sent already: the form's post carries their tokens, not the files
   });
 
   document.addEventListener("paste", function (event) {
-    var form = document.querySelector(".request-form");
+    var form = document.querySelector(UPLOADING);
     var files = event.clipboardData ? Array.prototype.slice.call(event.clipboardData.files) : [];
     if (!form || !files.length) return;
     event.preventDefault();
@@ -168,18 +172,18 @@
   // otherwise open the file in place of the page, and what was typed would be lost.
   ["dragenter", "dragover"].forEach(function (type) {
     document.addEventListener(type, function (event) {
-      var form = document.querySelector(".request-form");
+      var form = document.querySelector(UPLOADING);
       if (!form || !carriesFiles(event)) return;
       event.preventDefault();
       form.classList.add("dropping");
     });
   });
   document.addEventListener("dragleave", function (event) {
-    var form = document.querySelector(".request-form");
+    var form = document.querySelector(UPLOADING);
     if (form && !event.relatedTarget) form.classList.remove("dropping");  // left the window
   });
   document.addEventListener("drop", function (event) {
-    var form = document.querySelector(".request-form");
+    var form = document.querySelector(UPLOADING);
     if (!form || !carriesFiles(event)) return;
     event.preventDefault();
     form.classList.remove("dropping");
@@ -189,7 +193,7 @@
   // Send while a file is still going up: the form goes as soon as the last one is there.
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (!form.matches || !form.matches(".request-form") || !form.querySelector(".uploading")) return;
+    if (!form.matches || !form.matches(UPLOADING) || !form.querySelector(".uploading")) return;
     event.preventDefault();
     event.stopImmediatePropagation();
     form.dataset.sendWhenUploaded = "1";
@@ -199,7 +203,7 @@
   document.addEventListener("DOMContentLoaded", showDropHint);
   document.addEventListener("htmx:afterSettle", showDropHint);
   function showDropHint() {
-    var hint = document.querySelector(".request-form .drop-hint");
+    var hint = document.querySelector(UPLOADING + " .drop-hint");
     if (hint) hint.hidden = false;
   }
 

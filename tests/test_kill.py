@@ -1,6 +1,6 @@
 """Nothing lost, nothing duplicated: real RQ worker processes are SIGKILLed at the worst
 moments of a delivery, Redis is flushed, and every request still ends as exactly one Jira
-issue with each attachment uploaded once."""
+issue with each attachment uploaded once; a reply, as exactly one comment."""
 import io
 import re
 
@@ -10,7 +10,8 @@ from tests.jirasim.fixtures import both_deployments
 from tests.workers import Workers, wait_for, worker_app
 from webapp import delivery, storage
 from webapp.extensions import db
-from webapp.models import Attachment, SupportRequest
+from webapp.models import Attachment, Reply, SupportRequest
+from webapp.replies import accept_reply
 
 
 pytestmark = both_deployments
@@ -160,3 +161,31 @@ def test_killed_while_jira_is_still_creating_the_issue(app, configure_jira, repo
         assert len(issues_for(jira_sim, request)) == 1, workers.logs()
     finally:
         workers.stop()
+
+
+def test_killed_while_sending_a_reply(configure_jira, reporter, workers, jira_sim):
+    """Issue 17: Jira stored the reply's comment, the worker died before it heard so; the
+    next worker finds the comment by the reply's marker and adopts it: one comment, one file."""
+    configure_jira()
+    request = file_request(reporter)
+    workers.start()
+    assert_delivered_once(jira_sim, request, workers)
+    jira_sim.fault("slow_reply", path="/comment", method="POST", seconds=60, times=1)
+    stored, size, digest = storage.store_stream(io.BytesIO(b"trace\n" * 50))
+    reply = Reply(request_id=request.id, author_id=reporter.id, body="The application ID is 4711.",
+                  attachments=[Attachment(request_id=request.id, original_name="trace.log", content_type="text/plain",
+                                          size=size, sha256=digest, stored_name=stored)])
+    accept_reply(reply)
+    (issue,) = issues_for(jira_sim, request)
+    assert wait_for(lambda: issue["comments"]), workers.logs()
+    workers.kill()
+    jira_sim.clear_faults()
+    workers.start()
+
+    def sent():
+        db.session.expire_all()
+        return db.session.get(Reply, reply.id).delivery_state == "sent"
+    assert wait_for(sent, timeout=60), workers.logs()
+    (comment,) = issue["comments"]
+    assert db.session.get(Reply, reply.id).jira_comment_id == comment["id"]
+    assert [jira_sim.state.attachments[a]["filename"] for a in issue["attachments"]] == ["trace.log"]

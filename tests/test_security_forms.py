@@ -18,7 +18,7 @@ from tests.hostile import attack, hostile_form, hostile_text
 from webapp import crypto, storage
 from webapp.extensions import db
 from webapp.models import (ApiEndpoint, ApiProduct, Attachment, Category, JiraSettings, JiraStatus, Label,
-                           LoginFailure, SetPasswordToken, SupportRequest, User, utcnow)
+                           LoginFailure, Reply, SetPasswordToken, SupportRequest, User, utcnow)
 
 pytestmark = pytest.mark.usefixtures("no_server_errors")
 
@@ -118,6 +118,35 @@ def test_the_new_request_form_stores_exactly_or_refuses(client, world, user, tri
             assert item.summary not in page  # shown escaped, never as markup
     else:
         assert (count(SupportRequest), count(Attachment)) == before, "half stored"
+
+
+@attack(100)
+@given(data=st.data())
+@example(data=None)  # the plain, valid form first
+def test_the_reply_form_stores_exactly_or_refuses(client, world, auth, tried, data):
+    tried("1 forms")
+    auth.login(world["owner"].email)
+    if data is None:
+        form = {"body": " The ID is 4711. "}
+    else:
+        form = data.draw(hostile_form("body", "submission_key", "kept", "remove"))
+        form.update(data.draw(st.fixed_dictionaries({}, optional={"body": hostile_text})))
+    before = (count(Reply), count(Attachment))
+    response = client.post(f"/requests/{world['request_id']}/reply", data=form)
+    assert answered(response, 303, 422), form
+    if response.status_code == 303 and count(Reply) > before[0]:
+        assert count(Reply) == before[0] + 1
+        reply = db.session.scalar(select(Reply).order_by(Reply.id.desc()))
+        assert reply.body == first(form["body"]).strip() and reply.author_id == world["owner"].id
+        assert reply.request_id == world["request_id"] and 0 < len(reply.body) <= 32000
+        page = client.get(f"/requests/{world['request_id']}").get_data(as_text=True)
+        if "<" in reply.body:
+            assert reply.body not in page  # shown escaped, never as markup
+    elif response.status_code == 303:
+        assert form.get("submission_key")  # an earlier reply's key: that one, not a new one
+    else:
+        assert (count(Reply), count(Attachment)) == before, "half stored"
+    auth.logout()
 
 
 @attack(120)

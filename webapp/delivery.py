@@ -8,50 +8,25 @@ Jira it looks at the issue's attachments. `sweep` re-enqueues whatever a lost jo
 worker or a flushed Redis left behind.
 """
 import logging
-import random
-from datetime import timedelta
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, select, update
 
-from . import integration, mail, polls, storage
+from . import integration, mail, outbox, polls
 from .choices import labels_on_every_issue
 from .extensions import db
 from .jira import JiraError, field_type, make_label, reference_label, shape_field_value
-from .messages import N_, message
-from .models import DeliveryState, SupportRequest, utcnow
+from .models import DeliveryState, Reply, SupportRequest, utcnow
+from .outbox import (MISSING_FILE, UNREADABLE_FILE, RetryLater, backoff, landing_after,  # noqa: F401
+                     may_land_until, wait_for_search)
+from .replies import deliver_reply
+from .uploads import NOT_SENT, upload_files  # noqa: F401 (NOT_SENT: the pages' words)
 from .queue import enqueue, enqueue_each, lost_before
 from .sent_with import description_part
 from .technical import detail_rows, mapped_fields
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 500
-
-
-class RetryLater(Exception):
-    """Not a failure: try again after `seconds` (e.g. a lost create not yet searchable)."""
-
-    def __init__(self, seconds):
-        super().__init__(seconds)
-        self.seconds = seconds
-
-
-MISSING_FILE = message(N_("An attachment's file is missing from the portal's storage (ATTACHMENTS_DIR); "
-                          "restore it, or send the request without it."))
-UNREADABLE_FILE = N_("An attachment's file can't be read from the portal's storage (ATTACHMENTS_DIR): "
-                     "%(error)s. Check the disk and the folder's permissions, then retry.")
-
-# Attachment.send_problem: why a file's upload failed for good. The admin may then send the
-# request on without it (`leave_out`); the requester sees why it was not sent.
-TOO_LARGE, NOT_ACCEPTED, MISSING, UNREADABLE = "too_large", "not_accepted", "missing", "unreadable"
-NOT_SENT = {
-    TOO_LARGE: _l("Not sent to the support team: Jira refused it as too large."),
-    NOT_ACCEPTED: _l("Not sent to the support team: Jira did not accept it."),
-    MISSING: _l("Not sent to the support team: the portal lost its stored copy."),
-    UNREADABLE: _l("Not sent to the support team: the portal could not read its stored copy."),
-}
-
 
 # Accepting requests ---------------------------------------------------------------------
 
@@ -71,18 +46,7 @@ def accept(support_request):
 
 def requeue(request_ids):
     """Send failed or portal-only requests (again): the admin's Retry and Send."""
-    ids = list(request_ids)
-    db.session.execute(
-        update(SupportRequest)
-        .where(SupportRequest.id.in_(ids), SupportRequest.delivery_state.in_(DeliveryState.SENDABLE))
-        .values(delivery_state=DeliveryState.QUEUED, next_attempt_at=utcnow(), last_error=None,
-                deliverable_since=utcnow())
-    )
-    polls.changed(ids)
-    db.session.commit()
-    queued = db.session.scalars(select(SupportRequest.id).where(
-        SupportRequest.id.in_(ids), SupportRequest.delivery_state == DeliveryState.QUEUED)).all()
-    return enqueue_each(deliver, queued)
+    return outbox.requeue(SupportRequest, request_ids, deliver)
 
 
 def leave_out(attachment):
@@ -120,155 +84,34 @@ def note_candidate(issue_id, references):
 # The delivery job -----------------------------------------------------------------------
 
 def deliver(request_id):
-    """Send one request to Jira: find or create its issue, then upload its files."""
-    if not _claim(request_id):
-        return
-    support_request = db.session.get(SupportRequest, request_id)
-    jira = integration.connect()
-    if jira is None:
-        _release(support_request, None)  # the sweep resumes it once Jira may be called again
-        return
-    log.info("deliver %s (attempt %d)", support_request.reference, support_request.attempts)
-    try:
-        if not support_request.jira_issue_id:
-            _find_or_create_issue(jira, support_request)
-        _upload_attachments(jira, support_request)
-    except RetryLater as wait:
-        _release(support_request, wait.seconds)
-        return
-    except JiraError as exc:
-        if integration.refused(exc):
-            _refused(support_request, exc, jira.settings_version)
-        else:
-            _failed_attempt(support_request, exc)
-        return
-    except OSError as exc:  # the portal's own storage: no retry of Jira brings a file back
-        support_request.last_error = MISSING_FILE if isinstance(exc, FileNotFoundError) else \
-            message(UNREADABLE_FILE, error=exc.strerror or type(exc).__name__)
-        _give_up(support_request)
-        log.warning("deliver %s: failed: an attachment's file can't be read from storage (%s)",
-                    support_request.reference, type(exc).__name__)
-        return
-    support_request.delivery_state = DeliveryState.SENT
-    support_request.delivered_at = utcnow()
-    support_request.last_error = None
-    support_request.locked_until = None
+    """Send one request to Jira: find or create its issue, then upload its files; then
+    the replies that waited for it go."""
+    support_request = outbox.run(deliver, SupportRequest, request_id, _send_request)
+    if support_request is not None:
+        log.info("deliver %s: sent as %s", support_request.reference, support_request.jira_key)
+        send_waiting_replies(support_request)
+
+
+def _send_request(jira, support_request):
+    if not support_request.jira_issue_id:
+        _find_or_create_issue(jira, support_request)
+    upload_files(jira, support_request, [a for a in support_request.attachments if a.reply_id is None],
+                 support_request)
+
+
+def send_waiting_replies(support_request):
+    """The request has its issue: its replies kept in the portal go now (those written in
+    passive mode, or before the issue existed)."""
+    if not integration.may_call_jira():
+        return 0
+    db.session.execute(update(Reply).where(
+        Reply.request_id == support_request.id, Reply.delivery_state == DeliveryState.LOCAL)
+        .values(delivery_state=DeliveryState.QUEUED, next_attempt_at=utcnow(), deliverable_since=utcnow(),
+                last_error=None).execution_options(synchronize_session=False))
     db.session.commit()
-    log.info("deliver %s: sent as %s", support_request.reference, support_request.jira_key)
-
-
-def _claim(request_id):
-    """Take the request for this worker: queued and due, or sending with a lapsed lease."""
-    now = utcnow()
-    lease = now + timedelta(seconds=current_app.config["DELIVERY_LEASE_SECONDS"])
-    due = now + timedelta(seconds=1)  # a scheduler may wake a job a moment early
-    claimed = db.session.execute(
-        update(SupportRequest)
-        .where(SupportRequest.id == request_id, _due(due, now))
-        .values(delivery_state=DeliveryState.SENDING, locked_until=lease,
-                attempts=SupportRequest.attempts + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed:
-        polls.changed([request_id])
-    db.session.commit()
-    return claimed == 1
-
-
-def _due(queued_before, now):
-    """Requests a worker may take: queued (and due by `queued_before`), or sending under a
-    lease that lapsed (its worker died)."""
-    return or_(
-        and_(SupportRequest.delivery_state == DeliveryState.QUEUED,
-             or_(SupportRequest.next_attempt_at.is_(None), SupportRequest.next_attempt_at <= queued_before)),
-        and_(SupportRequest.delivery_state == DeliveryState.SENDING, SupportRequest.locked_until < now),
-    )
-
-
-def _renew_lease(support_request):
-    support_request.locked_until = utcnow() + timedelta(seconds=current_app.config["DELIVERY_LEASE_SECONDS"])
-    db.session.commit()
-
-
-def _release(support_request, delay):
-    """Back to the queue; with a delay, a job is scheduled for then."""
-    support_request.delivery_state = DeliveryState.QUEUED
-    support_request.locked_until = None
-    support_request.next_attempt_at = utcnow() + timedelta(seconds=delay) if delay is not None else None
-    db.session.commit()
-    if delay is not None:
-        enqueue(deliver, support_request.id, delay=delay)
-
-
-def _refused(support_request, exc, settings_version):
-    """Jira refused the credentials: every call stops until an admin changes the settings;
-    this request waits in the queue, saying why. If the admin saved new settings while the
-    call was on its way, the request is tried again at once with them."""
-    request_id = support_request.id
-    paused = integration.pause(exc, settings_version)
-    support_request = db.session.get(SupportRequest, request_id)
-    if not paused:
-        _release(support_request, 0)
-        return
-    support_request.last_error = integration.explain(exc)
-    log.warning("deliver %s: Jira refused the credentials; delivery paused", support_request.reference)
-    _release(support_request, None)
-
-
-def _failed_attempt(support_request, exc):
-    """Transient: retry with backoff for DELIVERY_GIVE_UP_HOURS. Permanent: failed, with why."""
-    config = current_app.config
-    support_request.last_error = integration.explain(exc)
-    since = support_request.deliverable_since or support_request.created_at
-    give_up = since + timedelta(hours=config["DELIVERY_GIVE_UP_HOURS"])
-    if exc.transient and utcnow() < give_up:
-        if utcnow() - since > timedelta(minutes=config["MAIL_JIRA_FAILING_MINUTES"]):
-            # At most one such mail a day: the admins know, and Deliveries shows the rest.
-            mail.note_admins(mail.FAILING, utcnow().date().isoformat(),
-                             params={"minutes": config["MAIL_JIRA_FAILING_MINUTES"]})
-        delay = backoff(support_request.attempts, getattr(exc, "retry_after", None))
-        log.warning("deliver %s: %s; retrying in %.1f s", support_request.reference, exc.message(), delay)
-        _release(support_request, delay)
-        return
-    log.warning("deliver %s: failed: %s", support_request.reference, exc.message())
-    _give_up(support_request)
-
-
-def _give_up(support_request):
-    """Failed for good (`last_error` says why): the admins hear of it."""
-    support_request.delivery_state = DeliveryState.FAILED
-    support_request.locked_until = None
-    since = support_request.deliverable_since or support_request.created_at
-    mail.note_admins(mail.FAILED, since.isoformat(), support_request)
-    db.session.commit()
-
-
-def backoff(attempts, retry_after=None):
-    """Exponential backoff with jitter, never sooner than Jira's Retry-After."""
-    config = current_app.config
-    ceiling = min(config["DELIVERY_RETRY_MAX_SECONDS"],
-                  config["DELIVERY_RETRY_BASE_SECONDS"] * 2 ** max(0, attempts - 1))
-    delay = ceiling / 2 + random.uniform(0, ceiling / 2)
-    return max(delay, float(retry_after or 0))
-
-
-def may_land_until(answered, in_flight=False):
-    """Until when a create or upload that may have reached Jira can still land there: an
-    answer (a 5xx) ends its work now; with none (a timeout, a hang-up) Jira may go on for
-    about a read timeout after the client gave up. `in_flight`: said before the call, for a
-    worker killed during it: the call may last a read timeout, and Jira go on for another."""
-    timeout = current_app.config["JIRA_TIMEOUT"]
-    read = 0 if answered else (timeout[1] if isinstance(timeout, tuple) else timeout)
-    return utcnow() + timedelta(seconds=read * (2 if in_flight else 1))
-
-
-def wait_for_search(landing):
-    """RetryLater while a write that may land until `landing` could still be missing from
-    what Jira shows (its search lags SEARCH_LAG_SECONDS behind): looked for again and again."""
-    window = current_app.config["SEARCH_LAG_SECONDS"]
-    waited = (utcnow() - landing).total_seconds()
-    if waited < window:
-        raise RetryLater(min(window - waited, max(0.5, window / 4)))
+    ids = db.session.scalars(select(Reply.id).where(
+        Reply.request_id == support_request.id, Reply.delivery_state == DeliveryState.QUEUED)).all()
+    return enqueue_each(deliver_reply, ids)
 
 
 def _find_or_create_issue(jira, support_request):
@@ -289,13 +132,11 @@ def _find_or_create_issue(jira, support_request):
         try:
             found = jira.create_issue(issue_fields(jira, settings, support_request))
         except JiraError as exc:
-            if exc.status and 400 <= exc.status < 500:
-                # Jira answered no (a 429, 408 or 400 included): this call created nothing,
-                # but an earlier one may still land: keep what was known before it.
-                support_request.create_started_at = earlier
-            else:
-                # No answer, or a 5xx: Jira may have created it, or may still be creating it.
-                support_request.create_started_at = may_land_until(answered=exc.status is not None)
+            # Jira answered no (a 429, 408 or 400 included): this call created nothing, but
+            # an earlier one may still land: keep what was known before it. No answer, or a
+            # 5xx: Jira may have created it, or may still be creating it.
+            landing = landing_after(exc)
+            support_request.create_started_at = earlier if landing is None else landing
             db.session.commit()
             raise
         log.info("deliver %s: created %s", support_request.reference, found.key)
@@ -347,83 +188,30 @@ def portal_link(support_request):
     return f"{base}/requests/{support_request.id}" if base else None
 
 
-def _upload_attachments(jira, support_request):
-    for attachment in support_request.attachments:
-        if attachment.source != "portal" or attachment.uploaded_at or attachment.not_sent_at:
-            continue
-        _renew_lease(support_request)
-        if attachment.upload_started_at:
-            if _adopt_earlier_upload(jira, support_request, attachment):
-                continue
-            # Jira may still be storing an upload that got no answer: wait, then look again.
-            wait_for_search(attachment.upload_started_at)
-        path = storage.path_of(attachment.stored_name)
-        try:
-            with open(path, "rb"):  # a file the portal can't read fails here, as the portal's fault
-                pass
-        except OSError as exc:
-            attachment.send_problem = MISSING if isinstance(exc, FileNotFoundError) else UNREADABLE
-            raise
-        attachment.upload_started_at = may_land_until(answered=False, in_flight=True)
-        db.session.commit()
-        try:
-            (uploaded, *_) = jira.upload_attachment(
-                support_request.jira_issue_id, path,
-                filename=attachment.original_name, mime_type=attachment.content_type)
-        except JiraError as exc:
-            # Answered no: nothing was stored. Otherwise it may land until then.
-            attachment.upload_started_at = (None if exc.status and 400 <= exc.status < 500
-                                            else may_land_until(answered=exc.status is not None))
-            attachment.send_problem = _send_problem(exc)
-            db.session.commit()
-            raise
-        attachment.jira_attachment_id = uploaded.id
-        attachment.uploaded_at = utcnow()
-        attachment.send_problem = None
-        db.session.commit()
-
-
-def _send_problem(exc):
-    """Why Jira will never take this file, when its answer says so (too large; attachments
-    turned off or not permitted; a file it refuses); None for anything a retry may cure."""
-    if exc.status == 413:
-        return TOO_LARGE
-    if exc.status in (400, 403, 415, 422):
-        return NOT_ACCEPTED
-    return None
-
-
-def _adopt_earlier_upload(jira, support_request, attachment):
-    """Did an interrupted upload of this file reach Jira? Then adopt it instead of re-sending."""
-    taken = {a.jira_attachment_id for a in support_request.attachments if a.jira_attachment_id}
-    for jira_file in jira.files(support_request.jira_issue_id):
-        if jira_file.id not in taken and attachment.is_upload_of(jira_file):
-            attachment.jira_attachment_id = jira_file.id
-            attachment.uploaded_at = utcnow()
-            db.session.commit()
-            return True
-    return False
-
-
 # The sweep ------------------------------------------------------------------------------
 
 def sweep():
-    """Re-enqueue requests a lost job left behind (a killed worker, a flushed Redis, an
-    embedded portal restarted: its first sweep, at start, resumes every request queued before)."""
+    """Re-enqueue requests and replies a lost job left behind (a killed worker, a flushed
+    Redis, an embedded portal restarted: its first sweep, at start, resumes every one
+    queued before)."""
     if not integration.may_call_jira():
         return 0
+    return _sweep(SupportRequest, deliver) + _sweep(Reply, deliver_reply)
+
+
+def _sweep(model, job):
     now = utcnow()
     stale = lost_before(current_app.config["DELIVERY_STALE_SECONDS"])
     ids = db.session.scalars(
-        select(SupportRequest.id).where(_due(stale, now)).order_by(SupportRequest.id).limit(SWEEP_BATCH)
+        select(model.id).where(outbox.due(model, stale, now)).order_by(model.id).limit(SWEEP_BATCH)
     ).all()
     if not ids:
         return 0
     # Not picked again until the job had time to run.
     db.session.execute(
-        update(SupportRequest).where(SupportRequest.id.in_(ids), SupportRequest.delivery_state == DeliveryState.QUEUED)
+        update(model).where(model.id.in_(ids), model.delivery_state == DeliveryState.QUEUED)
         .values(next_attempt_at=now).execution_options(synchronize_session=False))
     polls.changed(ids)
     db.session.commit()
-    log.info("sweep: re-enqueuing %d request(s)", len(ids))
-    return enqueue_each(deliver, ids)
+    log.info("sweep: re-enqueuing %d %s(s)", len(ids), model.__tablename__)
+    return enqueue_each(job, ids)

@@ -8,13 +8,13 @@ request and job in every process."""
 import logging
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import select, update
 from flask_babel import lazy_gettext as _l
 
 from . import audit, crypto, mail, messages
 from .extensions import db
 from .jira import JiraAccessLostError, JiraAuthError, JiraClient, LocalHolds, Pace, RedisHolds
-from .models import DOWNLOAD_REFUSED, ApinizerSettings, Attachment, DeliveryState, JiraSettings, SupportRequest, utcnow
+from .models import DOWNLOAD_REFUSED, ApinizerSettings, Attachment, DeliveryState, JiraSettings, Reply, SupportRequest, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +112,7 @@ def set_enabled(settings, enabled):
         settings.enabled = enabled
         if enabled:
             _restart_give_up_clocks()
+            _queue_kept_replies()
         settings.version += 1
         audit.record("jira.settings.enabled" if enabled else "jira.settings.disabled")
     return []
@@ -123,6 +124,16 @@ def _restart_give_up_clocks():
     db.session.execute(
         update(SupportRequest).where(SupportRequest.delivery_state.in_(DeliveryState.MOVING))
         .values(deliverable_since=utcnow()).execution_options(synchronize_session=False))
+
+
+def _queue_kept_replies():
+    """Replies written while passive, on requests already in Jira, go now (the sweep wakes
+    them); those whose request is still portal-only go with it when it is sent."""
+    in_jira = select(SupportRequest.id).where(SupportRequest.jira_issue_id.is_not(None))
+    db.session.execute(
+        update(Reply).where(Reply.delivery_state == DeliveryState.LOCAL, Reply.request_id.in_(in_jira))
+        .values(delivery_state=DeliveryState.QUEUED, next_attempt_at=utcnow(), deliverable_since=utcnow())
+        .execution_options(synchronize_session=False))
 
 
 class NoClient(Exception):

@@ -393,6 +393,8 @@ class SupportRequest(db.Model):
         "Attachment", back_populates="request", order_by="Attachment.id",
         cascade="all, delete-orphan",
     )
+    replies = db.relationship("Reply", back_populates="request", order_by="Reply.id",
+                              cascade="all, delete-orphan")
     comments = db.relationship(
         "JiraComment", back_populates="request", order_by="JiraComment.created_at",
         cascade="all, delete-orphan",
@@ -449,6 +451,8 @@ class Attachment(db.Model):
     request_id = db.Column(
         db.Integer, db.ForeignKey("support_requests.id"), nullable=False, index=True,
     )
+    # A file sent with a reply (webapp.replies): uploaded by the reply's job, not the request's.
+    reply_id = db.Column(db.Integer, db.ForeignKey("replies.id"), index=True)
     source = db.Column(db.String(8), nullable=False, default="portal")  # portal | jira
     original_name = db.Column(db.String(255), nullable=False)
     content_type = db.Column(db.String(255), nullable=False)
@@ -472,17 +476,53 @@ class Attachment(db.Model):
     in_public_comment = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     request = db.relationship("SupportRequest", back_populates="attachments")
+    reply = db.relationship("Reply", back_populates="attachments")
 
     def may_be_left_out(self):
         """Whether the admin may send its failed request on without this file: a portal file
         whose upload failed for good, on a request that failed because of it."""
-        return (self.source == "portal" and self.send_problem is not None and not self.uploaded_at
+        return (self.source == "portal" and self.reply_id is None and self.send_problem is not None
+                and not self.uploaded_at
                 and not self.not_sent_at and self.request.delivery_state == DeliveryState.FAILED)
 
     def is_upload_of(self, jira_file):
         """Whether `jira_file` (a JiraFile) is this portal file, uploaded by an attempt whose
         answer was lost: Jira names no upload, so the same name and size are the test."""
         return self.original_name == jira_file.filename and self.size == jira_file.size
+
+
+def new_reply_reference():
+    """A reply's marker in Jira (a comment property on Cloud, the body's last line on Data
+    Center): the retry of a post whose answer was lost finds the comment by it."""
+    return "RE-" + new_reference()[3:]
+
+
+class Reply(db.Model):
+    """The requester's answer on the detail page, delivered to Jira as one public comment
+    (webapp.replies): the same outbox columns, states and lease as a request's."""
+
+    __tablename__ = "replies"
+    id = db.Column(db.Integer, primary_key=True)
+    reference = db.Column(db.String(16), nullable=False, unique=True, default=new_reply_reference)
+    submission_key = db.Column(db.String(64), unique=True)  # a second POST of the form finds this one
+    request_id = db.Column(db.Integer, db.ForeignKey("support_requests.id"), nullable=False, index=True)
+    author_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    body = db.Column(db.Text, nullable=False)
+    delivery_state = db.Column(db.String(16), nullable=False, default=DeliveryState.QUEUED)
+    last_error = db.Column(db.JSON)
+    attempts = db.Column(db.Integer, nullable=False, default=0)
+    next_attempt_at = db.Column(UTCDateTime)
+    locked_until = db.Column(UTCDateTime)
+    deliverable_since = db.Column(UTCDateTime)
+    # A post that may have reached Jira: until when it may still land (delivery.may_land_until).
+    post_started_at = db.Column(UTCDateTime)
+    jira_comment_id = db.Column(db.String(32))
+    delivered_at = db.Column(UTCDateTime)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    request = db.relationship("SupportRequest", back_populates="replies")
+    author = db.relationship("User")
+    attachments = db.relationship("Attachment", back_populates="reply", order_by="Attachment.id")
+    __table_args__ = (Index("ix_replies_state", "delivery_state", "next_attempt_at"),)
 
 
 class JiraComment(db.Model):

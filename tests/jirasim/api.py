@@ -266,9 +266,32 @@ def add_comment(sim, req, key):
     body = data.get("body") if isinstance(data, dict) else None
     if not (isinstance(body, dict) if req.version == 3 else isinstance(body, str) and body.strip()):
         return error(400, [], {"comment": "Comment body can not be empty!"})
-    comment = sim.state.add_comment(issue, body, req.account["email"], data.get("visibility"))
+    # Cloud stores the comment properties sent with it (sd.public.comment among them);
+    # the v2 call we make on Data Center sends none.
+    properties = data.get("properties") if req.version == 3 and isinstance(data.get("properties"), list) else []
+    comment = sim.state.add_comment(issue, body, req.account["email"], data.get("visibility"),
+                                    properties=properties)
     sim.webhook("comment_created", issue, "issue_commented", comment=comment)
     return ok(render.comment(req.base, sim.state, issue, comment, req.version), 201)
+
+
+def comment_list(sim, req):
+    """POST /comment/list (Cloud): the comments with these ids the account may see, in one
+    page; ``expand=properties`` adds each one's properties."""
+    try:
+        data = json.loads(req.body or b"null")
+    except ValueError:
+        return error(400, ["Unexpected character: was expecting a JSON value."])
+    ids = data.get("ids") if isinstance(data, dict) else None
+    if not isinstance(ids, list) or len(ids) > 1000:
+        return error(400, ["The ids parameter must contain between 1 and 1000 ids."])
+    wanted = {str(i) for i in ids}
+    expand = req.query.get("expand", [""])[0].split(",")
+    found = [(issue, c) for issue in sim.state.issues.values() if sim.state.visible(req.account, issue["project"])
+             for c in issue["comments"] if c["id"] in wanted]
+    values = [render.comment(req.base, sim.state, issue, c, req.version, "properties" in expand,
+                             "renderedBody" in expand) for issue, c in found]
+    return ok({"isLast": True, "maxResults": 1000, "startAt": 0, "total": len(values), "values": values})
 
 
 def add_attachments(sim, req, key):

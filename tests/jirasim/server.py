@@ -24,7 +24,7 @@ from .state import demo_state
 from .webhooks import Webhooks
 
 ANONYMOUS_OK = {"/serverInfo", "/search/jql"}
-CLOUD_ONLY = {"/search/jql", "/attachment/content/{id}"}  # Data Center has neither
+CLOUD_ONLY = {"/search/jql", "/attachment/content/{id}", "/comment/list"}  # Data Center has neither
 DC_BASIC_REFUSED = "Basic Authentication has been disabled on this instance."
 ROUTES = [
     ("GET", "/serverInfo", "/serverInfo", api.server_info),
@@ -42,6 +42,7 @@ ROUTES = [
     ("GET", "/issue/(?P<key>[^/]+)", "/issue/{issueIdOrKey}", api.get_issue),
     ("GET", "/issue/(?P<key>[^/]+)/comment", "/issue/{issueIdOrKey}/comment", api.get_comments),
     ("POST", "/issue/(?P<key>[^/]+)/comment", "/issue/{issueIdOrKey}/comment", api.add_comment),
+    ("POST", "/comment/list", "/comment/list", api.comment_list),
     ("POST", "/issue/(?P<key>[^/]+)/attachments", "/issue/{issueIdOrKey}/attachments",
      api.add_attachments),
     ("GET|POST", "/search/jql", "/search/jql", api.search_jql),

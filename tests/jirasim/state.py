@@ -120,13 +120,20 @@ class State:
                                                "comments": list(issue["comments"]),
                                                "attachments": list(issue["attachments"])})
 
-    def add_comment(self, issue, body, author_email, visibility=None, internal=False):
+    def add_comment(self, issue, body, author_email, visibility=None, internal=False, properties=()):
+        """``properties``: those sent with the create call; an ``sd.public.comment`` among
+        them says whether it is internal, as Service Management reads it."""
         self.remember(issue)
+        sent = {p.get("key"): p for p in properties if isinstance(p, dict) and p.get("key")}
+        marked = (sent.get("sd.public.comment") or {}).get("value")
+        if isinstance(marked, dict) and isinstance(marked.get("internal"), bool):
+            internal = marked["internal"]
+        sent["sd.public.comment"] = {"key": "sd.public.comment", "value": {"internal": internal}}
         comment = {
             "id": self.next_id(), "body": body, "author": author_email, "created": now(),
             "updated": now(), "visibility": visibility,
             "jsdPublic": not internal,
-            "properties": [{"key": "sd.public.comment", "value": {"internal": internal}}],
+            "properties": list(sent.values()),
         }
         issue["comments"].append(comment)
         issue["updated"] = now()

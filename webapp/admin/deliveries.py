@@ -4,9 +4,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from . import bp
-from .. import audit, delivery, integration
+from .. import audit, delivery, integration, replies
 from ..extensions import db
-from ..models import Attachment, DeliveryState, DuplicateIssue, SupportRequest, as_id
+from ..models import Attachment, DeliveryState, DuplicateIssue, Reply, SupportRequest, as_id
 
 
 @bp.get("/deliveries")
@@ -21,8 +21,10 @@ def deliveries():
         .order_by(SupportRequest.created_at.desc(), SupportRequest.id.desc()),
         per_page=100, error_out=False)
     duplicates = db.session.scalars(select(DuplicateIssue).order_by(DuplicateIssue.seen_at.desc()).limit(100)).all()
+    failed_replies = db.session.scalars(select(Reply).where(Reply.delivery_state == DeliveryState.FAILED)
+                                        .order_by(Reply.created_at.desc()).limit(100)).all()
     return render_template("admin/deliveries.html", state=state, states=DeliveryState.NOT_SENT, counts=counts,
-                           duplicates=duplicates,
+                           duplicates=duplicates, failed_replies=failed_replies,
                            page=page, settings=integration.settings())
 
 
@@ -65,4 +67,19 @@ def send_without_file(attachment_id):
     audit.record("deliveries.file_left_out", request=key, file=name)
     delivery.leave_out(attachment)  # commits the audit entry with it
     flash(_("%(key)s is queued for Jira without %(file)s.", key=key, file=name), "success")
+    return redirect(back, code=303)
+
+
+@bp.post("/deliveries/replies/retry")
+def retry_replies():
+    """Retry the replies that gave up (after the cause is fixed)."""
+    back = url_for("admin.deliveries")
+    if not integration.settings().enabled:
+        flash(_("The integration is passive: activate it on the Jira Config screen first."), "error")
+        return redirect(back, code=303)
+    ids = db.session.scalars(select(Reply.id).where(Reply.delivery_state == DeliveryState.FAILED)).all()
+    count = replies.retry_replies(ids)
+    audit.record("deliveries.replies_retried", count=count)
+    db.session.commit()
+    flash(_("%(count)d reply(ies) queued for Jira.", count=count), "success")
     return redirect(back, code=303)

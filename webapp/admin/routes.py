@@ -30,6 +30,7 @@ AUDIT_ACTIONS = {
     "labels.changed": _l("Label changed"),
     "deliveries.sent": _l("Requests sent to Jira"),
     "deliveries.file_left_out": _l("Request sent on without a file"),
+    "deliveries.replies_retried": _l("Replies retried"),
     "categories.added": _l("Category added"),
     "categories.renamed": _l("Category renamed"),
     "categories.removed": _l("Category removed"),

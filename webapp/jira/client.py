@@ -16,6 +16,7 @@ import requests
 import urllib3
 
 from .adf import rows_to_adf_table, rows_to_wiki_table, text_to_adf, text_to_wiki
+from .comments import INTERNAL_PROPERTY, REPLY_PROPERTY, reply_line
 from .errors import (JiraDownloadRefusedError, JiraError, JiraHostNotAllowedError, JiraInvalidError,
                      JiraNotFoundError, JiraRateLimitedError, JiraTransientError, error_from_response)
 from .fields import reference_label
@@ -371,6 +372,43 @@ class JiraClient:
         for comment in self._pages(ApiPath("/issue/{issueIdOrKey}/comment", issue_id_or_key), ("comments",),
                                    params=params, page_size=page_size):
             yield Comment.from_json(comment)
+
+    def add_reply(self, issue_id_or_key, text, reference, files=()):
+        """Post a portal reply as a public comment; return its Comment. ``files``: names of
+        files already attached to the issue, named at its end. Cloud: ADF, with the reply's
+        ``reference`` as a comment property (and an explicit "not internal" for Service
+        Management); Data Center: wiki text, the reference on its last line."""
+        path = ApiPath("/issue/{issueIdOrKey}/comment", issue_id_or_key)
+        if self.deployment == "cloud":
+            if files:
+                text += "\n\nAttached: " + ", ".join(files)
+            body = {"body": text_to_adf(text), "properties": [
+                {"key": REPLY_PROPERTY, "value": {"reply": reference}},
+                {"key": INTERNAL_PROPERTY, "value": {"internal": False}}]}
+        else:
+            wiki = text_to_wiki(text)
+            if files:  # [^name] is wiki's link to the issue's attachment of that name
+                wiki += "\n\nAttached: " + ", ".join(f"[^{name}]" for name in files)
+            body = {"body": wiki + "\n\n" + reply_line(reference)}
+        return Comment.from_json(self._json("POST", path, expected=(201,), json=body))
+
+    def find_reply(self, issue_id_or_key, reference):
+        """The id of the issue's comment that delivered portal reply ``reference``, or None:
+        a retry after a lost answer adopts it instead of posting again. Cloud returns comment
+        properties only from ``/comment/list?expand=properties``; Data Center's marker is in
+        the body."""
+        comments = list(self.comments(issue_id_or_key))
+        if self.deployment != "cloud":
+            return next((c.id for c in comments if c.reply == reference), None)
+        ids = [int(c.id) for c in comments if c.id.isdigit()]
+        for start in range(0, len(ids), 1000):  # at most 1000 ids a call, answered in one page
+            data = self._json("POST", "/comment/list", params={"expand": "properties"},
+                              json={"ids": ids[start:start + 1000]})
+            for item in data.get("values") if isinstance(data.get("values"), list) else []:
+                comment = Comment.from_json(item)
+                if comment.reply == reference:
+                    return comment.id
+        return None
 
     def download_attachment(self, attachment_id, fileobj, content_url=None, chunk_size=64 * 1024):
         """Stream attachment content into ``fileobj``; return the number of bytes written.

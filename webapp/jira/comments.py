@@ -16,6 +16,28 @@ from .adf import adf_to_html
 from .sanitize import safe_html
 
 INTERNAL_PROPERTY = "sd.public.comment"
+# A portal reply's marker (webapp.replies): a comment property on Cloud; on Data Center,
+# whose create-comment call we keep to the body, the body's last line. The user's own text
+# is wiki-escaped ("RE\-…"), so it can never spell that line.
+REPLY_PROPERTY = "portal.reply"
+REPLY_LINE = re.compile(r"(?:^|\n)Portal reply (RE-[2-9A-Z]{8})\s*$")
+
+
+def reply_line(reference):
+    return f"Portal reply {reference}"
+
+
+def reply_marker(comment):
+    """The reference of the portal reply this comment delivered, or None."""
+    for prop in comment.get("properties") or []:
+        if isinstance(prop, dict) and prop.get("key") == REPLY_PROPERTY and isinstance(prop.get("value"), dict):
+            reference = prop["value"].get("reply")
+            return str(reference)[:16] if reference else None
+    body = comment.get("body")
+    if isinstance(body, str):
+        found = REPLY_LINE.search(body)
+        return found.group(1) if found else None
+    return None
 
 
 def visibility_known(comment):

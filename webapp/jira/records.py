@@ -8,7 +8,7 @@ never an exception from deep inside a job.
 from dataclasses import dataclass
 from datetime import datetime
 
-from .comments import author_name, body_html, is_public_comment, shown_files, visibility_known
+from .comments import author_name, body_html, is_public_comment, reply_marker, shown_files, visibility_known
 from .fields import REFERENCE_PREFIX
 
 MAX_URL = 2000  # a download URL longer than this is not Jira's
@@ -115,6 +115,7 @@ class Comment:
     created: datetime | None
     updated: datetime | None
     files: tuple = ()  # names of the files it shows (kept only when public)
+    reply: str | None = None  # the portal reply it delivered, when its marker came along
 
     @classmethod
     def from_json(cls, data):
@@ -124,7 +125,7 @@ class Comment:
                    author=author_name(data) if public else "",
                    body_html=body_html(data) if public else "",
                    created=parse_time(data.get("created")), updated=parse_time(data.get("updated")),
-                   files=shown_files(data) if public else ())
+                   files=shown_files(data) if public else (), reply=reply_marker(data))
 
 
 @dataclass(frozen=True)

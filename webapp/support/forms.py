@@ -91,3 +91,12 @@ def endpoint_choices(product_id):
     for endpoint in endpoints:
         groups.setdefault(endpoint.product.name, []).append((endpoint.id, endpoint.choice_label))
     return groups
+
+
+class ReplyForm(FlaskForm):
+    """The requester's reply on the detail page; files follow the new-request form's rules."""
+
+    body = TextAreaField(_l("Reply"), filters=[strip],
+                         validators=[DataRequired(message=REQUIRED), Length(max=DESCRIPTION_MAX)])
+    attachments = MultipleFileField(_l("Attachments"))
+    submission_key = HiddenField()

@@ -11,13 +11,15 @@ from sqlalchemy.exc import IntegrityError
 from . import bp
 from .files import claimed, from_token, keep_for, keep_token, served_type, store_upload
 from ..sent_with import context_lines, offered_context, sent_context
-from .forms import DESCRIPTION_MAX, SUMMARY_MAX, RequestForm, SentWithForm
+from .forms import DESCRIPTION_MAX, SUMMARY_MAX, ReplyForm, RequestForm, SentWithForm
 from .links import prefilled
+from .replies import already_sent, may_reply, new_reply_form, own_request, reply_state
 from .. import delivery, integration, polls, storage
 from ..choices import active_categories, active_products, offered_endpoints, offered_labels
 from ..extensions import db
 from ..htmx import is_fragment_request
-from ..models import Attachment, JiraComment, StatusChange, SupportRequest, as_id
+from ..models import Attachment, JiraComment, Reply, StatusChange, SupportRequest, as_id
+from ..replies import accept_reply
 from .query import list_page, status_options, stored_statuses
 from ..queue import enqueue
 from ..sync import jira_files
@@ -25,7 +27,8 @@ from ..sync.apply import shown_change
 
 FILTERS = ("key", "q", "show", "status", "label", "category", "product", "endpoint")
 SUBMISSION_KEY_MAX = SupportRequest.submission_key.type.length
-TimelineEntry = namedtuple("TimelineEntry", "kind when row")
+REPLY_KEY_MAX = Reply.submission_key.type.length
+TimelineEntry = namedtuple("TimelineEntry", "kind when row state")
 ShownFile = namedtuple("ShownFile", "row stored why_not not_sent")
 
 
@@ -104,13 +107,7 @@ def new_request():
     try:
         delivery.accept(support_request)
     except IntegrityError:  # the same form, sent twice at once: the first one won
-        db.session.rollback()
-        existing = _already_sent(form.submission_key.data)
-        if existing is None:
-            raise
-        for file in kept:
-            if file["stored_name"] not in {a.stored_name for a in existing.attachments}:
-                storage.remove(file["stored_name"])
+        existing = _first_of_twins(kept, lambda: _already_sent(form.submission_key.data))
         return redirect(url_for("support.detail", request_id=existing.id), code=303)
     flash(_("Your request %(reference)s was received.", reference=support_request.reference), "success")
     return redirect(url_for("support.detail", request_id=support_request.id), code=303)
@@ -142,6 +139,20 @@ def context_box():
     A POST, so that the host page's address stays out of access logs."""
     form = SentWithForm()
     return render_template("support/_context.html", form=form, sent_lines=context_lines(offered_context(form)))
+
+
+def _first_of_twins(kept, find_first):
+    """The same form was sent twice at once and the other one was stored first (its
+    one-time key is unique): return that one, and remove this copy's files it does not own.
+    Called while handling the IntegrityError; re-raises it when no first one exists."""
+    db.session.rollback()
+    existing = find_first()
+    if existing is None:
+        raise
+    for file in kept:
+        if file["stored_name"] not in {a.stored_name for a in existing.attachments}:
+            storage.remove(file["stored_name"])
+    return existing
 
 
 def _form_page(form, kept=(), file_errors=()):
@@ -193,12 +204,46 @@ def _collect_files():
 @bp.get("/<int:request_id>")
 def detail(request_id):
     """Everything about one request, with the support team's public comments."""
-    support_request = visible_request(request_id)
+    return detail_page(visible_request(request_id))
+
+
+def detail_page(support_request, reply_form=None, kept=(), file_errors=()):
     back = request.args.get("back", "")
     back_url = url_for("support.list_requests") + ("?" + back if back and "//" not in back else "")
+    if reply_form is None and may_reply(support_request):
+        reply_form = new_reply_form()
     return render_template("support/detail.html", support_request=support_request,
                            timeline=timeline_of(support_request), attachments=files_of(support_request),
-                           back_url=back_url)
+                           back_url=back_url, reply_form=reply_form, kept=kept, file_errors=file_errors,
+                           description_max=DESCRIPTION_MAX)
+
+
+@bp.post("/<int:request_id>/reply")
+def reply(request_id):
+    """Send a reply (and files) to the support team."""
+    support_request = own_request(request_id)
+    form = ReplyForm()
+    if len(form.submission_key.data or "") > REPLY_KEY_MAX:
+        abort(400)  # no form of ours carries one this long
+    if already_sent(form.submission_key.data):  # the same form again: a double click, a resend
+        return redirect(url_for("support.detail", request_id=request_id, _anchor="reply-box"), code=303)
+    kept, file_errors = _collect_files()
+    if not form.validate() or file_errors:
+        kept = keep_for(current_user.id, kept)
+        tokens = [dict(file, token=keep_token(file, current_user.id)) for file in kept]
+        return detail_page(support_request, reply_form=form, kept=tokens, file_errors=file_errors), 422
+    reply = Reply(request_id=support_request.id, author_id=current_user.id, body=form.body.data,
+                  submission_key=form.submission_key.data or None,
+                  attachments=[Attachment(request_id=support_request.id, original_name=f["name"],
+                                          content_type=f["type"], size=f["size"], sha256=f["sha256"],
+                                          stored_name=f["stored_name"]) for f in kept])
+    db.session.add(reply)
+    claimed([f["stored_name"] for f in kept])
+    try:
+        accept_reply(reply)
+    except IntegrityError:  # the same form, sent twice at once: the first one won
+        _first_of_twins(kept, lambda: already_sent(form.submission_key.data))
+    return redirect(url_for("support.detail", request_id=request_id, _anchor="reply-box"), code=303)
 
 
 def _request_version(request_id):
@@ -249,14 +294,17 @@ def comments(request_id):
 
 
 def timeline_of(support_request):
-    """Public comments and status changes in one list, oldest first. A change between two
-    Jira statuses the customer sees under one name is no change to them."""
+    """Public comments, the requester's replies and status changes in one list, oldest
+    first. A change between two Jira statuses the customer sees under one name is no change
+    to them."""
     comments = db.session.scalars(select(JiraComment).where(
         JiraComment.request_id == support_request.id, JiraComment.public)).all()
+    replies = db.session.scalars(select(Reply).where(Reply.request_id == support_request.id)).all()
     history = [h for h in db.session.scalars(select(StatusChange).where(StatusChange.request_id == support_request.id))
                if h.kind != "status" or len(set(shown_change(h))) > 1]
-    return sorted([TimelineEntry("comment", c.created_at, c) for c in comments]
-                  + [TimelineEntry("change", h.changed_at, h) for h in history], key=lambda e: e.when)
+    return sorted([TimelineEntry("comment", c.created_at, c, None) for c in comments]
+                  + [TimelineEntry("reply", r.created_at, r, reply_state(r)) for r in replies]
+                  + [TimelineEntry("change", h.changed_at, h, None) for h in history], key=lambda e: e.when)
 
 
 @bp.get("/<int:request_id>/delivery")

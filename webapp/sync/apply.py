@@ -15,6 +15,7 @@ from ..mail.events import Seen, note_comment, note_status
 from ..models import (Attachment, DuplicateIssue, JiraComment, StatusChange, SupportRequest, column_text,
                       utcnow)
 from ..statuses import DELETED, language, status_name
+from ..replies import adopt_comment
 
 REMOVED = _l("Removed from Jira")
 
@@ -136,14 +137,17 @@ def apply_comments(support_request, comments):
     """Upsert Jira's Comments; hide those that vanished or stopped being public.
 
     Only public comments keep their author and body (the Comment record carries neither
-    otherwise): what users may not see is not kept."""
+    otherwise): what users may not see is not kept. A comment that delivered the user's own
+    reply is kept as not shown: the thread shows the reply itself, under the user's name,
+    and it is no news from the support team."""
     stored = {c.jira_comment_id: c for c in support_request.comments}
     seen = False
     for comment in comments:
+        shown = comment.public and adopt_comment(support_request, comment) is None
         values = {
-            "public": comment.public,
-            "author_name": comment.author,
-            "body_html": comment.body_html,
+            "public": shown,
+            "author_name": comment.author if shown else "",
+            "body_html": comment.body_html if shown else "",
             "created_at": comment.created or utcnow(),
             "updated_at": comment.updated,
         }
@@ -152,9 +156,9 @@ def apply_comments(support_request, comments):
             note_comment(support_request, comment)
         if row is None:
             support_request.comments.append(JiraComment(jira_comment_id=column_text(comment.id, 32), **values))
-            seen = seen or comment.public
+            seen = seen or shown
         elif any(getattr(row, name) != value for name, value in values.items()):
-            seen = seen or comment.public or row.public
+            seen = seen or shown or row.public
             for name, value in values.items():
                 setattr(row, name, value)
     for row in stored.values():  # deleted in Jira
