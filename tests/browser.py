@@ -27,6 +27,11 @@ def browser():
         browser.close()
 
 
+# For a live server whose page is the subject: it runs its own jobs (REDIS_URL None: in-process,
+# on either backend); the jobs on real RQ workers are tested without a browser.
+IN_PROCESS_JOBS = {"REDIS_URL": None}
+
+
 @pytest.fixture
 def live_app_overrides():
     """Config for the live server's app; a test module may override this fixture."""

