@@ -3,8 +3,9 @@
 TEST_DATABASE_URL  PostgreSQL URL; each run gets a fresh schema (default: a SQLite file)
 TEST_REDIS_URL     Redis for the RQ tests (default redis://127.0.0.1:6379/15)
 TEST_JOBS          rq | in-process: the job runner of the app fixture (default in-process)
-TEST_BACKEND_ONLY=1  leave out the tests that use no portal database (they cannot depend on
-                   the backend): CI's second run, on another backend, sets it
+TEST_BACKEND_ONLY=1  CI's second run (SQLite, in-process jobs) sets it to leave out what its
+                   first run covers once: the tests that use no portal database, the browser
+                   tests, and the tests that start RQ worker processes (kills, the soak)
 CI=true            a test skipped for a missing service fails the run
 """
 import os
@@ -269,15 +270,22 @@ def jira_on(configure_jira, jira_sim):
 
 
 BACKEND_FIXTURES = {"database_url", "app_factory"}
+WORKER_PROCESS_TESTS = ("tests/test_kill.py", "tests/test_soak.py", "tests/mail/test_mail_kill.py")
+
+
+def _covered_by_the_first_run(item):
+    fixtures = set(item.fixturenames)
+    return (not BACKEND_FIXTURES & fixtures or "browser" in fixtures
+            or item.nodeid.startswith(WORKER_PROCESS_TESTS))
 
 
 def pytest_collection_modifyitems(config, items):
     if not os.environ.get("TEST_BACKEND_ONLY"):
         return
-    backend_free = [item for item in items if not BACKEND_FIXTURES & set(item.fixturenames)]
-    if backend_free:
-        config.hook.pytest_deselected(items=backend_free)
-        items[:] = [item for item in items if BACKEND_FIXTURES & set(item.fixturenames)]
+    once = [item for item in items if _covered_by_the_first_run(item)]
+    if once:
+        config.hook.pytest_deselected(items=once)
+        items[:] = [item for item in items if not _covered_by_the_first_run(item)]
 
 
 def pytest_sessionfinish(session, exitstatus):
