@@ -120,7 +120,8 @@ def test_trusted_proxies_give_the_client_address(app_factory):
 
 def test_templates_have_no_inline_code_the_policy_would_block():
     """script-src/style-src 'self': inline <script>, style="", hx-on and javascript: links
-    would be refused by the browser. Checked on the template sources."""
+    would be refused by the browser. Checked on the template sources of pages; e-mail
+    (templates/email/) is read by mail clients, which want inline styles and no policy."""
     offenders = []
     patterns = {
         "inline script": re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I),
@@ -131,6 +132,8 @@ def test_templates_have_no_inline_code_the_policy_would_block():
         "js: value": re.compile(r"hx-vals\s*=\s*['\"]\s*(js|javascript):", re.I),
     }
     for path in sorted(TEMPLATES.rglob("*.html")):
+        if path.relative_to(TEMPLATES).parts[0] == "email":
+            continue
         text = path.read_text()
         for name, pattern in patterns.items():
             for match in pattern.finditer(text):
