@@ -6,7 +6,7 @@ flushed once, while the support team moves issues along. Every request must end 
 one issue with each of its files once, and no request may ever show an older status than it
 showed before.
 
-CI runs SOAK_REQUESTS=60 (the default); `bench/soak.py` runs the full 500."""
+`make test` files 60 (SOAK_REQUESTS), CI 30; `bench/soak.py` runs the full 500."""
 import io
 import os
 import random
