@@ -405,7 +405,7 @@ class SupportRequest(db.Model):
         Index("ix_support_requests_updated", "updated_at"),
         Index("ix_support_requests_state", "delivery_state", "next_attempt_at"),
         Index("ix_support_requests_jira_issue_id", "jira_issue_id"),
-        # A search by key (SUP-123, PR-XXXXXXXX): equality and prefix (support/query.py).
+        # A search by key (SUP-123, PR-7K3M9QXA): equality and prefix (support/query.py).
         Index("ix_support_requests_jira_key", "jira_key",
               postgresql_ops={"jira_key": "varchar_pattern_ops"}),
         Index("ix_support_requests_reference_prefix", "reference",
