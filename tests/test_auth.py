@@ -168,3 +168,14 @@ def test_failures_from_one_address_do_not_lock_the_account_for_its_owner(app_fac
         response = owner.post("/auth/login", data={"email": "victim@example.com", "password": PASSWORD},
                               environ_base={"REMOTE_ADDR": "198.51.100.7"})
         assert response.status_code == 303
+
+
+def test_passwords_are_stored_with_scrypt_outside_the_suite(app_factory):
+    # The suite's cheap hash (TestConfig) must not be what a deployment gets.
+    from webapp.config import Config
+    app = app_factory(PASSWORD_HASH_METHOD=Config.PASSWORD_HASH_METHOD)
+    with app.app_context():
+        from webapp.cli import create_user
+        user = create_user("strong@example.com", PASSWORD, None, False)
+        assert user.password_hash.startswith("scrypt:32768:8:1$")
+        assert user.check_password(PASSWORD) and not user.check_password(PASSWORD + "x")

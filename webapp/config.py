@@ -95,6 +95,8 @@ class Config:
     JIRA_WEBHOOK_UNSIGNED_FROM = _list("JIRA_WEBHOOK_UNSIGNED_FROM")
 
     # Passwords people choose (webapp/auth/passwords.py): at least this long, never a common one.
+    # Werkzeug's method for stored passwords (its default, scrypt, unless told otherwise).
+    PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
     PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", "10"))
     # How long an admin's link to set a password (a new account's, a reset) may be used.
     SET_PASSWORD_LINK_HOURS = int(os.environ.get("SET_PASSWORD_LINK_HOURS", "72"))
@@ -187,3 +189,5 @@ class TestConfig(Config):
     RUN_SCHEDULER = False
     WTF_CSRF_ENABLED = False
     LOGIN_MAX_FAILURES = 3
+    # The suite stores hundreds of passwords: a cheap hash there, the strong default elsewhere.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"

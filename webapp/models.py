@@ -2,6 +2,7 @@
 import secrets
 from datetime import datetime, timezone
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import DDL, Index, UniqueConstraint, event, func, select
@@ -119,7 +120,7 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password):
         """A new password ends every session of the old one."""
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
         if self.id is not None:
             self.end_sessions()
 

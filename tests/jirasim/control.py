@@ -153,8 +153,8 @@ class ControlMixin:
         self.faults.clear()
 
     def set_rate_limits(self, **limits):
-        """Enforce Jira's rate limits (limits.py): `burst`, `endpoints`, `issue_writes`,
-        `issue_write_seconds`, `user_limit`. Called with nothing: no limits."""
+        """Enforce Jira's rate limits (limits.py): `burst`, `endpoints`, `burst_seconds`,
+        `issue_writes`, `issue_write_seconds`, `user_limit`. Called with nothing: no limits."""
         self.limits.configure(**limits)
 
     def register_webhook(self, url, secret, events=None):

@@ -23,8 +23,16 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = _l("Please log in to continue.")
 login_manager.login_message_category = "info"
 
-# Checked against when the e-mail is unknown, so both paths take the same time.
-_DUMMY_HASH = generate_password_hash("not the password of anyone")
+_dummy_hashes = {}
+
+
+def _dummy_hash():
+    """Checked against when the e-mail is unknown, so both paths take the same time: made
+    once, with the method real passwords get."""
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if method not in _dummy_hashes:
+        _dummy_hashes[method] = generate_password_hash("not the password of anyone", method=method)
+    return _dummy_hashes[method]
 
 
 @login_manager.user_loader
@@ -87,7 +95,7 @@ def login():
             return render_template("auth/login.html", form=form), 429
         user = db.session.scalar(select(User).where(User.email == email))
         if user is None:
-            User(password_hash=_DUMMY_HASH).check_password(form.password.data)
+            User(password_hash=_dummy_hash()).check_password(form.password.data)
         if user is None or not user.check_password(form.password.data) or not user.active:
             throttle.record_failure(email, address)
             form.password.errors.append(_("The e-mail or password is not correct."))
