@@ -80,7 +80,7 @@ class JiraSettingsForm(FlaskForm):
                                      validators=[Length(max=100)])
     reopen_transition = StringField(_l("“Reopen” transition"), filters=[strip], validators=[Length(max=100)])
     reopen_days = IntegerField(_l("Reopen within (days)"), default=14,
-                               validators=[DataRequired(message=REQUIRED), NumberRange(min=1, max=3650)])
+                               validators=[Optional(), NumberRange(min=1, max=3650)])
     reply_transition = StringField(_l("Transition a reply makes while the team waits for the requester"),
                                    filters=[strip], validators=[Length(max=100)])
 
