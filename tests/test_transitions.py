@@ -292,3 +292,16 @@ def test_the_sweep_resumes_an_action_a_lost_job_left(configure_jira, user, clien
     (action,) = actions_of(request)
     assert action.outcome == "moved"
     assert transitions.offered(db.session.get(SupportRequest, request.id), user) == "reopen"
+
+
+def test_the_requester_reads_it_in_turkish(configure_jira, user, client, drain, jira_sim):
+    configure_jira(**MAPPED)
+    request = sent_request(user, drain)
+    turkish = {"Accept-Language": "tr"}
+    page = client.get(f"/requests/{request.id}", headers=turkish).get_data(as_text=True)
+    assert "Çözüldü olarak işaretle" in page and "Destek ekibine not (isteğe bağlı)" in page
+    jira_sim.require_field("Resolve")
+    act(client, request, "resolve")
+    drain()
+    page = client.get(f"/requests/{request.id}", headers=turkish).get_data(as_text=True)
+    assert "Bu talebi çözüldü olarak işaretlediniz" in page and "Destek ekibi talebi kapatacak." in page
