@@ -305,3 +305,17 @@ def test_the_requester_reads_it_in_turkish(configure_jira, user, client, drain, 
     drain()
     page = client.get(f"/requests/{request.id}", headers=turkish).get_data(as_text=True)
     assert "Bu talebi çözüldü olarak işaretlediniz" in page and "Destek ekibi talebi kapatacak." in page
+
+
+def test_a_team_comment_made_before_the_transition_is_not_taken_for_seen(configure_jira, user, client, drain, jira_sim):
+    configure_jira(**MAPPED)
+    request = sent_request(user, drain)
+    sync.sync_changed()
+    drain()
+    jira_sim.add_comment(request.jira_key, "Is it fixed for you?")  # after the last sync
+    act(client, request, "resolve")
+    drain()
+    assert db.session.get(SupportRequest, request.id).jira_status == "Done"
+    sync.sync_changed()
+    drain()
+    assert "Is it fixed for you?" in page_of(client, request)

@@ -21,7 +21,7 @@ from datetime import timedelta
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from . import integration, outbox, statuses
+from . import integration, outbox, statuses, sync
 from .extensions import db
 from .jira import JiraInvalidError
 from .models import DeliveryState, Reply, StatusAction, StatusChange, SupportRequest, column_text, utcnow
@@ -164,7 +164,8 @@ def _finish(action, outcome, issue=None):
     """The outcome, the request's status at once (as the sync would record it: it then
     finds nothing new), and the note as a reply: the requester's, or on a refusal the
     standard line. One commit."""
-    if issue is not None and issue.status is not None:
+    shown = issue is not None and issue.status is not None
+    if shown:
         _show_status(action.request, issue)
     action.outcome = outcome
     note = action.note or (STANDARD_NOTE.get(action.kind) if outcome == StatusAction.REFUSED else None)
@@ -173,6 +174,10 @@ def _finish(action, outcome, issue=None):
         accept_reply(action.reply)  # commits the action's outcome with it
     else:
         db.session.commit()
+    if shown:
+        # The request now carries the issue's `updated` (so an older search snapshot is not
+        # applied): whatever else changed since the last sync (a comment, a file) is read now.
+        enqueue(sync.refresh_issue, action.request.jira_issue_id)
 
 
 def _show_status(support_request, issue):
