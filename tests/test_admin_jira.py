@@ -373,10 +373,10 @@ def test_save_and_test_checks_the_mapped_transitions_on_requests_the_portal_foll
     reporter = make_user(email="r@example.com")
     request, issue = tracked(jira_client, reporter, "Open one")
     results = steps(client.post("/admin/jira", data=sim_settings(jira_sim, **mapped)).data.decode())
-    assert (True, f"Transition “Resolve” (Mark as resolved) found on {issue.key}, leading to Done") in results
+    assert (True, f"Transition “Resolve” found on {issue.key}, leading to Done") in results
     mistyped = dict(mapped, resolve_transition="Close")
     page = client.post("/admin/jira", data=sim_settings(jira_sim, **mistyped)).data.decode()
-    assert (False, f"No transition “Close” (Mark as resolved) on {issue.key} now; it may take: Start progress, "
+    assert (False, f"No transition “Close” on {issue.key} now; it may take: Start progress, "
                    "Resolve " + "Type the transition's name as the project's workflow names it (the button on the "
                    "issue in Jira), make sure the portal's Jira account may use it, or clear it to switch the "
                    "action off.") in steps(page)

@@ -120,9 +120,6 @@ def _check_labels(labels, on_screen, add):
                                        count=len(labels)))
 
 
-KIND_NAMES = {"resolve": N_("Mark as resolved"), "reopen": N_("Reopen"), "back": N_("A reply moves it back")}
-
-
 def check_transitions(client, report, mapped, samples):
     """Add a step per mapped transition (`mapped`: {kind: name}, kinds resolve, reopen,
     back) to `report`: found by name among the transitions of a sample issue the portal
@@ -134,9 +131,8 @@ def check_transitions(client, report, mapped, samples):
             continue
         sample = samples.get(kind)
         if sample is None:
-            add(True, message(N_("Transition “%(name)s” (%(action)s) could not be checked: the portal follows no "
-                                 "request in Jira in a status it starts from yet"),
-                              name=name, action=KIND_NAMES[kind]))
+            add(True, message(N_("Transition “%(name)s” could not be checked: the portal follows no "
+                                 "request in Jira in a status it starts from yet"), name=name))
             continue
         issue_id, key = sample
         try:
@@ -146,17 +142,16 @@ def check_transitions(client, report, mapped, samples):
             continue
         match = next((t for t in found if t.name.casefold() == name.casefold()), None)
         if match is None:
-            add(False, message(N_("No transition “%(name)s” (%(action)s) on %(key)s now; it may take: %(names)s"),
-                               name=name, action=KIND_NAMES[kind], key=key,
-                               names=", ".join(t.name for t in found) or "—"))
+            add(False, message(N_("No transition “%(name)s” on %(key)s now; it may take: %(names)s"),
+                               name=name, key=key, names=", ".join(t.name for t in found) or "—"))
         elif (match.to.category == "done") != (kind == "resolve"):
-            add(False, message(N_("Transition “%(name)s” (%(action)s) leads to %(status)s, which is not where it "
-                                  "should lead (resolved for Mark as resolved, open otherwise)"),
-                               name=name, action=KIND_NAMES[kind], status=match.to.name or "?"))
+            add(False, message(N_("Transition “%(name)s” leads to %(status)s, which is not where it "
+                                  "should lead (a resolved status for Mark as resolved, an open one otherwise)"),
+                               name=name, status=match.to.name or "?"))
         else:
-            said = (N_("Transition “%(name)s” (%(action)s) found on %(key)s, leading to %(status)s; it has a "
+            said = (N_("Transition “%(name)s” found on %(key)s, leading to %(status)s; it has a "
                        "screen: if Jira asks for a field there, the support team finishes it")
                     if match.has_screen else
-                    N_("Transition “%(name)s” (%(action)s) found on %(key)s, leading to %(status)s"))
-            add(True, message(said, name=name, action=KIND_NAMES[kind], key=key, status=match.to.name or "?"))
+                    N_("Transition “%(name)s” found on %(key)s, leading to %(status)s"))
+            add(True, message(said, name=name, key=key, status=match.to.name or "?"))
     return report
