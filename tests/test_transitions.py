@@ -319,3 +319,34 @@ def test_a_team_comment_made_before_the_transition_is_not_taken_for_seen(configu
     sync.sync_changed()
     drain()
     assert "Is it fixed for you?" in page_of(client, request)
+
+
+def test_a_lost_post_that_jira_finishes_late_is_not_reported_as_refused(configure_jira, user, client, drain, jira_sim):
+    """The first post's answer is lost and Jira applies it only after the retry read the
+    status: the retry's own post is refused as no longer valid, and the action still moved."""
+    configure_jira(**MAPPED)
+    request = sent_request(user, drain)
+    page = page_of(client, request)
+    key = re.search(r'id="status-actions".*?name="submission_key"[^>]*value="([^"]+)"', page, re.S).group(1)
+    action = StatusAction(request_id=request.id, author_id=user.id, kind="resolve", note="",
+                          transition_id="31", target_status_id="10002", submission_key=key)
+    db.session.add(action)
+    db.session.commit()
+    original = jira_sim.state.find_issue  # Jira finishes the earlier post between the read and the list
+    reads = []
+
+    def late(id_or_key, account):
+        issue = original(id_or_key, account)
+        reads.append(1)
+        if len(reads) == 2 and issue is not None:
+            jira_sim.set_status(issue["key"], "Done")
+        return issue
+    jira_sim.state.find_issue = late
+    try:
+        transitions.accept_action(action)
+        drain()
+    finally:
+        jira_sim.state.find_issue = original
+    (action,) = actions_of(request)
+    assert action.outcome == "moved" and transition_posts(jira_sim) == 0
+    assert db.session.get(SupportRequest, request.id).jira_status == "Done"

@@ -126,7 +126,7 @@ def _apply(jira, action):
     if not found:
         log.info("apply_action %s: no transition %r from %s", action.reference, name,
                  issue.status and issue.status.name)
-        _finish(action, StatusAction.REFUSED)
+        _refused(jira, action, issue_id)
         return
     transition = found[0]
     action.transition_id = column_text(transition.id, 32)
@@ -136,10 +136,19 @@ def _apply(jira, action):
         jira.transition(issue_id, transition.id)
     except JiraInvalidError as exc:  # a 400: a required screen, a validator; nothing changed
         log.info("apply_action %s: Jira refused transition %s: %s", action.reference, transition.id, exc.message())
-        action.target_status_id = None
-        _finish(action, StatusAction.REFUSED)
+        _refused(jira, action, issue_id)
         return
     _finish(action, StatusAction.MOVED, jira.issue(issue_id, fields=("status", "updated")))
+
+
+def _refused(jira, action, issue_id):
+    """No transition, or Jira said no: unless the issue got there meanwhile (an earlier
+    attempt's post that Jira finished late), it is left to the team."""
+    issue = jira.issue(issue_id, fields=("status", "updated"))
+    there = _already_there(action, issue.status)
+    if there is None:
+        action.target_status_id = None
+    _finish(action, there or StatusAction.REFUSED, issue)
 
 
 def _already_there(action, status):
