@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from tests.jirasim import PORTAL_EMAIL, PORTAL_PAT, PORTAL_TOKEN
 from tests.jirasim.fixtures import both_deployments
+from tests.support import tracked
 from webapp import crypto
 from webapp.extensions import db
 from webapp.models import AuditLog, JiraSettings, Label
@@ -357,3 +358,35 @@ def test_the_form_says_next_to_the_token_when_it_is_dropped(client, admin):
     page = client.get("/admin/jira").get_data(as_text=True)
     assert ("Changing the Jira URL, the deployment or the username removes the stored token "
             "unless you type it again.") in page
+
+
+@both_deployments
+def test_save_and_test_checks_the_mapped_transitions_on_requests_the_portal_follows(
+        client, admin, jira_sim, jira_client, make_user):
+    mapped = dict(resolve_transition="Resolve", reopen_transition="Reopen", reopen_days="7",
+                  reply_transition="Respond")
+    results = steps(client.post("/admin/jira", data=sim_settings(jira_sim, **mapped)).data.decode())
+    said = [text for ok, text in results if "Transition" in text]
+    assert len(said) == 3 and all("could not be checked" in text for text in said)  # nothing followed yet
+    assert all(ok for ok, _ in results)
+    assert (row().resolve_transition, row().reopen_days, row().reply_transition) == ("Resolve", 7, "Respond")
+    reporter = make_user(email="r@example.com")
+    request, issue = tracked(jira_client, reporter, "Open one")
+    results = steps(client.post("/admin/jira", data=sim_settings(jira_sim, **mapped)).data.decode())
+    assert (True, f"Transition “Resolve” found on {issue.key}, leading to Done") in results
+    mistyped = dict(mapped, resolve_transition="Close")
+    page = client.post("/admin/jira", data=sim_settings(jira_sim, **mistyped)).data.decode()
+    assert (False, f"No transition “Close” on {issue.key} now; it may take: Start progress, "
+                   "Resolve " + "Type the transition's name as the project's workflow names it (the button on the "
+                   "issue in Jira), make sure the portal's Jira account may use it, or clear it to switch the "
+                   "action off.") in steps(page)
+    wrong_way = dict(mapped, resolve_transition="Start progress")
+    results = steps(client.post("/admin/jira", data=sim_settings(jira_sim, **wrong_way)).data.decode())
+    assert any(not ok and "leads to In Progress" in text for ok, text in results)
+    assert not any(call.startswith(f"POST {jira_sim.api}/issue/{{issueIdOrKey}}/transitions") for call in jira_sim.calls)
+
+
+@pytest.mark.parametrize("days", ["0", "-3", "abc", "99999"])
+def test_the_reopen_window_must_be_a_sensible_number_of_days(client, admin, days):
+    page = client.post("/admin/jira", data=settings_form(reopen_days=days)).data.decode()
+    assert "Some settings need attention" in page

@@ -10,6 +10,8 @@ from tests.jirasim import PORTAL_EMAIL, PORTAL_PAT, PORTAL_TOKEN
 from tests.jirasim.fixtures import both_deployments
 from webapp.jira import (
     JiraClient,
+    JiraInvalidError,
+    JiraNotFoundError,
     adf_to_text,
     check_connection,
     reference_label,
@@ -216,3 +218,29 @@ def test_project_statuses_are_read_once_each(jira_client, jira_sim):
         ("10001", "Waiting for customer", "indeterminate"), ("10002", "Done", "done")]
     api = "/rest/api/2" if jira_sim.deployment == "datacenter" else "/rest/api/3"
     assert jira_sim.calls[f"GET {api}/project/{{projectIdOrKey}}/statuses"] == 1
+
+
+@both_deployments
+def test_transitions_are_those_valid_now_and_one_is_applied(jira_client, jira_sim):
+    key = jira_client.create_issue(_portal_fields(jira_client)).key
+    names = {t.name: t for t in jira_client.transitions(key)}
+    assert set(names) == {"Start progress", "Resolve"}  # from To Do only
+    resolve = names["Resolve"]
+    assert (resolve.id, resolve.to.name, resolve.to.category, resolve.has_screen) == ("31", "Done", "done", False)
+    jira_client.transition(key, resolve.id)
+    assert jira_client.issue(key).status.name == "Done"
+    assert [t.name for t in jira_client.transitions(key)] == ["Reopen"]
+    with pytest.raises(JiraInvalidError) as refused:  # not valid from Done
+        jira_client.transition(key, resolve.id)
+    assert "is not valid for this issue" in str(refused.value.message())
+    jira_sim.require_field("Reopen", "resolution")
+    (reopen,) = jira_client.transitions(key)
+    assert reopen.has_screen
+    with pytest.raises(JiraInvalidError) as refused:
+        jira_client.transition(key, reopen.id)
+    assert refused.value.errors == {"resolution": "Resolution is required."}
+    jira_sim.hide_transition("Reopen")
+    assert jira_client.transitions(key) == []
+    with pytest.raises(JiraNotFoundError):
+        jira_client.transitions("SUP-999")
+    assert jira_sim.spec_violations == []

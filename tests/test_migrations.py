@@ -26,7 +26,8 @@ def test_migrations_match_the_models(empty_database_url):
         assert [d for d in diff if "trgm" not in str(d)] == []
         tables = set(inspect(db.engine).get_table_names())
         assert {"users", "jira_settings", "support_requests", "attachments", "jira_comments",
-                "labels", "categories", "api_products", "api_endpoints", "audit_log"} <= tables
+                "labels", "categories", "api_products", "api_endpoints", "audit_log", "replies",
+                "status_actions"} <= tables
         if db.engine.dialect.name == "postgresql":
             indexes = {i["name"] for i in inspect(db.engine).get_indexes("support_requests")}
             assert "ix_support_requests_summary_trgm" in indexes

@@ -17,7 +17,7 @@ from tests.support import PASSWORD
 from webapp import crypto, storage
 from webapp.extensions import db
 from webapp.models import (ApiEndpoint, ApiProduct, Attachment, Category, JiraComment, JiraSettings,
-                           JiraStatus, Label, SupportRequest, utcnow)
+                           JiraStatus, Label, StatusAction, SupportRequest, utcnow)
 
 pytestmark = pytest.mark.usefixtures("no_server_errors")
 
@@ -27,6 +27,7 @@ ANYONE_POST = "anyone"   # log-out: harmless for anyone
 USER = "user"            # any logged-in user
 OWNER = "owner"          # the request's reporter (and admins); others get 404
 REPLIER = "replier"      # the request's reporter alone (a reply is theirs); others, admins too, get 404
+ACTOR = "actor"          # the same for resolve and reopen: the reporter alone, only when offered; others 404
 ADMIN = "admin"          # admins; users get 403
 SIGNED = "signed"        # Jira, by HMAC signature (no session, no CSRF)
 TOKEN = "token"          # /metrics: a bearer token when METRICS_TOKEN is set
@@ -41,7 +42,7 @@ ACCESS = {
     "support.upload_file": USER, "support.context_box": USER,
     "support.detail": OWNER, "support.comments": OWNER, "support.delivery_state": OWNER,
     "support.download": OWNER, "support.attachments": OWNER, "hooks.jira_webhook": SIGNED,
-    "support.reply": REPLIER,
+    "support.reply": REPLIER, "support.resolve": ACTOR, "support.reopen": ACTOR,
     "auth.handover": HANDOVER, "auth.change_password": USER,
     "auth.set_password": PUBLIC,  # a one-time link: without a valid token only a "cannot be used" page
     "mail.unsubscribe_page": MAIL_LINK, "mail.unsubscribe_now": MAIL_LINK,
@@ -97,7 +98,7 @@ def test_every_route_is_classified(app, tried):
 
 
 def test_anonymous_visitors_are_sent_to_log_in(client, world, app, tried):
-    for rule, method in rules(app, USER, OWNER, REPLIER, ADMIN):
+    for rule, method in rules(app, USER, OWNER, REPLIER, ACTOR, ADMIN):
         tried("4 access control")
         response = client.open(url_for_rule(rule, world), method=method)
         assert response.status_code == 302, (method, rule.rule, response.status_code)
@@ -116,7 +117,7 @@ def test_users_get_403_on_every_admin_route(client, world, app, auth, make_user,
 
 def test_another_user_gets_404_on_a_requests_pages_files_and_comments(client, world, app, auth, make_user, tried):
     auth.login(make_user(email="b@example.com").email)
-    owned = rules(app, OWNER, REPLIER)
+    owned = rules(app, OWNER, REPLIER, ACTOR)
     assert len(owned) >= 4
     for rule, method in owned:
         tried("4 access control")
@@ -137,7 +138,7 @@ def test_the_owner_and_admins_do_reach_them(client, world, app, auth, make_user)
     auth.login(make_user(email="boss@example.com", admin=True).email)
     for rule, method in rules(app, OWNER):
         assert client.open(url_for_rule(rule, world), method=method).status_code == reached[method], rule.rule
-    for rule, method in rules(app, REPLIER):  # an admin sees the request but does not reply as its reporter
+    for rule, method in rules(app, REPLIER, ACTOR):  # an admin sees the request but does not act as its reporter
         assert client.open(url_for_rule(rule, world), method=method).status_code == 404, rule.rule
 
 
@@ -148,6 +149,19 @@ def test_the_reporter_reaches_the_reply_form_and_is_told_what_is_missing(client,
     for rule, method in replying:
         response = client.open(url_for_rule(rule, world), method=method)
         assert response.status_code == 422 and "This field is required." in response.get_data(as_text=True)
+
+
+def test_the_reporter_is_told_when_resolve_or_reopen_is_not_offered(client, world, app, auth):
+    """World's request is not in Jira and the integration passive: neither is offered."""
+    auth.login(world["owner"].email)
+    acting = rules(app, ACTOR)
+    assert len(acting) == 2
+    for rule, method in acting:
+        response = client.open(url_for_rule(rule, world), method=method)
+        assert response.status_code == 303 and response.headers["Location"].endswith("#status-actions")
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert "can&#39;t be" in page, rule.rule
+    assert db.session.scalar(db.select(db.func.count()).select_from(StatusAction)) == 0
 
 
 @pytest.fixture

@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from tests.hostile import attack, hostile_form, hostile_text
-from webapp import crypto, storage
+from webapp import crypto, storage, transitions
 from webapp.extensions import db
 from webapp.models import (ApiEndpoint, ApiProduct, Attachment, Category, JiraSettings, JiraStatus, Label,
-                           LoginFailure, Reply, SetPasswordToken, SupportRequest, User, utcnow)
+                           LoginFailure, Reply, SetPasswordToken, StatusAction, SupportRequest, User, utcnow)
 
 pytestmark = pytest.mark.usefixtures("no_server_errors")
 
@@ -72,6 +72,37 @@ def world(app, make_user):
     return dict(request_id=item.id, attachment_id=file.id, item_id=category.id, label_id=label.id,
                 product_id=product.id, endpoint_id=product.endpoints[0].id, owner=owner,
                 user_id=owner.id, token="a-valid-token", status_id=status.id)
+
+
+@attack(100)
+@given(data=st.data())
+@example(data=None)  # the plain, valid form first
+def test_the_resolve_form_stores_exactly_or_refuses(client, world, auth, tried, monkeypatch, data):
+    tried("1 forms")
+    monkeypatch.setattr(transitions, "enqueue", lambda *args, **kwargs: None)  # no worker: the row is the test
+    settings = JiraSettings.get()
+    settings.enabled, settings.resolve_transition = True, "Resolve"
+    db.session.commit()
+    auth.login(world["owner"].email)
+    if data is None:
+        form = {"note": " Works now. "}
+    else:
+        form = data.draw(hostile_form("note", "submission_key"))
+        form.update(data.draw(st.fixed_dictionaries({}, optional={"note": hostile_text})))
+    before = count(StatusAction)
+    response = client.post(f"/requests/{world['request_id']}/resolve", data=form)
+    assert answered(response, 303), form
+    if count(StatusAction) > before:
+        assert count(StatusAction) == before + 1
+        action = db.session.scalar(select(StatusAction).order_by(StatusAction.id.desc()))
+        assert action.note == (first(form.get("note")) or "").strip() and len(action.note) <= 32000
+        assert (action.kind, action.author_id, action.request_id) == ("resolve", world["owner"].id, world["request_id"])
+        page = client.get(f"/requests/{world['request_id']}").get_data(as_text=True)
+        if "<" in action.note:
+            assert action.note not in page  # shown escaped, never as markup
+        db.session.delete(action)  # offered again for the next example
+        db.session.commit()
+    auth.logout()
 
 
 @pytest.fixture
@@ -223,7 +254,8 @@ def test_the_jira_settings_store_only_valid_values(client, admin, world, tried, 
 NAMES = ("name", "method", "path", "direction", "enabled", "published", "applies_to_all", "ids",
          "all", "state", "page", "product", "action", "language", "next", "spec", "name_en", "name_tr",
          "waiting", "show", "endpoint", "status", "url", "base_url", "api_token", "clear_token", "projects",
-         "file", "context", "time_zone", "leave_out_context")
+         "file", "context", "time_zone", "leave_out_context", "note", "resolve_transition",
+         "reopen_transition", "reopen_days", "reply_transition")
 
 
 def post_routes(app):

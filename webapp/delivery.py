@@ -16,10 +16,11 @@ from . import integration, mail, outbox, polls
 from .choices import labels_on_every_issue
 from .extensions import db
 from .jira import JiraError, field_type, make_label, reference_label, shape_field_value
-from .models import DeliveryState, Reply, SupportRequest, utcnow
+from .models import DeliveryState, Reply, StatusAction, SupportRequest, utcnow
 from .outbox import (MISSING_FILE, UNREADABLE_FILE, RetryLater, backoff, landing_after,  # noqa: F401
                      may_land_until, wait_for_search)
 from .replies import deliver_reply
+from .transitions import apply_action
 from .uploads import NOT_SENT, upload_files  # noqa: F401 (NOT_SENT: the pages' words)
 from .queue import enqueue, enqueue_each, lost_before
 from .sent_with import description_part
@@ -191,12 +192,13 @@ def portal_link(support_request):
 # The sweep ------------------------------------------------------------------------------
 
 def sweep():
-    """Re-enqueue requests and replies a lost job left behind (a killed worker, a flushed
+    """Re-enqueue requests, replies and status actions a lost job left behind (a killed worker, a flushed
     Redis, an embedded portal restarted: its first sweep, at start, resumes every one
     queued before)."""
     if not integration.may_call_jira():
         return 0
-    return _sweep(SupportRequest, deliver) + _sweep(Reply, deliver_reply)
+    return (_sweep(SupportRequest, deliver) + _sweep(Reply, deliver_reply)
+            + _sweep(StatusAction, apply_action))
 
 
 def _sweep(model, job):

@@ -193,6 +193,13 @@ class JiraSettings(db.Model):
     correlation_field_id = db.Column(db.String(40))
     http_status_field_id = db.Column(db.String(40))
     occurred_field_id = db.Column(db.String(40))
+    # Resolve and reopen (webapp/transitions.py): the workflow transitions, by Jira's name, that
+    # "Mark as resolved", "Reopen" and a reply to a request waiting for its customer apply;
+    # blank switches each off. "Reopen" is offered for `reopen_days` after a request closed.
+    resolve_transition = db.Column(db.String(100))
+    reopen_transition = db.Column(db.String(100))
+    reopen_days = db.Column(db.Integer, nullable=False, default=14, server_default="14")
+    reply_transition = db.Column(db.String(100))
     # Set after a 401, as a stored message (webapp/messages.py): no calls until settings change.
     paused_reason = db.Column(db.JSON(none_as_null=True))
     version = db.Column(db.Integer, nullable=False, default=1)  # bumped on every change
@@ -524,6 +531,47 @@ class Reply(db.Model):
     author = db.relationship("User")
     attachments = db.relationship("Attachment", back_populates="reply", order_by="Attachment.id")
     __table_args__ = (Index("ix_replies_state", "delivery_state", "next_attempt_at"),)
+
+
+def new_action_reference():
+    """A status action's reference, for logs and Administration → Deliveries."""
+    return "ST-" + new_reference()[3:]
+
+
+class StatusAction(db.Model):
+    """The requester's "Mark as resolved" or "Reopen" (or the move back a reply makes),
+    applied to the Jira issue by a worker (webapp.transitions): the outbox's columns,
+    states and lease, like a reply's. `outcome` says what Jira did once it is sent."""
+
+    RESOLVE, REOPEN, BACK = "resolve", "reopen", "back"
+    MOVED, ALREADY, REFUSED = "moved", "already", "refused"  # outcomes
+
+    __tablename__ = "status_actions"
+    id = db.Column(db.Integer, primary_key=True)
+    reference = db.Column(db.String(16), nullable=False, unique=True, default=new_action_reference)
+    submission_key = db.Column(db.String(64), unique=True)  # a second POST of the form finds this one
+    request_id = db.Column(db.Integer, db.ForeignKey("support_requests.id"), nullable=False, index=True)
+    author_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    kind = db.Column(db.String(16), nullable=False)  # resolve | reopen | back
+    note = db.Column(db.Text, nullable=False, default="")
+    delivery_state = db.Column(db.String(16), nullable=False, default=DeliveryState.QUEUED)
+    last_error = db.Column(db.JSON)
+    attempts = db.Column(db.Integer, nullable=False, default=0)
+    next_attempt_at = db.Column(UTCDateTime)
+    locked_until = db.Column(UTCDateTime)
+    deliverable_since = db.Column(UTCDateTime)
+    # The transition chosen and the status it leads to, noted before it is posted: a retry
+    # after a lost answer finds the issue there and does not post it again.
+    transition_id = db.Column(db.String(32))
+    target_status_id = db.Column(db.String(32))
+    outcome = db.Column(db.String(16))
+    reply_id = db.Column(db.Integer, db.ForeignKey("replies.id"))  # the note, sent as a reply
+    delivered_at = db.Column(UTCDateTime)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    request = db.relationship("SupportRequest")
+    author = db.relationship("User")
+    reply = db.relationship("Reply")
+    __table_args__ = (Index("ix_status_actions_state", "delivery_state", "next_attempt_at"),)
 
 
 class JiraComment(db.Model):

@@ -34,7 +34,7 @@ from .embedding import is_embedded
 from .extensions import db
 from .htmx import is_fragment_request
 from .models import (ApiEndpoint, ApiProduct, AppState, Attachment, Category, JiraComment, JiraSettings,
-                     StatusChange, SupportRequest, User)
+                     StatusAction, StatusChange, SupportRequest, User)
 
 ALL = "polls:all"      # bumped with any request's change: the admins' list
 EPOCH = "polls:epoch"  # bumped with any change every page may show
@@ -64,7 +64,7 @@ def _note_flushed(session, _context):
             continue
         if isinstance(row, SupportRequest):
             ids.add(row.id)
-        elif isinstance(row, (Attachment, JiraComment, StatusChange)) and row.request_id:
+        elif isinstance(row, (Attachment, JiraComment, StatusAction, StatusChange)) and row.request_id:
             ids.add(row.request_id)
         elif isinstance(row, SHOWN_EVERYWHERE):
             everything = True

@@ -16,6 +16,7 @@ from .hooks.routes import webhook_url
 from .messages import translated
 from .statuses import is_waiting_for_customer, waiting_count
 from .sync.apply import shown_change, shown_status
+from .transitions import action_title
 
 
 def filesize(size):
@@ -78,6 +79,7 @@ def init_app(app):
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["shown_status"] = shown_status
     app.jinja_env.globals["shown_change"] = shown_change
+    app.jinja_env.globals["action_title"] = action_title
     app.jinja_env.globals["is_waiting_for_customer"] = is_waiting_for_customer
     app.jinja_env.globals["waiting_count"] = waiting_count
     app.jinja_env.globals["webhook_url"] = webhook_url

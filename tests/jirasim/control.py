@@ -12,14 +12,16 @@ from webapp.jira.adf import text_to_adf
 
 from . import render
 from .state import demo_state, now
+from .workflow import WorkflowControl, move
 
 HTTP_ACTIONS = ("reset", "set_status", "add_comment", "attach", "delete_issue", "move_issue",
                 "set_updated", "fault", "clear_faults", "register_webhook", "set_upload_limit",
-                "set_attachments_enabled", "refuse_downloads", "set_rate_limits")
+                "set_attachments_enabled", "refuse_downloads", "set_rate_limits",
+                "set_workflow", "hide_transition", "require_field", "rename_transition")
 AGENT = "agent@example.com"
 
 
-class ControlMixin:
+class ControlMixin(WorkflowControl):
     def reset(self):
         """Fresh demo data, no faults, no rate limits, no counters, no webhooks."""
         self.faults.clear()
@@ -46,14 +48,7 @@ class ControlMixin:
         with self.state.lock:
             issue = self._issue(key)
             target = next(s for s in self.state.statuses.values() if status in (s["id"], s["name"]))
-            before = self.state.statuses[issue["status"]]
-            self.state.remember(issue)
-            issue["status"], issue["updated"] = target["id"], now()
-            self.webhook("jira:issue_updated", issue, "issue_generic", changelog={
-                "id": self.state.next_id(), "items": [{
-                    "field": "status", "fieldtype": "jira", "fieldId": "status",
-                    "from": before["id"], "fromString": before["name"],
-                    "to": target["id"], "toString": target["name"]}]})
+            move(self, issue, target["id"])
 
     def add_comment(self, key, text, author=AGENT, visibility=None, internal=False, files=()):
         """A comment by the support team. ``visibility``: e.g. {"type": "role", "value": ...}.

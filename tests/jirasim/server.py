@@ -15,7 +15,7 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from . import api
+from . import api, workflow
 from .control import ControlMixin
 from .faults import HOSTILE, Faults, Stream, drip, error_reply, hostile_reply
 from .limits import RateLimits
@@ -43,6 +43,8 @@ ROUTES = [
     ("GET", "/issue/(?P<key>[^/]+)/comment", "/issue/{issueIdOrKey}/comment", api.get_comments),
     ("POST", "/issue/(?P<key>[^/]+)/comment", "/issue/{issueIdOrKey}/comment", api.add_comment),
     ("POST", "/comment/list", "/comment/list", api.comment_list),
+    ("GET", "/issue/(?P<key>[^/]+)/transitions", "/issue/{issueIdOrKey}/transitions", workflow.get_transitions),
+    ("POST", "/issue/(?P<key>[^/]+)/transitions", "/issue/{issueIdOrKey}/transitions", workflow.do_transition),
     ("POST", "/issue/(?P<key>[^/]+)/attachments", "/issue/{issueIdOrKey}/attachments",
      api.add_attachments),
     ("GET|POST", "/search/jql", "/search/jql", api.search_jql),

@@ -31,6 +31,7 @@ class State:
         self.accounts = {}        # e-mail → account (Cloud, Basic e-mail:token)
         self.pats = {}            # personal access token → e-mail (Data Center, Bearer)
         self.statuses = {}        # id → {"id", "name", "category"}
+        self.workflow = []        # transitions between them (workflow.py)
         self.fields = {}          # id → FieldDetails-like dict (+ "options" for selects)
         self.projects = {}        # key → project dict (issue types, screens)
         self.issues = {}          # id → issue dict
@@ -184,6 +185,8 @@ def demo_state():
     state.add_project("HELP", "10010", "Help Desk", "service_desk",
                       [("10020", "Support request",
                         {**base, **portal, "customfield_10050": True})])
+    from .workflow import demo_workflow
+    state.workflow = demo_workflow()
     state.add_account("portal@example.com", "sim-token", "Portal Bot", pat="sim-pat")
     state.add_account("agent@example.com", "agent-token", "Mia Agent")
     state.add_account("outsider@example.com", "outsider-token", "Out Sider", projects=[],

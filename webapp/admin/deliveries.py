@@ -4,9 +4,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from . import bp
-from .. import audit, delivery, integration, replies
+from .. import audit, delivery, integration, replies, transitions
 from ..extensions import db
-from ..models import Attachment, DeliveryState, DuplicateIssue, Reply, SupportRequest, as_id
+from ..models import Attachment, DeliveryState, DuplicateIssue, Reply, StatusAction, SupportRequest, as_id
 
 
 @bp.get("/deliveries")
@@ -23,8 +23,10 @@ def deliveries():
     duplicates = db.session.scalars(select(DuplicateIssue).order_by(DuplicateIssue.seen_at.desc()).limit(100)).all()
     failed_replies = db.session.scalars(select(Reply).where(Reply.delivery_state == DeliveryState.FAILED)
                                         .order_by(Reply.created_at.desc()).limit(100)).all()
+    failed_actions = db.session.scalars(select(StatusAction).where(StatusAction.delivery_state == DeliveryState.FAILED)
+                                        .order_by(StatusAction.created_at.desc()).limit(100)).all()
     return render_template("admin/deliveries.html", state=state, states=DeliveryState.NOT_SENT, counts=counts,
-                           duplicates=duplicates, failed_replies=failed_replies,
+                           duplicates=duplicates, failed_replies=failed_replies, failed_actions=failed_actions,
                            page=page, settings=integration.settings())
 
 
@@ -73,13 +75,26 @@ def send_without_file(attachment_id):
 @bp.post("/deliveries/replies/retry")
 def retry_replies():
     """Retry the replies that gave up (after the cause is fixed)."""
+    return _retry(Reply, replies.retry_replies, "deliveries.replies_retried",
+                  lambda count: _("%(count)d reply(ies) queued for Jira.", count=count))
+
+
+@bp.post("/deliveries/actions/retry")
+def retry_actions():
+    """Retry the status actions (resolve, reopen, a reply's move back) that gave up."""
+    return _retry(StatusAction, transitions.retry_actions, "deliveries.actions_retried",
+                  lambda count: _("%(count)d status change(s) queued for Jira.", count=count))
+
+
+def _retry(model, retry, action, said):
+    """Queue every failed row of `model` again with `retry`, while the integration is active."""
     back = url_for("admin.deliveries")
     if not integration.settings().enabled:
         flash(_("The integration is passive: activate it on the Jira Config screen first."), "error")
         return redirect(back, code=303)
-    ids = db.session.scalars(select(Reply.id).where(Reply.delivery_state == DeliveryState.FAILED)).all()
-    count = replies.retry_replies(ids)
-    audit.record("deliveries.replies_retried", count=count)
+    ids = db.session.scalars(select(model.id).where(model.delivery_state == DeliveryState.FAILED)).all()
+    count = retry(ids)
+    audit.record(action, count=count)
     db.session.commit()
-    flash(_("%(count)d reply(ies) queued for Jira.", count=count), "success")
+    flash(said(count), "success")
     return redirect(back, code=303)

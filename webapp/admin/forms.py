@@ -5,9 +5,9 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import (BooleanField, PasswordField, RadioField, SelectChoice, SelectMultipleField, StringField,
-                     TextAreaField)
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms import (BooleanField, IntegerField, PasswordField, RadioField, SelectChoice, SelectMultipleField,
+                     StringField, TextAreaField)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from .. import technical
 from ..catalog.openapi import HTTP_METHODS
@@ -76,6 +76,13 @@ class JiraSettingsForm(FlaskForm):
                                        validators=[Optional(), custom_field_id])
     occurred_field_id = StringField(_l("When It Happened Custom Field ID"), filters=[_custom_field_id],
                                     validators=[Optional(), custom_field_id])
+    resolve_transition = StringField(_l("“Mark as resolved” transition"), filters=[strip],
+                                     validators=[Length(max=100)])
+    reopen_transition = StringField(_l("“Reopen” transition"), filters=[strip], validators=[Length(max=100)])
+    reopen_days = IntegerField(_l("Reopen within (days)"), default=14,
+                               validators=[Optional(), NumberRange(min=1, max=3650)])
+    reply_transition = StringField(_l("Transition a reply makes while the team waits for the requester"),
+                                   filters=[strip], validators=[Length(max=100)])
 
     def __init__(self, *args, token_set=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -114,7 +121,7 @@ class JiraSettingsForm(FlaskForm):
         """The settings as integration.save() takes them; an empty field is None, or "" where
         the column holds text (a check box is True or False)."""
         empty = {"description": "", "username": "", "show_all_jira_files": False, "technical_fields": [],
-                 "environments": ""}
+                 "environments": "", "reopen_days": 14}
         values = {name: getattr(self, name).data or empty.get(name) for name in SETTINGS_FIELDS}
         values["technical_fields"] = [key for key in technical.FIELDS if key in values["technical_fields"]]
         return values

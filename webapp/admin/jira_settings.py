@@ -7,12 +7,12 @@ from sqlalchemy import func, select
 
 from . import bp
 from .forms import JiraSettingsForm, LabelForm, errors_text
-from .. import audit, integration, messages, technical
+from .. import audit, integration, messages, technical, transitions
 from ..choices import all_labels
 from ..extensions import db
 from ..htmx import is_fragment_request
 from ..jira import check_connection, make_label
-from ..jira.check import ConnectionReport, Step
+from ..jira.check import ConnectionReport, Step, check_transitions
 from ..models import Label
 
 ADVICE = {
@@ -23,6 +23,7 @@ ADVICE = {
     "server": _l("Check the Jira URL, and that this server can reach it (proxy, firewall)."),
     "labels": _l("Add the Labels field to the create screen of this issue type in Jira, and make sure the workflow allows labels; or remove the list's labels."),
     "attachments": _l("Ask a Jira administrator to enable attachments; requests are still created without their files."),
+    "transitions": _l("Type the transition's name as the project's workflow names it (the button on the issue in Jira), make sure the portal's Jira account may use it, or clear it to switch the action off."),
 }
 
 
@@ -72,6 +73,8 @@ def run_checks(settings):
         settings.issue_type_id = report.issue_type_id
     if report.field_schemas:
         settings.field_schemas = report.field_schemas
+    if report.ok:
+        check_transitions(jira, report, transitions.mapping(settings), transitions.samples())
     audit.record("jira.settings.tested", passed=report.ok)
     return report
 

@@ -16,14 +16,14 @@ from .errors import (
     JiraTransientError,
     parse_retry_after,
 )
-from .records import Comment, Issue, IssueRef, JiraFile, Status, parse_time
+from .records import Comment, Issue, IssueRef, JiraFile, Status, Transition, parse_time
 from .fields import field_type, make_label, reference_label, shape_field_value
 from .urls import jql_quote, normalize_base_url
 from .webhooks import EVENTS as WEBHOOK_EVENTS
 from .webhooks import NotJson, WebhookEvent, read_event, verify_signature
 
 __all__ = [
-    "JiraClient", "SearchResults", "Issue", "IssueRef", "Status", "JiraFile", "Comment", "parse_time", "normalize_base_url", "jql_quote", "check_connection", "ConnectionReport",
+    "JiraClient", "SearchResults", "Issue", "IssueRef", "Status", "Transition", "JiraFile", "Comment", "parse_time", "normalize_base_url", "jql_quote", "check_connection", "ConnectionReport",
     "text_to_adf", "text_to_wiki", "adf_to_html", "adf_to_text", "safe_href",
     "is_public_comment", "author_name", "body_html",
     "verify_signature", "read_event", "WebhookEvent", "NotJson", "WEBHOOK_EVENTS",

@@ -118,3 +118,40 @@ def _check_labels(labels, on_screen, add):
                                                "type, so labels would not reach Jira")))
     return add("labels", True, message(N_("Labels field on the create screen; %(count)s label(s) valid"),
                                        count=len(labels)))
+
+
+def check_transitions(client, report, mapped, samples):
+    """Add a step per mapped transition (`mapped`: {kind: name}, kinds resolve, reopen,
+    back) to `report`: found by name among the transitions of a sample issue the portal
+    follows (`samples`: {kind: (issue id, key)}), leading where it should. Without a sample
+    the step says it could not be checked (and passes: nothing is known to be wrong)."""
+    add = lambda ok, said: report.steps.append(Step("transitions", ok, said)) or ok
+    for kind, name in mapped.items():
+        if not name:
+            continue
+        sample = samples.get(kind)
+        if sample is None:
+            add(True, message(N_("Transition “%(name)s” could not be checked: the portal follows no "
+                                 "request in Jira in a status it starts from yet"), name=name))
+            continue
+        issue_id, key = sample
+        try:
+            found = client.transitions(issue_id)
+        except JiraError as exc:
+            add(False, exc.as_message())
+            continue
+        match = next((t for t in found if t.name.casefold() == name.casefold()), None)
+        if match is None:
+            add(False, message(N_("No transition “%(name)s” on %(key)s now; it may take: %(names)s"),
+                               name=name, key=key, names=", ".join(t.name for t in found) or "—"))
+        elif (match.to.category == "done") != (kind == "resolve"):
+            add(False, message(N_("Transition “%(name)s” leads to %(status)s, which is not where it "
+                                  "should lead (a resolved status for Mark as resolved, an open one otherwise)"),
+                               name=name, status=match.to.name or "?"))
+        else:
+            said = (N_("Transition “%(name)s” found on %(key)s, leading to %(status)s; it has a "
+                       "screen: if Jira asks for a field there, the support team finishes it")
+                    if match.has_screen else
+                    N_("Transition “%(name)s” found on %(key)s, leading to %(status)s"))
+            add(True, message(said, name=name, key=key, status=match.to.name or "?"))
+    return report

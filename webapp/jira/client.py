@@ -22,6 +22,7 @@ from .errors import (JiraDownloadRefusedError, JiraError, JiraHostNotAllowedErro
 from .fields import reference_label
 from .records import Comment, Issue, IssueRef, JiraFile, project_statuses
 from .upload import MultipartFile
+from .workflow import WorkflowCalls
 from .urls import ApiPath, host_allowed, is_login_page, jql_quote, normalize_base_url, origin
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ class SearchResults:
         self.truncated = yield from self._pages
 
 
-class JiraClient:
+class JiraClient(WorkflowCalls):
     """Talks to one Jira site on behalf of one account."""
 
     def __init__(self, base_url, username, token, deployment="cloud", timeout=(5, 30),

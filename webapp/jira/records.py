@@ -71,6 +71,28 @@ class Status:
                    category=_text(_dict(data.get("statusCategory")).get("key")))
 
 
+@dataclass(frozen=True)
+class Transition:
+    """A workflow transition the issue may take now (`GET /issue/{id}/transitions`)."""
+
+    id: str
+    name: str
+    to: Status
+    has_screen: bool
+
+    @classmethod
+    def from_json(cls, data):
+        data = _dict(data)
+        return cls(id=_text(data.get("id")) or "", name=_text(data.get("name")) or "",
+                   to=Status.from_json(data.get("to")), has_screen=data.get("hasScreen") is True)
+
+
+def issue_transitions(data):
+    """The Transitions of `GET /issue/{id}/transitions`, those with an id and a name."""
+    found = (Transition.from_json(t) for t in _list(_dict(data).get("transitions")))
+    return [t for t in found if t.id and t.name]
+
+
 def project_statuses(data):
     """The Statuses of `GET /project/{key}/statuses` (a list of issue types, each with its
     workflow's statuses), each status once, in Jira's order."""

@@ -10,4 +10,4 @@ def require_login():
     """Support requests are for logged-in users only."""
 
 
-from . import routes  # noqa: E402,F401
+from . import routes, actions  # noqa: E402,F401

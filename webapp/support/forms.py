@@ -100,3 +100,11 @@ class ReplyForm(FlaskForm):
                          validators=[DataRequired(message=REQUIRED), Length(max=DESCRIPTION_MAX)])
     attachments = MultipleFileField(_l("Attachments"))
     submission_key = HiddenField()
+
+
+class StatusActionForm(FlaskForm):
+    """"Mark as resolved" or "Reopen" on the detail page, with an optional note for the team."""
+
+    note = TextAreaField(_l("Note for the support team (optional)"), filters=[strip],
+                         validators=[Length(max=DESCRIPTION_MAX)])
+    submission_key = HiddenField()

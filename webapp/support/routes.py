@@ -13,12 +13,13 @@ from .files import claimed, from_token, keep_for, keep_token, served_type, store
 from ..sent_with import context_lines, offered_context, sent_context
 from .forms import DESCRIPTION_MAX, SUMMARY_MAX, ReplyForm, RequestForm, SentWithForm
 from .links import prefilled
+from .actions import new_action_form
 from .replies import already_sent, may_reply, new_reply_form, own_request, reply_state
-from .. import delivery, integration, polls, storage
+from .. import delivery, integration, polls, storage, transitions
 from ..choices import active_categories, active_products, offered_endpoints, offered_labels
 from ..extensions import db
 from ..htmx import is_fragment_request
-from ..models import Attachment, JiraComment, Reply, StatusChange, SupportRequest, as_id
+from ..models import Attachment, JiraComment, Reply, StatusAction, StatusChange, SupportRequest, as_id
 from ..replies import accept_reply
 from .query import list_page, status_options, stored_statuses
 from ..queue import enqueue
@@ -215,7 +216,8 @@ def detail_page(support_request, reply_form=None, kept=(), file_errors=()):
     return render_template("support/detail.html", support_request=support_request,
                            timeline=timeline_of(support_request), attachments=files_of(support_request),
                            back_url=back_url, reply_form=reply_form, kept=kept, file_errors=file_errors,
-                           description_max=DESCRIPTION_MAX)
+                           description_max=DESCRIPTION_MAX,
+                           action_form=new_action_form(transitions.offered(support_request, current_user)))
 
 
 @bp.post("/<int:request_id>/reply")
@@ -241,6 +243,7 @@ def reply(request_id):
     claimed([f["stored_name"] for f in kept])
     try:
         accept_reply(reply)
+        transitions.after_reply(reply)
     except IntegrityError:  # the same form, sent twice at once: the first one won
         _first_of_twins(kept, lambda: already_sent(form.submission_key.data))
     return redirect(url_for("support.detail", request_id=request_id, _anchor="reply-box"), code=303)
@@ -300,10 +303,13 @@ def timeline_of(support_request):
     comments = db.session.scalars(select(JiraComment).where(
         JiraComment.request_id == support_request.id, JiraComment.public)).all()
     replies = db.session.scalars(select(Reply).where(Reply.request_id == support_request.id)).all()
+    actions = db.session.scalars(select(StatusAction).where(StatusAction.request_id == support_request.id,
+                                                            StatusAction.kind != StatusAction.BACK)).all()
     history = [h for h in db.session.scalars(select(StatusChange).where(StatusChange.request_id == support_request.id))
                if h.kind != "status" or len(set(shown_change(h))) > 1]
     return sorted([TimelineEntry("comment", c.created_at, c, None) for c in comments]
                   + [TimelineEntry("reply", r.created_at, r, reply_state(r)) for r in replies]
+                  + [TimelineEntry("action", a.created_at, a, transitions.action_state(a)) for a in actions]
                   + [TimelineEntry("change", h.changed_at, h, None) for h in history], key=lambda e: e.when)
 
 

@@ -1,0 +1,76 @@
+"""Mark as resolved and Reopen in a real browser (issue 17 item 5): the requester resolves
+their request with a note, Jira's answer to the transition is lost on the way, and the
+simulator's issue still moves once to Done; they reopen it; then a condition hides the
+transition and the page says the support team will close it. Jobs run in the live server's
+process (IN_PROCESS_JOBS) on either backend."""
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser import IN_PROCESS_JOBS, Page
+from tests.test_browser_support import DESKTOP, portal  # noqa: F401 (fixture)
+from tests.workers import wait_for
+from webapp import delivery
+from webapp.extensions import db
+from webapp.models import JiraSettings, SupportRequest
+
+
+@pytest.fixture
+def live_app_overrides():
+    return {"JIRA_ALLOW_HTTP": True, "SYNC_SECONDS": 1, "LIST_POLL_SECONDS": 1, "SEARCH_LAG_SECONDS": 0.2,
+            "DELIVERY_RETRY_BASE_SECONDS": 0.2, **IN_PROCESS_JOBS}
+
+
+def test_a_user_resolves_and_reopens_their_request(browser, portal, jira_sim):  # noqa: F811
+    app, url = portal
+    with app.app_context():
+        from webapp.models import User
+        settings = JiraSettings.get()
+        settings.resolve_transition, settings.reopen_transition, settings.reopen_days = "Resolve", "Reopen", 14
+        db.session.commit()
+        deniz = db.session.query(User).filter_by(email="deniz@example.com").one()
+        item = delivery.accept(SupportRequest(reporter_id=deniz.id, label="Bug", summary="Payments fail",
+                                              description="Since 09:00."))
+        request_id = item.id
+
+    def issue_key():
+        with app.app_context():
+            return db.session.get(SupportRequest, request_id).jira_key
+    assert wait_for(issue_key, timeout=20)
+    key = issue_key()
+
+    def status():
+        issue = jira_sim.state.issues[jira_sim.state.keys[key]]
+        return jira_sim.state.statuses[issue["status"]]["name"]
+    jira_sim.fault("lost_reply", path="/transitions", method="POST", times=1)
+
+    user = Page(browser, url, **DESKTOP)
+    p = user.page
+    user.log_in("deniz@example.com")
+    user.goto(f"/requests/{request_id}")
+    box = p.locator("#status-actions")
+    box.get_by_label("Note for the support team (optional)").fill("Works now: it was our proxy.")
+    box.get_by_role("button", name="Mark as resolved").click()
+    action = p.locator("#comments li.status-action")
+    expect(action).to_have_count(1)
+    expect(action.locator(".action-state")).to_have_text("Resolved", timeout=20_000)
+    assert status() == "Done"
+    calls = jira_sim.calls[f"POST {jira_sim.api}/issue/{{issueIdOrKey}}/transitions"]
+    assert calls == 1  # the lost answer's retry found the issue done
+    p.wait_for_selector("#comments li.reply >> text=Works now: it was our proxy.", timeout=15_000)
+    user.goto(f"/requests/{request_id}")
+    expect(p.locator(".facts")).to_contain_text("Resolved")
+    user.shot("desktop-resolved")
+
+    p.locator("#status-actions").get_by_role("button", name="Reopen").click()
+    expect(p.locator("#comments li.status-action .action-state").last).to_have_text("Reopened", timeout=20_000)
+    assert status() == "To Do"
+
+    jira_sim.hide_transition("Resolve")
+    user.goto(f"/requests/{request_id}")
+    p.locator("#status-actions").get_by_role("button", name="Mark as resolved").click()
+    expect(p.locator("#comments li.status-action .action-state").last).to_have_text(
+        "The support team will close it.", timeout=20_000)
+    assert status() == "To Do"
+    user.shot("desktop-resolve-refused")
+    assert user.errors == []
+    user.close()
