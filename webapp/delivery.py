@@ -213,7 +213,8 @@ def _sweep(model, job):
     db.session.execute(
         update(model).where(model.id.in_(ids), model.delivery_state == DeliveryState.QUEUED)
         .values(next_attempt_at=now).execution_options(synchronize_session=False))
-    polls.changed(ids)
+    polls.changed(ids if model is SupportRequest else
+                  db.session.scalars(select(model.request_id).where(model.id.in_(ids))).all())
     db.session.commit()
     log.info("sweep: re-enqueuing %d %s(s)", len(ids), model.__tablename__)
     return enqueue_each(job, ids)

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from . import bp
 from .. import audit, delivery, integration, replies, transitions
 from ..extensions import db
+from ..paging import paginate
 from ..models import Attachment, DeliveryState, DuplicateIssue, Reply, StatusAction, SupportRequest, as_id
 
 
@@ -16,10 +17,9 @@ def deliveries():
     if state not in DeliveryState.NOT_SENT:
         state = DeliveryState.FAILED
     counts = SupportRequest.counts_by_state()
-    page = db.paginate(
+    page = paginate(
         select(SupportRequest).where(SupportRequest.delivery_state == state)
-        .order_by(SupportRequest.created_at.desc(), SupportRequest.id.desc()),
-        per_page=100, error_out=False)
+        .order_by(SupportRequest.created_at.desc(), SupportRequest.id.desc()), per_page=100)
     duplicates = db.session.scalars(select(DuplicateIssue).order_by(DuplicateIssue.seen_at.desc()).limit(100)).all()
     failed_replies = db.session.scalars(select(Reply).where(Reply.delivery_state == DeliveryState.FAILED)
                                         .order_by(Reply.created_at.desc()).limit(100)).all()

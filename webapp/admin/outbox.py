@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from . import bp
 from .. import mail
 from ..extensions import db
+from ..paging import paginate
 from ..mail import sending
 from ..models import MailOutbox, as_id
 
@@ -27,8 +28,8 @@ def outbox():
     if state not in TABS:
         state = MailOutbox.FAILED
     counts = dict(db.session.execute(select(MailOutbox.state, func.count()).group_by(MailOutbox.state)).all())
-    page = db.paginate(select(MailOutbox).where(MailOutbox.state == state)
-                       .order_by(MailOutbox.created_at.desc(), MailOutbox.id.desc()), per_page=100, error_out=False)
+    page = paginate(select(MailOutbox).where(MailOutbox.state == state)
+                    .order_by(MailOutbox.created_at.desc(), MailOutbox.id.desc()), per_page=100)
     return render_template("admin/outbox.html", state=state, tabs=TABS, counts=counts, page=page,
                            event_names=EVENT_NAMES, mail_on=mail.enabled())
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from . import bp
 from .. import audit
 from ..extensions import db
+from ..paging import paginate
 from ..housekeeping import last_heartbeat
 from ..integration import FIELD_NAMES
 from ..models import AuditLog, DeliveryState, JiraSettings, SupportRequest, User
@@ -99,8 +100,7 @@ def overview():
 @bp.get("/audit")
 def audit_log():
     """Who changed which setting, newest first."""
-    page = db.paginate(select(AuditLog).order_by(AuditLog.created_at.desc(), AuditLog.id.desc()),
-                       per_page=50, error_out=False)
+    page = paginate(select(AuditLog).order_by(AuditLog.created_at.desc(), AuditLog.id.desc()), per_page=50)
     return render_template("admin/audit.html", page=page, field_names=FIELD_NAMES,
                            actions=AUDIT_ACTIONS, detail_names=AUDIT_DETAILS)
 

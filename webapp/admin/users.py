@@ -13,6 +13,7 @@ from ..auth.forgot import mail_link
 from .. import mail
 from ..mail import sending
 from ..extensions import db
+from ..paging import paginate
 from ..models import User
 
 PER_PAGE = 25
@@ -26,7 +27,7 @@ def _users_page(form=None, link=None, status=200):
         pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         statement = statement.where(or_(User.email.ilike(pattern, escape="\\"),
                                         User.display_name.ilike(pattern, escape="\\")))
-    page = db.paginate(statement, per_page=PER_PAGE, error_out=False)
+    page = paginate(statement, per_page=PER_PAGE)
     return render_template("admin/users.html", page=page, query=query, form=form or NewUserForm(formdata=None),
                            link=link), status
 
