@@ -70,8 +70,10 @@ def test_downloads_are_attachments_with_the_unicode_name(client, user):
 def test_nobody_edits_or_deletes_a_request(client, user, app):
     item = make_request(user)
     rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("support.")]
-    # The form's posts, and those that add to a request or change only how its reporter hears of it.
-    posting = ("support.new_request", "support.upload_file", "support.context_box", "support.mute", "support.reply")
+    # The form's posts, those that add to a request or change only how its reporter hears of
+    # it, and the reporter's asks to the team to resolve or reopen it (in Jira, not here).
+    posting = ("support.new_request", "support.upload_file", "support.context_box", "support.mute", "support.reply",
+               "support.resolve", "support.reopen")
     assert all(rule.methods <= {"GET", "HEAD", "OPTIONS"} for rule in rules if rule.endpoint not in posting)
     assert client.post(f"/requests/{item.id}").status_code == 405
     assert client.delete(f"/requests/{item.id}").status_code == 405
