@@ -3,7 +3,7 @@ from sqlalchemy import Index, UniqueConstraint
 
 from ..extensions import db
 from .base import UTCDateTime, utcnow
-from .requests import DeliveryState, new_reference
+from .requests import OutboxColumns, new_reference
 
 
 def new_reply_reference():
@@ -12,7 +12,7 @@ def new_reply_reference():
     return "RE-" + new_reference()[3:]
 
 
-class Reply(db.Model):
+class Reply(OutboxColumns, db.Model):
     """The requester's answer on the detail page, delivered to Jira as one public comment
     (webapp.replies): the same outbox columns, states and lease as a request's."""
 
@@ -23,12 +23,6 @@ class Reply(db.Model):
     request_id = db.Column(db.Integer, db.ForeignKey("support_requests.id"), nullable=False, index=True)
     author_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
     body = db.Column(db.Text, nullable=False)
-    delivery_state = db.Column(db.String(16), nullable=False, default=DeliveryState.QUEUED)
-    last_error = db.Column(db.JSON)
-    attempts = db.Column(db.Integer, nullable=False, default=0)
-    next_attempt_at = db.Column(UTCDateTime)
-    locked_until = db.Column(UTCDateTime)
-    deliverable_since = db.Column(UTCDateTime)
     # A post that may have reached Jira: until when it may still land (delivery.may_land_until).
     post_started_at = db.Column(UTCDateTime)
     jira_comment_id = db.Column(db.String(32))
@@ -45,7 +39,7 @@ def new_action_reference():
     return "ST-" + new_reference()[3:]
 
 
-class StatusAction(db.Model):
+class StatusAction(OutboxColumns, db.Model):
     """The requester's "Mark as resolved" or "Reopen" (or the move back a reply makes),
     applied to the Jira issue by a worker (webapp.transitions): the outbox's columns,
     states and lease, like a reply's. `outcome` says what Jira did once it is sent."""
@@ -61,12 +55,6 @@ class StatusAction(db.Model):
     author_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
     kind = db.Column(db.String(16), nullable=False)  # resolve | reopen | back
     note = db.Column(db.Text, nullable=False, default="")
-    delivery_state = db.Column(db.String(16), nullable=False, default=DeliveryState.QUEUED)
-    last_error = db.Column(db.JSON)
-    attempts = db.Column(db.Integer, nullable=False, default=0)
-    next_attempt_at = db.Column(UTCDateTime)
-    locked_until = db.Column(UTCDateTime)
-    deliverable_since = db.Column(UTCDateTime)
     # The transition chosen and the status it leads to, noted before it is posted: a retry
     # after a lost answer finds the issue there and does not post it again.
     transition_id = db.Column(db.String(32))

@@ -40,7 +40,21 @@ class DeliveryState:
         return cls.NAMES.get(state, state)
 
 
-class SupportRequest(db.Model):
+class OutboxColumns:
+    """The columns webapp.outbox claims, leases, backs off and gives up on: every row it
+    delivers to Jira (a request, a reply, a status action) has them."""
+
+    delivery_state = db.Column(db.String(16), nullable=False, default=DeliveryState.QUEUED)
+    last_error = db.Column(db.JSON)  # why the last attempt failed, a stored message (webapp/messages.py)
+    attempts = db.Column(db.Integer, nullable=False, default=0)
+    next_attempt_at = db.Column(UTCDateTime)  # a queued row is not retried before this
+    locked_until = db.Column(UTCDateTime)  # a worker's lease while it is sending
+    # When it last became deliverable (accepted while active, Retry, Send, activation, the
+    # pause lifted): DELIVERY_GIVE_UP_HOURS count from here, not from when it was made.
+    deliverable_since = db.Column(UTCDateTime)
+
+
+class SupportRequest(OutboxColumns, db.Model):
     __tablename__ = "support_requests"
 
     id = db.Column(db.Integer, primary_key=True)
@@ -59,11 +73,6 @@ class SupportRequest(db.Model):
     context = db.Column(db.JSON)
     technical = db.Column(db.JSON)  # the "Technical details" given, as text (webapp/technical.py)
 
-    delivery_state = db.Column(db.String(16), nullable=False, default=DeliveryState.QUEUED)
-    last_error = db.Column(db.JSON)  # why the last attempt failed, a stored message (webapp/messages.py)
-    attempts = db.Column(db.Integer, nullable=False, default=0)
-    next_attempt_at = db.Column(UTCDateTime)  # a queued request is not retried before this
-    locked_until = db.Column(UTCDateTime)  # a worker's lease while it is sending
     # A create that may have reached Jira: until when it may still land there
     # (delivery.may_land_until); its issue is looked for until SEARCH_LAG_SECONDS later.
     create_started_at = db.Column(UTCDateTime)
@@ -71,9 +80,6 @@ class SupportRequest(db.Model):
     # doubt: looked at first, past search's lag (webapp.delivery.note_candidate).
     jira_candidate_id = db.Column(db.String(32))
     delivered_at = db.Column(UTCDateTime)
-    # When it last became deliverable (accepted while active, Retry, Send, activation, the
-    # pause lifted): DELIVERY_GIVE_UP_HOURS count from here, not from when it was filed.
-    deliverable_since = db.Column(UTCDateTime)
 
     jira_issue_id = db.Column(db.String(32))
     jira_key = db.Column(db.String(32))
