@@ -14,24 +14,9 @@ from webapp.extensions import db
 from webapp.jira import adf_to_text
 from webapp.models import JiraStatus, Reply, StatusAction, StatusChange, SupportRequest, utcnow
 from tests.jirasim.fixtures import both_deployments
-from tests.test_replies import sent_request
+from tests.test_replies import app, sent_request, user  # noqa: F401 (fixtures)
 
 MAPPED = dict(resolve_transition="Resolve", reopen_transition="Reopen", reopen_days=14)
-
-
-@pytest.fixture
-def app(app_factory):
-    app = app_factory(DELIVERY_RETRY_BASE_SECONDS=0.05, DELIVERY_RETRY_MAX_SECONDS=0.2,
-                      SEARCH_LAG_SECONDS=0.2, DELIVERY_STALE_SECONDS=0, JIRA_TIMEOUT=(1, 1))
-    with app.app_context():
-        yield app
-
-
-@pytest.fixture
-def user(make_user, auth):
-    user = make_user(email="deniz@example.com", name="Deniz Yılmaz")
-    auth.login(user.email)
-    return user
 
 
 def page_of(client, request):
