@@ -6,7 +6,6 @@ both deployments."""
 import re
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from webapp import delivery, sync, transitions
