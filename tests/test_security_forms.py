@@ -6,7 +6,7 @@ import hmac
 import io
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import quote, urlsplit
 
 import pytest
@@ -112,13 +112,40 @@ def user(make_user, auth):
     return user
 
 
+TECHNICAL = ("environment", "application_id", "correlation_id", "http_status", "occurred_at")
+
+
 def new_request_form():
     return hostile_form("label", "summary", "description", "category", "product", "endpoint",
-                        "submission_key", "kept", "remove", "context", "time_zone", "leave_out_context")
+                        "submission_key", "kept", "remove", "context", "time_zone", "leave_out_context",
+                        *TECHNICAL)
 
 
 REQUEST_FORM_FIXES = st.fixed_dictionaries({}, optional={
-    "label": st.just("Bug"), "summary": hostile_text, "description": hostile_text})
+    "label": st.just("Bug"), "summary": hostile_text, "description": hostile_text,
+    # The technical details, often valid: the admin's environments, the product's, numbers.
+    "environment": st.sampled_from(["Production", " Sandbox ", "Live", "Nowhere", ""]),
+    "application_id": hostile_text, "correlation_id": hostile_text,
+    "http_status": st.sampled_from(["502", " 404 ", "٣٤٥", "99", "600", "5e2", ""]),
+    "occurred_at": st.sampled_from(["2026-12-01T09:58", "2026-02-30T10:00", "2026-12-01 09:58", ""])})
+
+
+def expected_technical(form, item, world):
+    """The details a stored request must hold: each asked field as given (stripped), in the
+    shape the form keeps it; the environment one offered with the request's product."""
+    expected = {}
+    for key in ("environment", "application_id", "correlation_id"):
+        value = (first(form.get(key)) or "").strip()
+        if value:
+            expected[key] = value
+    if (first(form.get("http_status")) or "").strip():
+        expected["http_status"] = str(int(first(form["http_status"])))
+    if first(form.get("occurred_at")):
+        expected["occurred_at"] = datetime.strptime(first(form["occurred_at"]), "%Y-%m-%dT%H:%M")
+    offered = {world["product_id"]: {"Live"}, None: {"Production", "Sandbox", "Live"}}
+    if "environment" in expected:
+        assert expected["environment"] in offered[item.product_id], (form, item.product_id)
+    return expected
 
 
 @attack(150)
@@ -126,6 +153,11 @@ REQUEST_FORM_FIXES = st.fixed_dictionaries({}, optional={
 @example(data=None)  # the plain, valid form first: the test's own check of itself
 def test_the_new_request_form_stores_exactly_or_refuses(client, world, user, tried, data):
     tried("1 forms")
+    settings = JiraSettings.get()  # every technical detail asked; environments of both kinds
+    settings.technical_fields, settings.environments, settings.environments_from = (
+        list(TECHNICAL), "Production\nSandbox", "catalog")
+    db.session.get(ApiProduct, world["product_id"]).catalog_environments = ["Live"]
+    db.session.commit()
     if data is None:
         form = {"label": "Bug", "summary": " s ", "description": "d"}
     else:
@@ -144,6 +176,15 @@ def test_the_new_request_form_stores_exactly_or_refuses(client, world, user, tri
         assert (item.label, item.summary, item.description) == (
             "Bug", first(form["summary"]).strip(), first(form["description"]).strip())
         assert item.reporter_id == user.id and 0 < len(item.summary) <= 255
+        expected, technical = expected_technical(form, item, world), item.technical or {}
+        occurred = expected.pop("occurred_at", None)
+        assert {k: v for k, v in technical.items() if k != "occurred_at"} == expected, form
+        if occurred:  # the moment as typed, then the browser's time zone (capped)
+            assert technical["occurred_at"].startswith(f"{occurred:%Y-%m-%d %H:%M} (")
+            assert len(technical["occurred_at"]) <= 120
+        else:
+            assert "occurred_at" not in technical
+        assert all(len(value) <= 200 for value in technical.values())
         page = client.get(f"/requests/{item.id}").get_data(as_text=True)
         if "<" in item.summary:
             assert item.summary not in page  # shown escaped, never as markup
@@ -236,7 +277,8 @@ def test_searches_and_query_strings_are_harmless(client, world, user, tried, que
 @attack(120)
 @given(form=hostile_form("deployment", "base_url", "description", "username", "api_token",
                          "clear_token", "project_key", "issue_type", "category_field_id",
-                         "product_field_id", "endpoint_field_id"))
+                         "product_field_id", "endpoint_field_id", "technical_fields", "environments",
+                         "environments_from"))
 def test_the_jira_settings_store_only_valid_values(client, admin, world, tried, form):
     tried("1 forms")
     form["action"] = "save"  # "test" would call the URL: the URL-safety tests do that
@@ -247,6 +289,8 @@ def test_the_jira_settings_store_only_valid_values(client, admin, world, tried, 
         assert re.fullmatch(r"https://[^/@\s]+(/\S*)?", row.base_url), row.base_url
         assert re.fullmatch(r"[A-Z][A-Z0-9_]*", row.project_key)
         assert row.deployment in ("cloud", "datacenter")
+        assert row.environments_from in ("admin", "catalog") and len(row.environments) <= 5000
+        assert set(row.technical_fields) <= set(TECHNICAL)
 
 
 # Every other route, from the URL map: the admin's lists, the webhook, the metrics ------------
@@ -255,7 +299,7 @@ NAMES = ("name", "method", "path", "direction", "enabled", "published", "applies
          "all", "state", "page", "product", "action", "language", "next", "spec", "name_en", "name_tr",
          "waiting", "show", "endpoint", "status", "url", "base_url", "api_token", "clear_token", "projects",
          "file", "context", "time_zone", "leave_out_context", "note", "resolve_transition",
-         "reopen_transition", "reopen_days", "reply_transition")
+         "reopen_transition", "reopen_days", "reply_transition", "environments_from")
 
 
 def post_routes(app):
