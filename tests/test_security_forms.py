@@ -125,7 +125,7 @@ REQUEST_FORM_FIXES = st.fixed_dictionaries({}, optional={
     "label": st.just("Bug"), "summary": hostile_text, "description": hostile_text,
     # The technical details, often valid: the admin's environments, the product's, numbers.
     "environment": st.sampled_from(["Production", " Sandbox ", "Live", "Nowhere", ""]),
-    "application_id": hostile_text, "correlation_id": hostile_text,
+    "application_id": st.one_of(hostile_text, st.just("a" * 200)), "correlation_id": hostile_text,
     "http_status": st.sampled_from(["502", " 404 ", "٣٤٥", "99", "600", "5e2", ""]),
     "occurred_at": st.sampled_from(["2026-12-01T09:58", "2026-02-30T10:00", "2026-12-01 09:58", ""])})
 
