@@ -153,11 +153,7 @@ def expected_technical(form, item, world):
 @example(data=None)  # the plain, valid form first: the test's own check of itself
 def test_the_new_request_form_stores_exactly_or_refuses(client, world, user, tried, data):
     tried("1 forms")
-    settings = JiraSettings.get()  # every technical detail asked; environments of both kinds
-    settings.technical_fields, settings.environments, settings.environments_from = (
-        list(TECHNICAL), "Production\nSandbox", "catalog")
-    db.session.get(ApiProduct, world["product_id"]).catalog_environments = ["Live"]
-    db.session.commit()
+    ask_every_detail(world)
     if data is None:
         form = {"label": "Bug", "summary": " s ", "description": "d"}
     else:
@@ -176,20 +172,59 @@ def test_the_new_request_form_stores_exactly_or_refuses(client, world, user, tri
         assert (item.label, item.summary, item.description) == (
             "Bug", first(form["summary"]).strip(), first(form["description"]).strip())
         assert item.reporter_id == user.id and 0 < len(item.summary) <= 255
-        expected, technical = expected_technical(form, item, world), item.technical or {}
-        occurred = expected.pop("occurred_at", None)
-        assert {k: v for k, v in technical.items() if k != "occurred_at"} == expected, form
-        if occurred:  # the moment as typed, then the browser's time zone (capped)
-            assert technical["occurred_at"].startswith(f"{occurred:%Y-%m-%d %H:%M} (")
-            assert len(technical["occurred_at"]) <= 120
-        else:
-            assert "occurred_at" not in technical
-        assert all(len(value) <= 200 for value in technical.values())
+        check_technical(form, item, world)
         page = client.get(f"/requests/{item.id}").get_data(as_text=True)
         if "<" in item.summary:
             assert item.summary not in page  # shown escaped, never as markup
     else:
         assert (count(SupportRequest), count(Attachment)) == before, "half stored"
+
+
+def ask_every_detail(world):
+    settings = JiraSettings.get()  # every technical detail asked; environments of both kinds
+    settings.technical_fields, settings.environments, settings.environments_from = (
+        list(TECHNICAL), "Production\nSandbox", "catalog")
+    db.session.get(ApiProduct, world["product_id"]).catalog_environments = ["Live"]
+    db.session.commit()
+
+
+def check_technical(form, item, world):
+    expected, technical = expected_technical(form, item, world), item.technical or {}
+    occurred = expected.pop("occurred_at", None)
+    assert {k: v for k, v in technical.items() if k != "occurred_at"} == expected, form
+    if occurred:  # the moment as typed, then the browser's time zone (capped)
+        assert technical["occurred_at"].startswith(f"{occurred:%Y-%m-%d %H:%M} (")
+        assert len(technical["occurred_at"]) <= 120
+    else:
+        assert "occurred_at" not in technical
+    assert all(len(value) <= 200 for value in technical.values())
+
+
+@attack(150)
+@given(data=st.data())
+@example(data=None)
+def test_the_technical_details_store_exactly_or_refuse(client, world, user, tried, data):
+    """The request form otherwise valid: only the details (and the product they follow) vary."""
+    tried("1 forms")
+    ask_every_detail(world)
+    form = {"label": "Bug", "summary": "s", "description": "d"}
+    if data is None:
+        form.update(environment="Live", product=str(world["product_id"]), http_status="502",
+                    occurred_at="2026-12-01T09:58", application_id=" app-42 ", correlation_id="c" * 200)
+    else:
+        form.update(data.draw(hostile_form(*TECHNICAL, "time_zone")))
+        form.update(data.draw(REQUEST_FORM_FIXES))
+        form.update(data.draw(st.fixed_dictionaries({}, optional={
+            "product": st.sampled_from([str(world["product_id"]), "", "0"]), "time_zone": hostile_text})))
+        form.update(label="Bug", summary="s", description="d")
+    before = count(SupportRequest)
+    response = client.post("/requests/new", data=form)
+    assert answered(response, 200, 303), form
+    if response.status_code == 303:
+        assert count(SupportRequest) == before + 1
+        check_technical(form, db.session.scalar(select(SupportRequest).order_by(SupportRequest.id.desc())), world)
+    else:
+        assert count(SupportRequest) == before, "half stored"
 
 
 @attack(100)
