@@ -1,14 +1,14 @@
 """Environments from the catalog: a product's OpenAPI servers or Apinizer environments, which
 list the form offers (per product and in Jira Config); Apinizer's "Read projects"
 
-Revision ID: d4e5f6a7b8c9
+Revision ID: bcb99a59fe36
 Revises: c2d3e4f5a6b8
 Create Date: 2026-12-01 21:20:00
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = 'd4e5f6a7b8c9'
+revision = 'bcb99a59fe36'
 down_revision = 'c2d3e4f5a6b8'
 branch_labels = None
 depends_on = None
