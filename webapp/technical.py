@@ -25,7 +25,7 @@ def asked(settings):
 
 def environments(settings):
     """The admin's list of environments, one a line."""
-    names = [line.strip() for line in (settings.environments or "").splitlines()]
+    names = [line.strip()[:100] for line in (settings.environments or "").splitlines()]  # the field's cap
     return list(dict.fromkeys(name for name in names if name))[:ENVIRONMENTS_MAX]
 
 
