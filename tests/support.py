@@ -1,4 +1,5 @@
 """Small helpers shared by the test modules and plugins."""
+import copy
 import os
 
 import pytest
@@ -34,7 +35,10 @@ def tracked(jira_client, reporter, summary):
     """(request, issue): a new simulator issue and the sent request tracking it."""
     from webapp.extensions import db
     from webapp.models import SupportRequest
-    issue = jira_client.create_issue(jira_client.new_issue_fields("SUP", "10002", summary))
+    # Setting the scene, not the client under test: a loaded machine must not time it out.
+    patient = copy.copy(jira_client)
+    patient.timeout = (10, 30)
+    issue = patient.create_issue(patient.new_issue_fields("SUP", "10002", summary))
     request = SupportRequest(reporter_id=reporter.id, label="Bug", summary=summary,
                              description="...", delivery_state="sent",
                              jira_issue_id=issue.id, jira_key=issue.key,

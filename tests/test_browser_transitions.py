@@ -1,7 +1,8 @@
 """Mark as resolved and Reopen in a real browser (issue 17 item 5): the requester resolves
 their request with a note, Jira's answer to the transition is lost on the way, and the
 simulator's issue still moves once to Done; they reopen it; then a condition hides the
-transition and the page says the support team will close it. Jobs run in the live server's
+transition and the page says the support team will close it. The action box follows each
+action by itself. Jobs run in the live server's
 process (IN_PROCESS_JOBS) on either backend."""
 import pytest
 from playwright.sync_api import expect
@@ -57,6 +58,8 @@ def test_a_user_resolves_and_reopens_their_request(browser, portal, jira_sim):  
     calls = jira_sim.calls[f"POST {jira_sim.api}/issue/{{issueIdOrKey}}/transitions"]
     assert calls == 1  # the lost answer's retry found the issue done
     p.wait_for_selector("#comments li.reply >> text=Works now: it was our proxy.", timeout=15_000)
+    # The box followed the action by itself: now it offers to reopen, without a reload.
+    expect(p.locator("#status-actions").get_by_role("button", name="Reopen")).to_be_visible(timeout=10_000)
     user.goto(f"/requests/{request_id}")
     expect(p.locator(".facts")).to_contain_text("Resolved")
     user.shot("desktop-resolved")
@@ -71,6 +74,8 @@ def test_a_user_resolves_and_reopens_their_request(browser, portal, jira_sim):  
     expect(p.locator("#comments li.status-action .action-state").last).to_have_text(
         "The support team will close it.", timeout=20_000)
     assert status() == "To Do"
+    # Refused: the box offers it again (the team may have changed the condition meanwhile).
+    expect(p.locator("#status-actions").get_by_role("button", name="Mark as resolved")).to_be_visible(timeout=10_000)
     user.shot("desktop-resolve-refused")
     assert user.errors == []
     user.close()

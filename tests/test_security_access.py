@@ -27,7 +27,7 @@ ANYONE_POST = "anyone"   # log-out: harmless for anyone
 USER = "user"            # any logged-in user
 OWNER = "owner"          # the request's reporter (and admins); others get 404
 REPLIER = "replier"      # the request's reporter alone (a reply is theirs); others, admins too, get 404
-ACTOR = "actor"          # the same for resolve and reopen: the reporter alone, only when offered; others 404
+ACTOR = "actor"          # the same for resolve and reopen (and their box's poll): the reporter alone; others 404
 ADMIN = "admin"          # admins; users get 403
 SIGNED = "signed"        # Jira, by HMAC signature (no session, no CSRF)
 TOKEN = "token"          # /metrics: a bearer token when METRICS_TOKEN is set
@@ -43,6 +43,7 @@ ACCESS = {
     "support.detail": OWNER, "support.comments": OWNER, "support.delivery_state": OWNER,
     "support.download": OWNER, "support.attachments": OWNER, "hooks.jira_webhook": SIGNED,
     "support.reply": REPLIER, "support.resolve": ACTOR, "support.reopen": ACTOR,
+    "support.status_actions": ACTOR,
     "auth.handover": HANDOVER, "auth.change_password": USER,
     "auth.set_password": PUBLIC,  # a one-time link: without a valid token only a "cannot be used" page
     "mail.unsubscribe_page": MAIL_LINK, "mail.unsubscribe_now": MAIL_LINK,
@@ -154,7 +155,7 @@ def test_the_reporter_reaches_the_reply_form_and_is_told_what_is_missing(client,
 def test_the_reporter_is_told_when_resolve_or_reopen_is_not_offered(client, world, app, auth):
     """World's request is not in Jira and the integration passive: neither is offered."""
     auth.login(world["owner"].email)
-    acting = rules(app, ACTOR)
+    acting = [(rule, method) for rule, method in rules(app, ACTOR) if method == "POST"]
     assert len(acting) == 2
     for rule, method in acting:
         response = client.open(url_for_rule(rule, world), method=method)
@@ -162,6 +163,10 @@ def test_the_reporter_is_told_when_resolve_or_reopen_is_not_offered(client, worl
         page = client.get(response.headers["Location"]).get_data(as_text=True)
         assert "can&#39;t be" in page, rule.rule
     assert db.session.scalar(db.select(db.func.count()).select_from(StatusAction)) == 0
+    for rule, method in rules(app, ACTOR):
+        if method == "GET":  # the box's poll: nothing on its way, nothing offered
+            response = client.open(url_for_rule(rule, world), method=method)
+            assert response.status_code == 200 and "<form" not in response.get_data(as_text=True)
 
 
 @pytest.fixture

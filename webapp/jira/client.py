@@ -4,26 +4,28 @@ One class for Jira Cloud (REST v3, Basic e-mail:API token, ADF bodies) and Jira 
 (REST v2, Bearer personal access token, wiki text), picked by ``deployment``. Plain values in;
 out come the typed records of ``records`` for what the portal reads back (issues, comments,
 files), plain dicts only for the configuration the admin's check reads (``check``). Every
-failure is raised as a ``JiraError`` subclass from ``errors``.
+failure is raised as a ``JiraError`` subclass from ``errors``. Its comment, download and
+workflow calls live in ``comment_calls``, ``download`` and ``workflow``, mixed in.
 """
 import base64
 import json
 import logging
 import time
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
 
 from .adf import rows_to_adf_table, rows_to_wiki_table, text_to_adf, text_to_wiki
-from .comments import INTERNAL_PROPERTY, REPLY_PROPERTY, reply_line
-from .errors import (JiraDownloadRefusedError, JiraError, JiraHostNotAllowedError, JiraInvalidError,
+from .errors import (JiraError, JiraHostNotAllowedError, JiraInvalidError,
                      JiraNotFoundError, JiraRateLimitedError, JiraTransientError, error_from_response)
 from .fields import reference_label
-from .records import Comment, Issue, IssueRef, JiraFile, project_statuses
+from .records import Issue, IssueRef, JiraFile, project_statuses
 from .upload import MultipartFile
+from .comment_calls import CommentCalls
+from .download import DownloadCalls
 from .workflow import WorkflowCalls
-from .urls import ApiPath, host_allowed, is_login_page, jql_quote, normalize_base_url, origin
+from .urls import ApiPath, host_allowed, jql_quote, normalize_base_url
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +34,6 @@ MAX_ERROR_BODY = 10_000
 MAX_BODY = 32 * 1024 * 1024  # the largest JSON answer read; a page of 100 issues is far smaller
 READ_BLOCK = 64 * 1024
 MAX_PAGES = 1000
-REDIRECTS = (301, 302, 303, 307, 308)
 
 
 class _TokenAuth(requests.auth.AuthBase):
@@ -61,7 +62,7 @@ class SearchResults:
         self.truncated = yield from self._pages
 
 
-class JiraClient(WorkflowCalls):
+class JiraClient(CommentCalls, DownloadCalls, WorkflowCalls):
     """Talks to one Jira site on behalf of one account."""
 
     def __init__(self, base_url, username, token, deployment="cloud", timeout=(5, 30),
@@ -362,105 +363,3 @@ class JiraClient(WorkflowCalls):
         for issue in self.search(jql, fields=("labels",), page_size=1, reconcile_issues=named):
             return IssueRef(issue.id, issue.key)
         return None
-
-    def comments(self, issue_id_or_key, page_size=100):
-        """Yield every comment of the issue as a Comment, oldest first. On Data Center with
-        its properties (whether it is an internal note) and the HTML Jira renders from its
-        wiki markup."""
-        params = {"orderBy": "created"}
-        if self.deployment != "cloud":
-            params["expand"] = "properties,renderedBody"
-        for comment in self._pages(ApiPath("/issue/{issueIdOrKey}/comment", issue_id_or_key), ("comments",),
-                                   params=params, page_size=page_size):
-            yield Comment.from_json(comment)
-
-    def add_reply(self, issue_id_or_key, text, reference, files=()):
-        """Post a portal reply as a public comment; return its Comment. ``files``: names of
-        files already attached to the issue, named at its end. Cloud: ADF, with the reply's
-        ``reference`` as a comment property (and an explicit "not internal" for Service
-        Management); Data Center: wiki text, the reference on its last line."""
-        path = ApiPath("/issue/{issueIdOrKey}/comment", issue_id_or_key)
-        if self.deployment == "cloud":
-            if files:
-                text += "\n\nAttached: " + ", ".join(files)
-            body = {"body": text_to_adf(text), "properties": [
-                {"key": REPLY_PROPERTY, "value": {"reply": reference}},
-                {"key": INTERNAL_PROPERTY, "value": {"internal": False}}]}
-        else:
-            wiki = text_to_wiki(text)
-            if files:  # [^name] is wiki's link to the issue's attachment of that name
-                wiki += "\n\nAttached: " + ", ".join(f"[^{name}]" for name in files)
-            body = {"body": wiki + "\n\n" + reply_line(reference)}
-        return Comment.from_json(self._json("POST", path, expected=(201,), json=body))
-
-    def find_reply(self, issue_id_or_key, reference):
-        """The id of the issue's comment that delivered portal reply ``reference``, or None:
-        a retry after a lost answer adopts it instead of posting again. Cloud returns comment
-        properties only from ``/comment/list?expand=properties``; Data Center's marker is in
-        the body."""
-        comments = list(self.comments(issue_id_or_key))
-        if self.deployment != "cloud":
-            return next((c.id for c in comments if c.reply == reference), None)
-        ids = [int(c.id) for c in comments if c.id.isdigit()]
-        for start in range(0, len(ids), 1000):  # at most 1000 ids a call, answered in one page
-            data = self._json("POST", "/comment/list", params={"expand": "properties"},
-                              json={"ids": ids[start:start + 1000]})
-            for item in data.get("values") if isinstance(data.get("values"), list) else []:
-                comment = Comment.from_json(item)
-                if comment.reply == reference:
-                    return comment.id
-        return None
-
-    def download_attachment(self, attachment_id, fileobj, content_url=None, chunk_size=64 * 1024):
-        """Stream attachment content into ``fileobj``; return the number of bytes written.
-
-        ``content_url`` is the attachment's ``content`` as Jira listed it: Cloud's
-        /attachment/content/{id}, Data Center's /secure/attachment/{id}/{filename}. It is used
-        only on Jira's own origin; elsewhere (or without one) Cloud's resource is asked, by id.
-        Cloud answers with a 303 to a media host. Redirects are followed by hand so the
-        credentials go only to the Jira site itself, never to another host. Jira's log-in page
-        instead of the file (a redirect to it, or HTML) is JiraDownloadRefusedError.
-        """
-        own = bool(content_url) and origin(content_url) == origin(self.base_url)
-        if not own and self.deployment != "cloud":
-            raise JiraError("Jira gave no download address on its own site for this file")
-        response = self._send("GET", content_url if own else ApiPath("/attachment/content/{id}", attachment_id),
-                              expected=(200,) + REDIRECTS, allow_redirects=False, stream=True)
-        for _ in range(5):
-            if response.status_code not in REDIRECTS:
-                break
-            target = urljoin(response.url, response.headers.get("Location", ""))
-            response.close()
-            if origin(target) == origin(self.base_url):
-                if is_login_page(target):
-                    raise JiraDownloadRefusedError("redirected to the log-in page")
-                response = self._send("GET", target, expected=(200,) + REDIRECTS,
-                                      allow_redirects=False, stream=True)
-            else:
-                response = self._fetch_foreign(target, stream=True)
-        if response.status_code != 200:
-            response.close()
-            raise JiraError("Too many redirects while downloading the attachment")
-        if own and "/secure/" in content_url and response.headers.get("Content-Type", "").startswith("text/html") \
-                and not content_url.lower().endswith((".html", ".htm")):
-            response.close()  # a log-in page where a file should be (a single sign-on in front)
-            raise JiraDownloadRefusedError("answered with an HTML page instead of the file")
-        written = 0
-        with response:
-            for block in response.iter_content(chunk_size):
-                fileobj.write(block)
-                written += len(block)
-        return written
-
-    def _fetch_foreign(self, url, **kwargs):
-        """GET a URL on another host: no credentials at all."""
-        self._check_host(url)
-        try:
-            response = self.session.get(url, timeout=self.timeout, allow_redirects=False,
-                                        auth=None, **kwargs)
-        except requests.RequestException as exc:
-            raise JiraTransientError(f"Attachment download failed ({type(exc).__name__})") from None
-        if response.status_code >= 400:
-            raise error_from_response(response.status_code, response.headers, "", None, "GET", url)
-        return response
-

@@ -1,14 +1,14 @@
 """"Mark as resolved" and "Reopen" on the detail page: the requester's own request only, as
 offered (`webapp.transitions.offered`); a worker applies the Jira transition
 (`transitions.apply_action`)."""
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from . import bp
-from .forms import StatusActionForm
+from .forms import DESCRIPTION_MAX, StatusActionForm
 from .replies import own_request
 from .. import transitions
 from ..extensions import db
@@ -29,6 +29,22 @@ def new_action_form(kind):
     form.submission_key.data = SupportRequest.new_submission_key()
     form.kind = kind
     return form
+
+
+def action_box(support_request):
+    """What the action box shows: the action on its way to Jira (the requester's), else the
+    form of the one offered."""
+    pending = transitions.pending(support_request) if support_request.reporter_id == current_user.id else None
+    return {"pending_action": pending,
+            "action_form": None if pending else new_action_form(transitions.offered(support_request, current_user))}
+
+
+@bp.get("/<int:request_id>/status-actions")
+def status_actions(request_id):
+    """The action box alone, for its poll while an action is on its way to Jira."""
+    support_request = own_request(request_id)
+    return render_template("support/_status_actions.html", support_request=support_request,
+                           description_max=DESCRIPTION_MAX, **action_box(support_request))
 
 
 @bp.post("/<int:request_id>/resolve")

@@ -13,7 +13,7 @@ from .files import claimed, from_token, keep_for, keep_token, served_type, store
 from ..sent_with import context_lines, offered_context, sent_context
 from .forms import DESCRIPTION_MAX, SUMMARY_MAX, ReplyForm, RequestForm, SentWithForm
 from .links import prefilled
-from .actions import new_action_form
+from .actions import action_box
 from .replies import already_sent, may_reply, new_reply_form, own_request, reply_state
 from .. import delivery, integration, polls, storage, transitions
 from ..choices import active_categories, active_products, offered_endpoints, offered_labels
@@ -221,8 +221,7 @@ def detail_page(support_request, reply_form=None, kept=(), file_errors=()):
     return render_template("support/detail.html", support_request=support_request,
                            timeline=timeline_of(support_request), attachments=files_of(support_request),
                            back_url=back_url, reply_form=reply_form, kept=kept, file_errors=file_errors,
-                           description_max=DESCRIPTION_MAX,
-                           action_form=new_action_form(transitions.offered(support_request, current_user)))
+                           description_max=DESCRIPTION_MAX, **action_box(support_request))
 
 
 @bp.post("/<int:request_id>/reply")
