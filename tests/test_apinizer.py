@@ -1,5 +1,6 @@
 """The Apinizer API Manager connector against the simulator of its Management API
-(tests/apinizersim/): the picked projects' proxies become products with their endpoints,
+(tests/apinizersim/): the admin picks projects from those the worker read ("Read projects");
+their proxies become products with their endpoints (and their project's environments),
 previewed then applied; what left Apinizer is retired, never deleted; the token is stored
 encrypted, never shown, and sent only to the address it was typed for."""
 import pytest
@@ -21,10 +22,26 @@ def http_allowed(app):
     app.config["APINIZER_ALLOW_HTTP"] = True  # the simulator listens on plain http
 
 
+def connect(client, sim, drain, **changes):
+    """Save the address and token; the worker reads the projects to pick from."""
+    page = client.post("/admin/apinizer", data={"base_url": sim.url, "api_token": TOKEN, **changes},
+                       follow_redirects=True).get_data(as_text=True)
+    drain()
+    return page
+
+
 def save(client, sim, **changes):
-    data = {"base_url": sim.url, "api_token": TOKEN, "projects": "Payments"}
+    data = {"base_url": sim.url, "api_token": TOKEN, "projects": ["Payments"]}
     data.update(changes)
+    if db.session.get(ApinizerSettings, 1) is None or ApinizerSettings.get().known_projects is None:
+        db.session.rollback()  # the projects are read once, first
+        client.post("/admin/apinizer", data={"base_url": sim.url, "api_token": TOKEN})
+        apinizer.read_projects()
     return client.post("/admin/apinizer", data=data, follow_redirects=True).get_data(as_text=True)
+
+
+def projects_box(client):
+    return client.get("/admin/apinizer/projects", headers=HX).get_data(as_text=True)
 
 
 def status(client):
@@ -43,7 +60,6 @@ def test_the_projects_proxies_become_products_after_the_preview(client, admin, a
     drain()
     page = status(client)
     assert "2 products added, 0 retired" in page and "+ <code>POST /cards/charges</code> — Charge a card" in page
-    assert "Projects this token can see: Payments, Internal" in page
     assert catalog() == {}  # nothing before the admin applies
     client.post("/admin/apinizer/apply", headers=HX)
     assert catalog() == {
@@ -84,14 +100,19 @@ def test_what_left_apinizer_is_retired_and_older_requests_still_show_it(client, 
     assert "The products match Apinizer." in status(client)
 
 
-def test_a_refused_token_or_unknown_project_changes_nothing(client, admin, apinizer_sim, drain):
-    save(client, apinizer_sim, api_token="wrong-token")
+def test_a_refused_token_or_a_project_gone_changes_nothing(client, admin, apinizer_sim, drain):
+    connect(client, apinizer_sim, drain, api_token="wrong-token")
+    page = projects_box(client)
+    assert "The projects could not be read." in page and "Apinizer refused the token (HTTP 401)" in page
+    assert 'name="projects"' not in page and db.session.get(ApinizerSettings, 1).known_projects is None
+    save(client, apinizer_sim, projects=["Payments", "Internal"])
+    drain()
+    del apinizer_sim.projects["Internal"]
+    client.post("/admin/apinizer/refresh", headers=HX)
     drain()
     page = status(client)
-    assert "The last reading failed; nothing was changed." in page and "Apinizer refused the token (HTTP 401)" in page
-    save(client, apinizer_sim, projects="Payments, Nowhere")
-    drain()
-    assert "Apinizer knows no project Nowhere that this token&#39;s user may see." in status(client)
+    assert "The last reading failed; nothing was changed." in page
+    assert "Apinizer knows no project Internal that this token&#39;s user may see." in page
     assert catalog() == {}
 
 
@@ -121,8 +142,6 @@ def test_the_settings_are_checked_when_saved(client, admin, app, apinizer_sim):
     assert "(https://)" in save(client, apinizer_sim)
     app.config.update(APINIZER_ALLOW_HTTP=True, CATALOG_ALLOWED_HOSTS=["apinizer.example.com"])
     assert "only from these hosts: apinizer.example.com" in save(client, apinizer_sim)
-    app.config["CATALOG_ALLOWED_HOSTS"] = []
-    assert "Name at least one Apinizer project." in save(client, apinizer_sim, projects=" , ")
     assert ApinizerSettings.get().base_url == ""
 
 
@@ -135,3 +154,77 @@ def test_keys_rotate_reencrypts_the_apinizer_token(client, admin, app, runner, a
     app.config["ENCRYPTION_KEYS"] = app.config["ENCRYPTION_KEYS"][:1]  # the old key can go now
     db.session.expire_all()
     assert crypto.decrypt(ApinizerSettings.get().api_token_encrypted) == TOKEN
+
+
+def test_the_admin_picks_the_projects_the_worker_read(client, admin, apinizer_sim, drain, monkeypatch):
+    jobs = []
+    monkeypatch.setattr(apinizer, "enqueue", lambda job, *args: jobs.append((job, args)))
+    page = client.post("/admin/apinizer", data={"base_url": apinizer_sim.url, "api_token": TOKEN},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "The worker reads the projects this token can see" in page
+    assert "No projects read yet." in page and "Reading the projects from Apinizer…" in page
+    assert apinizer_sim.calls == {} and jobs == [(apinizer.read_projects, ())]  # only a job calls Apinizer
+    box = projects_box(client)
+    assert 'hx-get="/admin/apinizer/projects"' in box  # polls itself while the worker reads
+    monkeypatch.undo()
+    apinizer.read_projects()
+    box = projects_box(client)
+    assert 'value="Payments"' in box and 'value="Internal"' in box and "hx-get" not in box
+    assert apinizer_sim.calls == {"GET list_projects": 1}
+
+    apinizer_sim.projects["Accounts"] = {"description": "", "environments": [], "proxies": {}}
+    box = client.post("/admin/apinizer/projects/read", headers=HX).get_data(as_text=True)
+    assert "Reading the projects from Apinizer…" in box and "Accounts" not in box
+    drain()
+    assert 'value="Accounts"' in projects_box(client)
+    # Without JavaScript the button posts the settings form to the same route: back to the page.
+    response = client.post("/admin/apinizer/projects/read", data={"base_url": "ignored", "projects": ["x"]})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/admin/apinizer")
+    drain()
+
+    page = client.post("/admin/apinizer", data={"base_url": apinizer_sim.url, "projects": ["Nowhere"]}).get_data(as_text=True)
+    assert "Choose from the projects Apinizer listed." in page and ApinizerSettings.get().projects == []
+    response = client.post("/admin/apinizer", data={"base_url": apinizer_sim.url, "projects": ["Accounts", "Payments"]})
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert ApinizerSettings.get().projects == ["Payments", "Accounts"]  # in Apinizer's order
+    page = client.get("/admin/apinizer").get_data(as_text=True)
+    assert 'value="Payments" checked' in page and 'value="Internal">' in page
+    # A project Apinizer stops listing stays offered, ticked, until the admin unticks it.
+    del apinizer_sim.projects["Accounts"]
+    client.post("/admin/apinizer/projects/read", headers=HX)
+    drain()
+    assert 'value="Accounts" checked> Accounts</label> <span class="muted">(not listed' in projects_box(client)
+
+
+def test_read_projects_needs_the_saved_address_and_token(client, admin, apinizer_sim, drain):
+    page = client.post("/admin/apinizer/projects/read", follow_redirects=True).get_data(as_text=True)
+    assert "Save the address and the token first." in page
+    drain()
+    assert apinizer_sim.calls == {}
+
+
+def test_the_projects_environments_come_with_their_proxies(client, admin, apinizer_sim, drain):
+    save(client, apinizer_sim)
+    drain()
+    client.post("/admin/apinizer/apply", headers=HX)
+    db.session.expire_all()
+    cards = db.session.scalars(select(ApiProduct).where(ApiProduct.name == "Cards API")).one()
+    assert cards.catalog_environments == ["production", "sandbox"]
+    # The vendor's newer path first, then the one of the reference the simulator follows.
+    assert apinizer_sim.calls["GET list_project_environments"] == 1
+    apinizer_sim.projects["Payments"]["environments"].append({"name": "eu-prod", "description": "",
+                                                              "type": "PRODUCTION", "status": "PUBLISHED",
+                                                              "accessUrl": "https://eu.example.com"})
+    client.post("/admin/apinizer/refresh", headers=HX)
+    drain()
+    db.session.expire_all()
+    # Like summaries, they follow Apinizer at each reading; nothing waits to be applied for them.
+    assert db.session.get(ApiProduct, cards.id).catalog_environments == ["production", "sandbox", "eu-prod"]
+    assert "The products match Apinizer." in status(client)
+    apinizer_sim.projects["Payments"]["environments"] = "not a list"
+    client.post("/admin/apinizer/refresh", headers=HX)
+    drain()
+    db.session.expire_all()  # an answer it cannot read leaves them as they were, and the reading stands
+    assert db.session.get(ApiProduct, cards.id).catalog_environments == ["production", "sandbox", "eu-prod"]
+    assert "The products match Apinizer." in status(client)

@@ -1,6 +1,8 @@
 """In a real browser: an admin makes a product follow its OpenAPI document, sees the preview,
 applies it; the document changes, "Refresh now" retires the endpoint that left it, the form
-no longer offers it, and an older request still shows it."""
+no longer offers it, and an older request still shows it. Apinizer: the admin reads the
+projects, ticks one, applies its proxies; the form's Environment field then follows the
+chosen product (its project's environments)."""
 import json
 
 import pytest
@@ -10,7 +12,7 @@ from tests.apinizersim.fixtures import apinizer_sim, apinizer_sim_server  # noqa
 from tests.browser import IN_PROCESS_JOBS, Page
 from tests.docserver import DocServer
 from webapp.extensions import db
-from webapp.models import ApiEndpoint, ApiProduct, SupportRequest, User
+from webapp.models import ApiEndpoint, ApiProduct, JiraSettings, SupportRequest, User
 
 V1 = {"openapi": "3.0.3", "info": {"title": "Pets", "version": "1"},
       "paths": {"/pets": {"get": {"summary": "List pets"}}, "/pets/{id}": {"delete": {"summary": "Delete a pet"}}}}
@@ -87,8 +89,14 @@ def test_an_admin_connects_apinizer_and_applies_its_proxies(browser, live_server
     page.goto("/admin/apinizer")
     p.fill("#base_url", apinizer_sim.url)
     p.fill("#api_token", TOKEN)
-    p.fill("#projects", "Payments")
-    p.click("form.settings-form button[type=submit]")
+    p.click('form.settings-form button:text-is("Save")')
+    p.check('#apinizer-projects input[value="Payments"]')  # polled until the worker had read them
+    assert p.locator('#apinizer-projects input[name="projects"]').count() == 2
+    apinizer_sim.projects["Accounts"] = {"description": "", "environments": [], "proxies": {}}
+    p.click('#apinizer-projects button:text-is("Read projects")')
+    p.wait_for_selector('#apinizer-projects input[value="Accounts"]')
+    p.check('#apinizer-projects input[value="Payments"]')
+    p.click('form.settings-form button:text-is("Save")')
     p.wait_for_selector("#apinizer-status .preview-list")  # polled until the worker had read it
     assert "2 products added, 0 retired" in p.inner_text("#apinizer-status")
     page.shot("admin-apinizer-preview")
@@ -96,5 +104,21 @@ def test_an_admin_connects_apinizer_and_applies_its_proxies(browser, live_server
     p.wait_for_selector("text=The products match Apinizer.")
     page.goto("/admin/products")
     assert "Cards API" in p.content() and "Charge a card" in p.inner_text("main")
+    assert "The catalog names: production, sandbox" in p.inner_text("main")
+
+    with app.app_context():  # the form asks for the environment, from the catalog
+        settings = JiraSettings.get()
+        settings.technical_fields, settings.environments, settings.environments_from = (
+            ["environment"], "Staging", "catalog")
+        db.session.commit()
+    page.goto("/requests/new")
+    assert p.locator("#environment optgroup").count() == 2  # no product yet: grouped, works without JS
+    p.select_option("#product", label="Cards API")
+    p.wait_for_selector("#environment:not(:has(optgroup))")
+    assert p.locator("#environment option").all_inner_texts() == ["—", "production", "sandbox"]
+    p.select_option("#environment", "sandbox")
+    p.select_option("#product", value="")
+    p.wait_for_selector("#environment optgroup", state="attached")
+    assert p.locator("#environment option:checked").inner_text() == "sandbox"  # kept while still offered
     assert page.errors == []
     page.close()

@@ -158,7 +158,7 @@ def test_a_link_from_the_api_docs_opens_the_prefilled_form_whose_files_go_up_as_
     p.select_option("#label", "Bug")
     p.fill("#summary", "POST /v2/payments: answers 500")
     p.fill("#description", "Every payment fails since 09:00. Screenshot and log attached.")
-    p.fill("#environment", "Sandbox")  # the technical details the admin switched on
+    p.select_option("#environment", "Sandbox")  # the technical details the admin switched on
     p.fill("#http_status", "502")
 
     # A slow uplink, so each file's progress can be seen; a wrong type is refused at once.

@@ -6,7 +6,7 @@ import hmac
 import io
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import quote, urlsplit
 
 import pytest
@@ -112,13 +112,40 @@ def user(make_user, auth):
     return user
 
 
+TECHNICAL = ("environment", "application_id", "correlation_id", "http_status", "occurred_at")
+
+
 def new_request_form():
     return hostile_form("label", "summary", "description", "category", "product", "endpoint",
-                        "submission_key", "kept", "remove", "context", "time_zone", "leave_out_context")
+                        "submission_key", "kept", "remove", "context", "time_zone", "leave_out_context",
+                        *TECHNICAL)
 
 
 REQUEST_FORM_FIXES = st.fixed_dictionaries({}, optional={
-    "label": st.just("Bug"), "summary": hostile_text, "description": hostile_text})
+    "label": st.just("Bug"), "summary": hostile_text, "description": hostile_text,
+    # The technical details, often valid: the admin's environments, the product's, numbers.
+    "environment": st.sampled_from(["Production", " Sandbox ", "Live", "Nowhere", ""]),
+    "application_id": st.one_of(hostile_text, st.just("a" * 200)), "correlation_id": hostile_text,
+    "http_status": st.sampled_from(["502", " 404 ", "٣٤٥", "99", "600", "5e2", ""]),
+    "occurred_at": st.sampled_from(["2026-12-01T09:58", "2026-02-30T10:00", "2026-12-01 09:58", ""])})
+
+
+def expected_technical(form, item, world):
+    """The details a stored request must hold: each asked field as given (stripped), in the
+    shape the form keeps it; the environment one offered with the request's product."""
+    expected = {}
+    for key in ("environment", "application_id", "correlation_id"):
+        value = (first(form.get(key)) or "").strip()
+        if value:
+            expected[key] = value
+    if (first(form.get("http_status")) or "").strip():
+        expected["http_status"] = str(int(first(form["http_status"])))
+    if first(form.get("occurred_at")):
+        expected["occurred_at"] = datetime.strptime(first(form["occurred_at"]), "%Y-%m-%dT%H:%M")
+    offered = {world["product_id"]: {"Live"}, None: {"Production", "Sandbox", "Live"}}
+    if "environment" in expected:
+        assert expected["environment"] in offered[item.product_id], (form, item.product_id)
+    return expected
 
 
 @attack(150)
@@ -126,6 +153,7 @@ REQUEST_FORM_FIXES = st.fixed_dictionaries({}, optional={
 @example(data=None)  # the plain, valid form first: the test's own check of itself
 def test_the_new_request_form_stores_exactly_or_refuses(client, world, user, tried, data):
     tried("1 forms")
+    ask_every_detail(world)
     if data is None:
         form = {"label": "Bug", "summary": " s ", "description": "d"}
     else:
@@ -144,11 +172,59 @@ def test_the_new_request_form_stores_exactly_or_refuses(client, world, user, tri
         assert (item.label, item.summary, item.description) == (
             "Bug", first(form["summary"]).strip(), first(form["description"]).strip())
         assert item.reporter_id == user.id and 0 < len(item.summary) <= 255
+        check_technical(form, item, world)
         page = client.get(f"/requests/{item.id}").get_data(as_text=True)
         if "<" in item.summary:
             assert item.summary not in page  # shown escaped, never as markup
     else:
         assert (count(SupportRequest), count(Attachment)) == before, "half stored"
+
+
+def ask_every_detail(world):
+    settings = JiraSettings.get()  # every technical detail asked; environments of both kinds
+    settings.technical_fields, settings.environments, settings.environments_from = (
+        list(TECHNICAL), "Production\nSandbox", "catalog")
+    db.session.get(ApiProduct, world["product_id"]).catalog_environments = ["Live"]
+    db.session.commit()
+
+
+def check_technical(form, item, world):
+    expected, technical = expected_technical(form, item, world), item.technical or {}
+    occurred = expected.pop("occurred_at", None)
+    assert {k: v for k, v in technical.items() if k != "occurred_at"} == expected, form
+    if occurred:  # the moment as typed, then the browser's time zone (capped)
+        assert technical["occurred_at"].startswith(f"{occurred:%Y-%m-%d %H:%M} (")
+        assert len(technical["occurred_at"]) <= 120
+    else:
+        assert "occurred_at" not in technical
+    assert all(len(value) <= 200 for value in technical.values())
+
+
+@attack(150)
+@given(data=st.data())
+@example(data=None)
+def test_the_technical_details_store_exactly_or_refuse(client, world, user, tried, data):
+    """The request form otherwise valid: only the details (and the product they follow) vary."""
+    tried("1 forms")
+    ask_every_detail(world)
+    form = {"label": "Bug", "summary": "s", "description": "d"}
+    if data is None:
+        form.update(environment="Live", product=str(world["product_id"]), http_status="502",
+                    occurred_at="2026-12-01T09:58", application_id=" app-42 ", correlation_id="c" * 200)
+    else:
+        form.update(data.draw(hostile_form(*TECHNICAL, "time_zone")))
+        form.update(data.draw(REQUEST_FORM_FIXES))
+        form.update(data.draw(st.fixed_dictionaries({}, optional={
+            "product": st.sampled_from([str(world["product_id"]), "", "0"]), "time_zone": hostile_text})))
+        form.update(label="Bug", summary="s", description="d")
+    before = count(SupportRequest)
+    response = client.post("/requests/new", data=form)
+    assert answered(response, 200, 303), form
+    if response.status_code == 303:
+        assert count(SupportRequest) == before + 1
+        check_technical(form, db.session.scalar(select(SupportRequest).order_by(SupportRequest.id.desc())), world)
+    else:
+        assert count(SupportRequest) == before, "half stored"
 
 
 @attack(100)
@@ -236,7 +312,8 @@ def test_searches_and_query_strings_are_harmless(client, world, user, tried, que
 @attack(120)
 @given(form=hostile_form("deployment", "base_url", "description", "username", "api_token",
                          "clear_token", "project_key", "issue_type", "category_field_id",
-                         "product_field_id", "endpoint_field_id"))
+                         "product_field_id", "endpoint_field_id", "technical_fields", "environments",
+                         "environments_from"))
 def test_the_jira_settings_store_only_valid_values(client, admin, world, tried, form):
     tried("1 forms")
     form["action"] = "save"  # "test" would call the URL: the URL-safety tests do that
@@ -247,6 +324,8 @@ def test_the_jira_settings_store_only_valid_values(client, admin, world, tried, 
         assert re.fullmatch(r"https://[^/@\s]+(/\S*)?", row.base_url), row.base_url
         assert re.fullmatch(r"[A-Z][A-Z0-9_]*", row.project_key)
         assert row.deployment in ("cloud", "datacenter")
+        assert row.environments_from in ("admin", "catalog") and len(row.environments) <= 5000
+        assert set(row.technical_fields) <= set(TECHNICAL)
 
 
 # Every other route, from the URL map: the admin's lists, the webhook, the metrics ------------
@@ -255,7 +334,7 @@ NAMES = ("name", "method", "path", "direction", "enabled", "published", "applies
          "all", "state", "page", "product", "action", "language", "next", "spec", "name_en", "name_tr",
          "waiting", "show", "endpoint", "status", "url", "base_url", "api_token", "clear_token", "projects",
          "file", "context", "time_zone", "leave_out_context", "note", "resolve_transition",
-         "reopen_transition", "reopen_days", "reply_transition")
+         "reopen_transition", "reopen_days", "reply_transition", "environments_from")
 
 
 def post_routes(app):

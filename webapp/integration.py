@@ -34,7 +34,7 @@ FIELD_NAMES = {
 }
 SETTINGS_FIELDS = ("deployment", "base_url", "description", "username", "project_key",
                    "issue_type", "category_field_id", "product_field_id", "endpoint_field_id",
-                   "show_all_jira_files", "technical_fields", "environments", "environment_field_id",
+                   "show_all_jira_files", "technical_fields", "environments", "environments_from", "environment_field_id",
                    "application_field_id", "correlation_field_id", "http_status_field_id", "occurred_field_id",
                    "resolve_transition", "reopen_transition", "reopen_days", "reply_transition")
 

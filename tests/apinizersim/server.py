@@ -12,14 +12,21 @@ ROUTES = [
     (re.compile(r"^/apiops/projects/?$"), "list_projects"),
     (re.compile(r"^/apiops/projects/(?P<project>[^/]+)/apiProxies/?$"), "list_proxies"),
     (re.compile(r"^/apiops/projects/(?P<project>[^/]+)/apiProxies/(?P<proxy>[^/]+)/endpoints/?$"), "list_endpoints"),
+    (re.compile(r"^/apiops/environments/(?P<project>[^/]+)/?$"), "list_project_environments"),
 ]
 
 
 def demo_projects():
-    """{project: {"description", "proxies": {name: {"description", "type", "relativePath",
+    """{project: {"description", "environments": [{"name", "description", "type", "status",
+    "accessUrl"}], "proxies": {name: {"description", "type", "relativePath",
     "endpoints": [{"id", "endpoint", "description", "active", "httpMethod"}]}}}}"""
     return {
-        "Payments": {"description": "Payment APIs", "proxies": {
+        "Payments": {"description": "Payment APIs", "environments": [
+            {"name": "production", "description": "Production environment", "type": "PRODUCTION",
+             "status": "PUBLISHED", "accessUrl": "https://gw.example.com"},
+            {"name": "sandbox", "description": "Sandbox environment", "type": "SANDBOX",
+             "status": "PUBLISHED", "accessUrl": "https://gw-sandbox.example.com"},
+        ], "proxies": {
             "Cards API": {"description": "Card payments", "type": "REST", "relativePath": "/cards",
                           "endpoints": [
                               {"id": "e1", "endpoint": "/charges", "description": "Charge a card", "active": True, "httpMethod": "POST"},
@@ -29,7 +36,7 @@ def demo_projects():
             "Refunds API": {"description": "", "type": "REST", "relativePath": "/refunds",
                             "endpoints": [{"id": "e4", "endpoint": "/", "description": "Any refund call", "active": True, "httpMethod": "ALL"}]},
         }},
-        "Internal": {"description": "Not for customers", "proxies": {
+        "Internal": {"description": "Not for customers", "environments": [], "proxies": {
             "Admin API": {"description": "", "type": "REST", "relativePath": "/admin", "endpoints": []},
         }},
     }
@@ -79,6 +86,12 @@ class ApinizerSimulator:
     def list_projects(self):
         rows = [{"name": name, "description": p["description"]} for name, p in self.projects.items()]
         return 200, {"status": "SUCCESS", "resultList": rows, "resultCount": len(rows)}
+
+    def list_project_environments(self, project):
+        if project not in self.projects:
+            return 400, {"error": "bad_request", "error_description": f"Project ({project}) is not found!"}
+        rows = [dict(row, deployed=None, redeployRequired=None) for row in self.projects[project]["environments"]]
+        return 200, {"success": True, "resultList": rows, "resultCount": len(rows)}
 
     def list_proxies(self, project):
         if project not in self.projects:

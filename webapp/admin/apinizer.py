@@ -1,5 +1,7 @@
-"""Administration → Apinizer: the connector's settings, "Refresh now", and the preview of what
-the worker's last reading of Apinizer's Management API would change, to apply or discard."""
+"""Administration → Apinizer: the connector's settings, the projects to follow picked from those
+the worker last read ("Read projects"), "Refresh now", and the preview of what the worker's
+last reading of Apinizer's Management API would change, to apply or discard. The web process
+never calls Apinizer: every reading is a job."""
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -28,9 +30,7 @@ def _status_response(settings, notice=None):
 @bp.route("/apinizer", methods=["GET", "POST"])
 def apinizer_settings():
     settings = ApinizerSettings.get()
-    form = ApinizerForm(obj=settings if request.method == "GET" else None)
-    if request.method == "GET":
-        form.projects.data = ", ".join(settings.projects or ())
+    form = ApinizerForm(obj=settings if request.method == "GET" else None, settings=settings)
     if not form.validate_on_submit():
         return _page(form, settings, 200)
     moved = settings.base_url and form.base_url.data != settings.base_url
@@ -45,12 +45,47 @@ def apinizer_settings():
     settings.found = settings.error = None
     audit.record("apinizer.saved", url=settings.base_url, projects=", ".join(settings.projects)[:500])
     if apinizer.is_configured(settings):
-        apinizer.request_reading(settings)
-        flash(_("Settings saved. The worker reads Apinizer now; nothing changes before you apply what it finds."), "success")
+        apinizer.request_projects(settings)
+        if settings.projects:
+            apinizer.request_reading(settings)
+            flash(_("Settings saved. The worker reads Apinizer now; nothing changes before you apply what it finds."), "success")
+        else:
+            flash(_("Settings saved. The worker reads the projects this token can see; pick those to follow."), "success")
     else:
         db.session.commit()
         flash(_("Settings saved. Type the token to connect."), "success")
     return redirect(url_for("admin.apinizer_settings"), code=303)
+
+
+def _projects_response(settings):
+    """The projects' check boxes for an htmx swap (they poll themselves while the worker
+    reads), else back to the page."""
+    if is_fragment_request():
+        form = ApinizerForm(formdata=None, obj=settings, settings=settings)
+        return render_template("admin/_apinizer_projects.html", form=form, settings=settings)
+    return redirect(url_for("admin.apinizer_settings"), code=303)
+
+
+@bp.get("/apinizer/projects")
+def apinizer_projects():
+    """The projects as the worker last read them: the page polls them while it reads."""
+    return _projects_response(ApinizerSettings.get())
+
+
+@bp.post("/apinizer/projects/read")
+def read_apinizer_projects():
+    """Ask the worker to list the projects the saved token can see."""
+    settings = ApinizerSettings.get()
+    if apinizer.is_configured(settings):
+        audit.record("apinizer.projects_read_asked")
+        apinizer.request_projects(settings)
+        if not is_fragment_request():
+            flash(_("The worker reads the projects from Apinizer."), "success")
+    else:
+        db.session.commit()  # the row get() may have made
+        if not is_fragment_request():
+            flash(_("Save the address and the token first."), "error")
+    return _projects_response(settings)
 
 
 @bp.get("/apinizer/status")

@@ -66,6 +66,8 @@ class JiraSettingsForm(FlaskForm):
         SelectChoice(key, name) for key, name in technical.FIELDS.items()],
                                            invalid_choice_message=_l("Choose from the listed details."))
     environments = TextAreaField(_l("Environments"), filters=[strip], validators=[Length(max=5000)])
+    environments_from = RadioField(_l("Environments offered"), choices=[
+        SelectChoice(key, _l(name)) for key, name in technical.ENVIRONMENT_SOURCES.items()], default="admin")
     environment_field_id = StringField(_l("Environment Custom Field ID"), filters=[_custom_field_id],
                                        validators=[Optional(), custom_field_id])
     application_field_id = StringField(_l("Application / Client ID Custom Field ID"), filters=[_custom_field_id],
@@ -121,7 +123,7 @@ class JiraSettingsForm(FlaskForm):
         """The settings as integration.save() takes them; an empty field is None, or "" where
         the column holds text (a check box is True or False)."""
         empty = {"description": "", "username": "", "show_all_jira_files": False, "technical_fields": [],
-                 "environments": "", "reopen_days": 14}
+                 "environments": "", "reopen_days": 14, "environments_from": "admin"}
         values = {name: getattr(self, name).data or empty.get(name) for name in SETTINGS_FIELDS}
         values["technical_fields"] = [key for key in technical.FIELDS if key in values["technical_fields"]]
         return values
@@ -193,7 +195,14 @@ class ApinizerForm(FlaskForm):
                            validators=[DataRequired(message=REQUIRED), Length(max=500)])
     api_token = PasswordField(_l("Personal API access token"), filters=[strip], validators=[Length(max=2000)])
     clear_token = BooleanField(_l("Remove the stored token"))
-    projects = StringField(_l("Projects"), filters=[strip], validators=[DataRequired(message=REQUIRED), Length(max=2000)])
+    projects = SelectMultipleField(_l("Projects"), invalid_choice_message=_l("Choose from the projects Apinizer listed."))
+
+    def __init__(self, *args, settings, **kwargs):
+        super().__init__(*args, **kwargs)
+        # What the worker last read, and what is followed now (a project Apinizer stopped listing
+        # stays offered, checked, until the admin unticks it).
+        names = list(dict.fromkeys([*(settings.known_projects or ()), *(settings.projects or ())]))
+        self.projects.choices = [(name, name) for name in names]
 
     def validate_base_url(self, field):
         schemes = ("http", "https") if current_app.config["APINIZER_ALLOW_HTTP"] else ("https",)
@@ -201,13 +210,17 @@ class ApinizerForm(FlaskForm):
                           _l("Enter the address of Apinizer Manager, like https://apinizer.example.com (https://)."))
         field.data = field.data.rstrip("/").removesuffix("/apiops")
 
-    def validate_projects(self, field):
-        if not self.project_names():
-            raise ValidationError(_l("Name at least one Apinizer project."))
-
     def project_names(self):
-        """The projects, as typed between commas, each once."""
-        return list(dict.fromkeys(name.strip()[:200] for name in self.projects.data.split(",") if name.strip()))
+        """The projects ticked, each once, in Apinizer's order."""
+        chosen = set(self.projects.data or ())
+        return [name for name, _ in self.projects.choices if name in chosen]
+
+
+class ProductEnvironmentsForm(FlaskForm):
+    """Which environments the form offers with one product (webapp/technical.py)."""
+    environments_from = RadioField(_l("Environments offered"), choices=[
+        SelectChoice("", _l("As Jira Config says"))] + [
+        SelectChoice(key, _l(name)) for key, name in technical.ENVIRONMENT_SOURCES.items()], default="")
 
 
 class NewUserForm(FlaskForm):

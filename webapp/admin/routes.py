@@ -40,6 +40,8 @@ AUDIT_ACTIONS = {
     "products.published": _l("API product published"),
     "products.unpublished": _l("API product unpublished"),
     "products.removed": _l("API product removed"),
+    "products.environments_from": _l("API product's environments chosen"),
+    "apinizer.projects_read_asked": _l("Asked to read the projects from Apinizer"),
     "endpoints.added": _l("Endpoint added"),
     "endpoints.removed": _l("Endpoint removed"),
     "endpoints.imported": _l("Endpoints imported"),

@@ -1,12 +1,13 @@
 """A product that follows an OpenAPI document by URL: set or stop following, "Refresh now",
-the card that waits for the worker's reading, then apply or discard what it found. The web
+the card that waits for the worker's reading, then apply or discard what it found; and which
+environments the form offers with the product (its catalog's or the admin's list). The web
 process never fetches the document: the worker does (webapp/catalog)."""
 from flask import redirect, url_for
 from flask_babel import gettext as _
 
 from . import bp
 from .catalog import active_product, product_response
-from .forms import SourceForm, errors_text
+from .forms import ProductEnvironmentsForm, SourceForm, errors_text
 from .. import audit
 from ..catalog.sources import apply_found, request_reading
 from ..extensions import db
@@ -73,3 +74,17 @@ def stop_source(product_id):
     product.source_reading = False
     db.session.commit()
     return product_response(product)
+
+
+@bp.post("/products/<int:product_id>/environments")
+def product_environments(product_id):
+    """Offer the catalog's environments with this product, the admin's list, or as Jira Config says."""
+    product = active_product(product_id)
+    form = ProductEnvironmentsForm()
+    if not form.validate_on_submit():
+        return product_response(product, error=errors_text(form.environments_from))
+    if product.environments_from != (form.environments_from.data or None):
+        product.environments_from = form.environments_from.data or None
+        audit.record("products.environments_from", name=product.name, value=form.environments_from.data or "settings")
+        db.session.commit()
+    return product_response(product, notice=_("Saved."))

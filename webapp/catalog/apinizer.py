@@ -42,6 +42,39 @@ def refresh():
         request_reading(settings)
 
 
+def request_projects(settings):
+    """Commit, then ask the worker to list the projects the token can see ("Read projects")."""
+    settings.projects_reading = True
+    db.session.commit()
+    enqueue(read_projects)
+
+
+def read_projects():
+    """Job: the projects the token's user may see, for the admin to pick from."""
+    settings = ApinizerSettings.get()
+    if not is_configured(settings):  # the token was removed meanwhile
+        settings.projects_reading = False
+        db.session.commit()
+        return
+    version = (settings.base_url, settings.api_token_encrypted)
+    known, error = None, None
+    try:
+        token = crypto.decrypt(settings.api_token_encrypted)
+        db.session.rollback()
+        known = _projects(version[0].rstrip("/") + "/apiops/projects/", _headers(token))
+    except FetchFailed as exc:
+        error = exc.stored
+    except crypto.SecretUnreadable as exc:
+        error = message(N_("%(text)s"), text=str(exc))
+    settings = ApinizerSettings.get()
+    if (settings.base_url, settings.api_token_encrypted) != version:
+        return  # changed meanwhile: saving asked for another reading
+    settings.projects_reading, settings.projects_read_at, settings.projects_error = False, utcnow(), error
+    if error is None:
+        settings.known_projects = known
+    db.session.commit()
+
+
 def read_apinizer():
     """Job: the projects' proxies and their endpoints, kept on the settings row for the admin."""
     settings = ApinizerSettings.get()
@@ -61,18 +94,28 @@ def read_apinizer():
     settings.reading, settings.read_at, settings.error = False, utcnow(), error
     if error is None:
         settings.known_projects = known
+        _follow_environments(found)
         settings.found = found if pending(settings, found) else None
     db.session.commit()
 
 
+def _headers(token):
+    return {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+
+
+def _projects(url, headers):
+    return [row["name"][:200] for row in _results(url, headers) if isinstance(row.get("name"), str)]
+
+
 def _read(base_url, token, projects):
-    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    headers = _headers(token)
     api = base_url.rstrip("/") + "/apiops/projects/"
-    known = [row.get("name") for row in _results(api, headers) if isinstance(row.get("name"), str)]
+    known = _projects(api, headers)
     found = []
     for project in projects:
         if project not in known:
             raise FetchFailed(NOT_FOUND, project=project)
+        environments = _environments(base_url.rstrip("/") + "/apiops/", project, headers)
         proxies_url = f"{api}{quote(project, safe='')}/apiProxies/"
         for proxy in _results(proxies_url, headers):
             name = proxy.get("name")
@@ -80,9 +123,34 @@ def _read(base_url, token, projects):
                 continue
             base = proxy.get("relativePath") if isinstance(proxy.get("relativePath"), str) else ""
             endpoints = _results(f"{proxies_url}{quote(name, safe='')}/endpoints/", headers)
-            found.append({"project": project, "proxy": name[:200],
+            found.append({"project": project, "proxy": name[:200], "environments": environments,
                           "endpoints": [list(entry) for entry in _endpoints(base, endpoints)]})
     return known, found
+
+
+def _environments(api, project, headers):
+    """The names of the project's environments, or None where Apinizer gives none: the
+    reference has `GET /apiops/projects/{project}/environments/` (docs.apinizer.com) and
+    `GET /apiops/environments/{project}` (management-api-docs); neither answering (a user
+    without the right, an older Manager) leaves them unknown, and the reading goes on."""
+    name = quote(project, safe="")
+    for url in (f"{api}projects/{name}/environments/", f"{api}environments/{name}"):
+        try:
+            rows = _results(url, headers)
+        except FetchFailed:
+            continue
+        names = (row.get("name") or row.get("environmentName") for row in rows)
+        return list(dict.fromkeys(one_line(n)[:100] for n in names if one_line(n)))[:50]
+    return None
+
+
+def _follow_environments(found):
+    """Like summaries, a proxy's environments follow Apinizer at every reading."""
+    products = _products()
+    for entry in found:
+        product = products.get((entry["project"], entry["proxy"]))
+        if product is not None and entry.get("environments") is not None:
+            product.catalog_environments = entry["environments"]
 
 
 def _endpoints(base, rows):
@@ -154,6 +222,8 @@ def apply_found(settings):
             db.session.add(product)
             position += 1
         product.active = product.published = True
+        if entry.get("environments") is not None:
+            product.catalog_environments = entry["environments"]
         endpoints = [tuple(e) for e in entry["endpoints"]]
         for endpoint in changes(product, endpoints)[1]:
             endpoint.active = False

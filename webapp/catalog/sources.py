@@ -1,8 +1,8 @@
 """A product that follows its OpenAPI document: the worker reads it (daily, and when the admin
 asks) and keeps the endpoints it found on the product; the admin sees what applying them would
 add and retire, then applies. Retired endpoints leave the form and stay on the requests that
-name them: endpoints are never deleted. Summaries follow the document at every reading (they
-change no one's choices)."""
+name them: endpoints are never deleted. Summaries and the environments (its `servers`) follow
+the document at every reading (they change no stored choice)."""
 import logging
 
 from sqlalchemy import func, select
@@ -13,7 +13,7 @@ from ..jira.texts import N_, message
 from ..models import ApiEndpoint, ApiProduct, utcnow
 from ..queue import enqueue
 from .fetch import FetchFailed, fetch
-from .openapi import endpoints_from_openapi
+from .openapi import endpoints_from_openapi, environments_from_openapi, load
 
 log = logging.getLogger(__name__)
 NOT_OPENAPI = N_("The document at this address is not OpenAPI or Swagger: no “paths” were found in it.")
@@ -43,10 +43,11 @@ def read_source(product_id):
     product = db.session.get(ApiProduct, product_id)
     if product is None or not product.source_url:
         return
-    url, found, error = product.source_url, None, None
+    url, found, environments, error = product.source_url, None, None, None
     db.session.rollback()  # no transaction held open while the document arrives
     try:
-        found = endpoints_from_openapi(fetch(url, headers=ACCEPT))
+        document = load(fetch(url, headers=ACCEPT))
+        found, environments = endpoints_from_openapi(document), environments_from_openapi(document)
     except FetchFailed as exc:
         error = exc.stored
     except ValueError:
@@ -55,6 +56,8 @@ def read_source(product_id):
     if product is None or product.source_url != url:  # the admin changed it meanwhile
         return
     keep_found(product, found, error)
+    if error is None:  # like the summaries, the servers follow the document at every reading
+        product.catalog_environments = environments
     db.session.commit()
     log.info("catalog: read %s for product %s: %s", url, product_id,
              "failed" if error else f"{len(found)} endpoints")

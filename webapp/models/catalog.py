@@ -38,6 +38,11 @@ class ApiProduct(db.Model):
     # The Apinizer API proxy this product mirrors (webapp/catalog/apinizer.py), if any.
     apinizer_project = db.Column(db.String(200))
     apinizer_proxy = db.Column(db.String(200))
+    # The environments its catalog names (OpenAPI `servers`, Apinizer's environments of the
+    # project), kept at each reading; and whether the form offers them ("catalog"), the admin's
+    # list ("admin"), or as Jira Config says (None). webapp/technical.py.
+    catalog_environments = db.Column(db.JSON, nullable=False, default=list, server_default="[]")
+    environments_from = db.Column(db.String(10))
     endpoints = db.relationship(
         "ApiEndpoint", back_populates="product", order_by="[ApiEndpoint.position, ApiEndpoint.id]",
         cascade="all, delete-orphan",

@@ -28,6 +28,9 @@ class JiraSettings(db.Model):
     # The "Technical details" the form asks for (webapp/technical.py), and the environments offered.
     technical_fields = db.Column(db.JSON, nullable=False, default=list, server_default="[]")
     environments = db.Column(db.Text, nullable=False, default="", server_default="")
+    # Where the Environment field's choices come from unless a product says otherwise:
+    # "admin" (the list above) or "catalog" (the product's OpenAPI servers or Apinizer's).
+    environments_from = db.Column(db.String(10), nullable=False, default="admin", server_default="admin")
     environment_field_id = db.Column(db.String(40))  # optional custom fields for the details
     application_field_id = db.Column(db.String(40))
     correlation_field_id = db.Column(db.String(40))
@@ -72,6 +75,11 @@ class ApinizerSettings(db.Model):
     found = db.Column(db.JSON(none_as_null=True))  # [{"project", "proxy", "endpoints": [[m, p, s]]}]
     error = db.Column(db.JSON(none_as_null=True))  # a stored message (webapp/messages.py)
     read_at = db.Column(UTCDateTime)
+    # "Read projects": the worker lists the projects the token can see into known_projects,
+    # for the admin to pick from (webapp/catalog/apinizer.py read_projects).
+    projects_reading = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
+    projects_error = db.Column(db.JSON(none_as_null=True))  # a stored message
+    projects_read_at = db.Column(UTCDateTime)
 
     @classmethod
     def get(cls):

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (BooleanField, DateTimeLocalField, HiddenField, IntegerField, MultipleFileField, SelectField,
                      StringField, TextAreaField)
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from .. import integration, technical
 from ..choices import active_categories, offered_endpoints, offered_labels, offered_products
@@ -56,11 +56,11 @@ class RequestForm(SentWithForm):
         super().__init__(*args, **kwargs)
         self.label.choices = [("", _("Choose a label"))] + [(name, name) for name in offered_labels()]
         self.category.choices = [("", "—")] + [(c.id, c.name) for c in active_categories()]
-        self.product.choices = [("", "—")] + [(p.id, p.name) for p in offered_products()]
+        self.offered_products = offered_products()
+        self.product.choices = [("", "—")] + [(p.id, p.name) for p in self.offered_products]
         self.endpoint.choices = endpoint_choices(self.product.data)
-        settings = integration.settings()
+        self.settings = settings = integration.settings()
         self.technical_asked = technical.asked(settings)
-        self.environment_names = technical.environments(settings)
         for key in technical.FIELDS:
             if key not in self.technical_asked:
                 delattr(self, key)  # not asked: whatever a post carries is neither checked nor kept
@@ -75,6 +75,16 @@ class RequestForm(SentWithForm):
             if value not in (None, ""):
                 details[key] = str(value)
         return details or None
+
+    def environment_choices(self):
+        """The Environment field's choices as the chosen product has them (webapp/technical.py)."""
+        product = {p.id: p for p in self.offered_products}.get(self.product.data)
+        return technical.environment_choices(self.settings, product, self.offered_products)
+
+    def validate_environment(self, field):
+        allowed = technical.allowed_environments(self.environment_choices())
+        if field.data and allowed and field.data not in allowed:
+            raise ValidationError(_("Choose an environment offered for the chosen product."))
 
     def validate_endpoint(self, field):
         if field.data and not self.product.data:  # chosen without JavaScript: the endpoint names its product

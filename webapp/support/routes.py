@@ -74,9 +74,14 @@ def filter_options():
 
 @bp.get("/endpoints")
 def endpoint_options():
-    """The Endpoint field for the chosen product (swapped in when the product changes)."""
-    form = RequestForm(formdata=None, product=as_id(request.args.get("product")))
-    return render_template("support/_endpoint_field.html", form=form)
+    """The Endpoint field for the chosen product (swapped in when the product changes), and
+    the Environment field out of band when the form asks for one: its choices follow the product."""
+    form = RequestForm(formdata=None, product=as_id(request.args.get("product")),
+                       environment=(request.args.get("environment") or "")[:100])
+    html = render_template("support/_endpoint_field.html", form=form)
+    if "environment" in form.technical_asked:
+        html += render_template("support/_environment_field.html", form=form, oob=True)
+    return html
 
 
 @bp.route("/new", methods=["GET", "POST"])
