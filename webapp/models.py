@@ -6,6 +6,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import DDL, Index, UniqueConstraint, event, func, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
@@ -727,3 +728,15 @@ class AppState(db.Model):
     __tablename__ = "app_state"
     key = db.Column(db.String(64), primary_key=True)
     value = db.Column(db.Text, nullable=False, default="")  # each value carries its own time
+
+    @classmethod
+    def ensure(cls, key):
+        """Make the row `key` (value "") unless it exists, so a conditional UPDATE can take
+        it; commits. Two processes racing to make it: one does, the other finds it."""
+        if db.session.get(cls, key) is not None:
+            return
+        try:
+            db.session.add(cls(key=key, value=""))
+            db.session.commit()
+        except IntegrityError:  # another process made it first
+            db.session.rollback()
