@@ -224,3 +224,21 @@ def test_the_401_pause_is_mailed_once_to_each_admin_with_its_reason(app, configu
     sync.sync_changed()
     sending.send_due()
     assert [len(messages) for messages in admin_mail(smtp_server, admins).values()] == [2, 2]
+
+
+def test_a_row_from_before_the_reason_still_tells_it_and_a_broken_row_stops_no_ones_mail(
+        app, jira_on, admins, reporter, smtp_server, drain, shown):
+    jira_on.fault("error", path="/rest/api/3/issue", method="POST", status=400)
+    request = new_request(reporter)
+    drain()
+    # As the earlier code wrote it (no reason), and a row no message can be made of.
+    db.session.execute(update(MailOutbox).where(MailOutbox.event == "failed").values(params={}))
+    db.session.add(MailOutbox(key="broken", user_id=reporter.id, request_id=request.id, event="bogus", params={}))
+    db.session.commit()
+    sending.send_due()  # raises nothing
+    reason = reload(request).last_error
+    for admin in admins:
+        (message,) = smtp_server.to(admin.email)
+        assert shown(reason, admin.language) in text_of(message)
+    (broken,) = db.session.scalars(select(MailOutbox).where(MailOutbox.key == "broken")).all()
+    assert broken.state == "failed" and broken.last_error == "could not be composed: KeyError"

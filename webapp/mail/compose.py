@@ -122,6 +122,8 @@ def _item(row):
         params["reference"] = row.request.reference
         if "status" in params:  # as shown now, in the reader's language
             params["status"] = shown_status(row.request)
+    if row.event == FAILED and "reason" not in params:  # a row written before it carried one
+        params["reason"] = row.request.last_error if row.request is not None else None
     if "reason" in params:
         params["reason"] = translated(params["reason"])
     return {"line": LINES[row.event] % params, "excerpt": None, "link": _admin_link(row.event)}
