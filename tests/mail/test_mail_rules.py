@@ -211,3 +211,14 @@ def test_a_signed_webhook_its_replay_and_the_sync_make_one_mail(app, client, jir
     (message,) = smtp_server.to("deniz@example.com")
     assert "Seen by the webhook first" in text_of(message)
     assert [row.event for row in outbox()] == ["comment"]
+
+
+def test_docs_email_says_what_is_sent_when_and_how_to_set_spf_and_dkim():
+    from pathlib import Path
+    doc = Path(__file__).resolve().parents[2].joinpath("docs", "email.md").read_text()
+    table = doc.split("## What is sent when", 1)[1].split("\n## ", 1)[0]
+    for mail in ("received", "in Jira", "status changed", "waiting for you", "resolved", "new comment",
+                 "a request failed to reach Jira", "Jira paused", "Jira failing", "set-password / reset link"):
+        assert f"| {mail}" in table, mail
+    spf_dkim = doc.split("## The sender's domain: SPF and DKIM", 1)[1]
+    assert "v=spf1" in spf_dkim and "_domainkey" in spf_dkim
