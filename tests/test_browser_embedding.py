@@ -4,24 +4,19 @@ The portal runs at https://127.0.0.1:P. An intranet page is served by another se
 https://127.0.0.1:L (another origin, the same site) and https://localhost:L (another site); a
 third server at https://127.0.0.1:U is not listed in EMBED_ORIGINS. The intranet page embeds
 the portal with static/embed.js exactly as docs/embedding.md tells operators to."""
-import datetime
 import html
-import ipaddress
 import re
 import threading
 from urllib.parse import quote
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from tests.browser import SHOTS, Page
 from tests.support import PASSWORD
+from tests.tls import self_signed
 from webapp.extensions import db
 from webapp.models import Label, SupportRequest
 
@@ -31,21 +26,7 @@ FRAME = "iframe[data-support-portal]"
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory):
     """A self-signed certificate for 127.0.0.1 and localhost (the browser is told to accept it)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "portal test")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .sign(key, hashes.SHA256()))
-    folder = tmp_path_factory.mktemp("tls")
-    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return str(cert_file), str(key_file)
+    return self_signed(tmp_path_factory.mktemp("tls"))
 
 
 HOST_PAGE = """<!doctype html>

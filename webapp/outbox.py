@@ -13,7 +13,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
-from . import integration, mail, polls
+from . import integration, mail, outage, polls
 from .extensions import db
 from .jira import JiraError
 from .messages import N_, message
@@ -79,6 +79,7 @@ def run(job, model, row_id, work):
     row.delivered_at = utcnow()
     row.last_error = None
     row.locked_until = None
+    outage.call_worked()
     db.session.commit()
     return row
 
@@ -167,16 +168,14 @@ def refused(row, exc, settings_version, job):
 
 
 def failed_attempt(row, exc, job):
-    """Transient: retry with backoff for DELIVERY_GIVE_UP_HOURS. Permanent: failed, with why."""
+    """Transient: retry with backoff for DELIVERY_GIVE_UP_HOURS. Permanent: failed, with why.
+    Either way Jira may be failing: webapp/outage.py keeps count, and tells the admins."""
     config = current_app.config
+    outage.call_failed(exc)
     row.last_error = integration.explain(exc)
     since = row.deliverable_since or row.created_at
     give_up_at = since + timedelta(hours=config["DELIVERY_GIVE_UP_HOURS"])
     if exc.transient and utcnow() < give_up_at:
-        if utcnow() - since > timedelta(minutes=config["MAIL_JIRA_FAILING_MINUTES"]):
-            # At most one such mail a day: the admins know, and Deliveries shows the rest.
-            mail.note_admins(mail.FAILING, utcnow().date().isoformat(),
-                             params={"minutes": config["MAIL_JIRA_FAILING_MINUTES"]})
         delay = backoff(row.attempts, getattr(exc, "retry_after", None))
         log.warning("%s %s: %s; retrying in %.1f s", job.__name__, row.reference, exc.message(), delay)
         release(row, delay, job)
@@ -186,13 +185,14 @@ def failed_attempt(row, exc, job):
 
 
 def give_up(row):
-    """Failed for good (`last_error` says why): the admins hear of a request that failed
+    """Failed for good (`last_error` says why): the admins hear of a request that failed,
+    once for this attempt window (Retry opens another), with the reason
     (Administration → Deliveries lists replies too)."""
     row.delivery_state = DeliveryState.FAILED
     row.locked_until = None
     if isinstance(row, SupportRequest):
         since = row.deliverable_since or row.created_at
-        mail.note_admins(mail.FAILED, since.isoformat(), row)
+        mail.note_admins(mail.FAILED, since.isoformat(), row, params={"reason": row.last_error})
     db.session.commit()
 
 

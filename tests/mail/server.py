@@ -18,6 +18,7 @@ class Recorder:
     def __init__(self):
         self.messages = []
         self.envelopes = []
+        self.over_tls = []  # for each message: whether its session was encrypted
         self.held = threading.Event()  # set when a session reached RCPT while holding
         self.release = threading.Event()
         self.release.set()
@@ -39,6 +40,7 @@ class Recorder:
         with self._lock:
             self.envelopes.append(envelope)
             self.messages.append(message)
+            self.over_tls.append(server.transport.get_extra_info("ssl_object") is not None)
         return "250 Message accepted for delivery"
 
     def to(self, address):
@@ -61,21 +63,35 @@ def free_port():
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def smtp_server():
-    """A running SMTP server that asks for a login ("portal" / "smtp-secret-pw"): `.messages`,
-    `.to(address)`, and `.settings`, the app settings that send to it."""
+def start(**options):
+    """A Recorder behind a running aiosmtpd server asking for a login ("portal" /
+    "smtp-secret-pw"), with `.settings` that send to it and `.controller`; `options` go to
+    the Controller (TLS)."""
     recorder = Recorder()
     port = free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port, auth_require_tls=False,
-                            authenticator=Authenticator("portal", "smtp-secret-pw"))
+    options.setdefault("auth_require_tls", False)
+    controller = Controller(recorder, hostname="127.0.0.1", port=port,
+                            authenticator=Authenticator("portal", "smtp-secret-pw"), **options)
     controller.start()
+    recorder.controller = controller
     recorder.settings = {
         "SMTP_HOST": "127.0.0.1", "SMTP_PORT": port, "SMTP_SECURITY": "none",
         "SMTP_USERNAME": "portal", "SMTP_PASSWORD": "smtp-secret-pw",
         "MAIL_FROM": "Support Portal <portal@example.com>", "MAIL_REPLY_TO": "support@example.com",
         "PORTAL_BASE_URL": "https://portal.example.com",
     }
-    yield recorder
+    return recorder
+
+
+def stop(recorder):
     recorder.release.set()
-    controller.stop()
+    recorder.controller.stop()
+
+
+@pytest.fixture
+def smtp_server():
+    """A running SMTP server (plain SMTP): `.messages`, `.to(address)`, and `.settings`, the
+    app settings that send to it."""
+    recorder = start()
+    yield recorder
+    stop(recorder)

@@ -122,9 +122,22 @@ def _item(row):
         params["reference"] = row.request.reference
         if "status" in params:  # as shown now, in the reader's language
             params["status"] = shown_status(row.request)
+    if row.event == FAILED and "reason" not in params:  # a row written before it carried one
+        params["reason"] = row.request.last_error if row.request is not None else None
     if "reason" in params:
         params["reason"] = translated(params["reason"])
-    return {"line": LINES[row.event] % params, "excerpt": None}
+    return {"line": LINES[row.event] % params, "excerpt": None, "link": _admin_link(row.event)}
+
+
+# Where an admin acts on each alert: the failed requests and their Retry, the settings a
+# pause waits for, the requests waiting in the queue.
+ADMIN_PAGES = {FAILED: "/admin/deliveries?state=failed", PAUSED: "/admin/jira",
+               FAILING: "/admin/deliveries?state=queued"}
+
+
+def _admin_link(event):
+    base = current_app.config.get("PORTAL_BASE_URL")
+    return f"{base}{ADMIN_PAGES[event]}" if base and event in ADMIN_PAGES else None
 
 
 class _Text(HTMLParser):

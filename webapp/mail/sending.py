@@ -99,7 +99,12 @@ def _groups(user, rows):
 
 
 def _send(rows, make):
-    message = make()
+    try:
+        message = make()
+    except Exception as exc:  # a row that can't be told must not stop everyone's mail
+        log.exception("mail %s: could not be composed", rows[0].id)
+        _finish(rows, MailOutbox.FAILED, f"could not be composed: {type(exc).__name__}")
+        return
     if message is None:
         _finish(rows, MailOutbox.SKIPPED, "nothing left to tell")
         return

@@ -1,4 +1,6 @@
 """The admin's settings rows: Jira, Apinizer, the names of Jira's statuses, and small shared state."""
+from sqlalchemy.exc import IntegrityError
+
 from ..extensions import db
 from .base import UTCDateTime, utcnow
 
@@ -114,3 +116,15 @@ class AppState(db.Model):
     __tablename__ = "app_state"
     key = db.Column(db.String(64), primary_key=True)
     value = db.Column(db.Text, nullable=False, default="")  # each value carries its own time
+
+    @classmethod
+    def ensure(cls, key):
+        """Make the row `key` (value "") unless it exists, so a conditional UPDATE can take
+        it; commits. Two processes racing to make it: one does, the other finds it."""
+        if db.session.get(cls, key) is not None:
+            return
+        try:
+            db.session.add(cls(key=key, value=""))
+            db.session.commit()
+        except IntegrityError:  # another process made it first
+            db.session.rollback()

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
-from .. import integration
+from .. import integration, outage
+from ..extensions import db
 from ..jira import JiraError, JiraRateLimitedError
 from ..queue import enqueue
 from . import jira_files
@@ -64,10 +65,14 @@ def under_lease(run, jira, *args, again=None):
             integration.pause(exc, jira.settings_version)
         else:
             log.warning("sync: %s failed: %s", run.__name__.lstrip("_"), exc)
+            db.session.rollback()  # what the run left half done is not kept
+            outage.call_failed(exc)
         return None
     finally:
         lease.release()
     if summary is not None:
+        outage.call_worked()
+        db.session.commit()
         log.info("sync: %s checked %d, changed %d%s", run.__name__.lstrip("_"), summary.checked,
                  len(summary.changed), "; continues" if summary.continuation else "")
         jira_files.enqueue_missing()  # the support team's files this run found, or still lacks

@@ -8,7 +8,6 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import AppState, utcnow
@@ -31,7 +30,7 @@ def claim_refresh(issue_id):
     waiting = db.session.get(AppState, key)
     if waiting is not None and waiting.value >= (now - timedelta(seconds=REFRESH_COALESCE_SECONDS)).strftime(STAMP):
         return False
-    _ensure_row(key)
+    AppState.ensure(key)
     db.session.execute(update(AppState).where(AppState.key == key).values(value=now.strftime(STAMP))
                        .execution_options(synchronize_session=False))
     db.session.commit()
@@ -128,7 +127,7 @@ def take_lease(seconds):
     """A Lease when this run may sync now, else None (another run holds it).
 
     One conditional UPDATE: of two runs racing for a free or lapsed lease, one wins."""
-    _ensure_row(LEASE)
+    AppState.ensure(LEASE)
     token = _expiry(seconds)
     taken = db.session.execute(
         update(AppState).where(AppState.key == LEASE, AppState.value < utcnow().strftime(STAMP))
@@ -140,13 +139,3 @@ def take_lease(seconds):
 
 def _expiry(seconds):
     return (utcnow() + timedelta(seconds=seconds)).strftime(STAMP)
-
-
-def _ensure_row(key):
-    if db.session.get(AppState, key) is not None:
-        return
-    try:
-        db.session.add(AppState(key=key, value=""))
-        db.session.commit()
-    except IntegrityError:  # another process created it first
-        db.session.rollback()
