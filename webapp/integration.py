@@ -193,12 +193,17 @@ def pause(exc, settings_version=None):
     has saved others since (a new token while the call was on its way), the refusal was not
     theirs: nothing is paused, and False is returned."""
     db.session.rollback()
-    settings = JiraSettings.get()
+    # Locked (on PostgreSQL): of two workers refused at once, the second waits, then finds
+    # the pause made and its mail written.
+    settings = db.session.get(JiraSettings, 1, with_for_update=True) or JiraSettings.get()
     if settings_version is not None and settings.version != settings_version:
         log.info("Jira refused a call made with settings saved over since; not paused")
+        db.session.rollback()
         return False
+    already_paused = settings.paused_reason is not None
     settings.paused_reason = explain(exc)
-    mail.note_admins(mail.PAUSED, settings.version, params={"reason": settings.paused_reason})
+    if not already_paused:
+        mail.note_admins(mail.PAUSED, settings.version, params={"reason": settings.paused_reason})
     db.session.commit()
     log.warning("Jira calls paused: %s", type(exc).__name__)
     return True
