@@ -7,6 +7,7 @@ starts one more, e.g. for a live server. ``provider.accounts`` are the people it
 ``provider.signing_key`` is the key it signs ID tokens with; ``oidc_front_door`` is a provider
 whose public address is a FrontDoor (tests/oidc/front_door.py) that can rewrite its ID tokens.
 """
+import fcntl
 import json
 import os
 import shutil
@@ -40,15 +41,18 @@ PEOPLE = {
 
 
 def _install():
-    """npm ci into tests/oidc/node_modules, once (quiet, bounded in time)."""
-    if (HERE / "node_modules" / "oidc-provider").is_dir():
-        return
-    if not (shutil.which("node") and shutil.which("npm")):
-        need_service("Node.js and npm are needed for the OpenID provider of the SSO tests")
-    result = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=HERE,
-                            capture_output=True, text=True, timeout=INSTALL_SECONDS)
-    if result.returncode != 0:
-        need_service(f"npm ci failed in tests/oidc: {result.stderr[-500:]}")
+    """npm ci into tests/oidc/node_modules, once (quiet, bounded in time), under a file lock:
+    CI's two suites start side by side, and npm ci first empties node_modules."""
+    with open(HERE / ".npm-install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (HERE / "node_modules" / "oidc-provider").is_dir():
+            return
+        if not (shutil.which("node") and shutil.which("npm")):
+            need_service("Node.js and npm are needed for the OpenID provider of the SSO tests")
+        result = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=HERE,
+                                capture_output=True, text=True, timeout=INSTALL_SECONDS)
+        if result.returncode != 0:
+            need_service(f"npm ci failed in tests/oidc: {result.stderr[-500:]}")
 
 
 def free_port():
