@@ -13,7 +13,7 @@ from webapp.sync import jira_files
 
 @pytest.fixture
 def app(app_factory):
-    app = app_factory(JIRA_TIMEOUT=(1, 1), DELIVERY_STALE_SECONDS=0)
+    app = app_factory(JIRA_TIMEOUT=(5, 5), DELIVERY_STALE_SECONDS=0)  # no test here waits on a timeout
     with app.app_context():
         yield app
 
