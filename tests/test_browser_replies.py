@@ -13,11 +13,8 @@ from webapp import delivery
 from webapp.extensions import db
 from webapp.models import SupportRequest
 
-LOG = b"2026-12-01T10:00:00Z POST /v2/payments -> 500 (application 4711)\n" * 50
-
-
-def test_a_user_replies_with_a_file_and_sees_it_sent(browser, portal, jira_sim, tmp_path):  # noqa: F811
-    app, url = portal
+def delivered_request(app):
+    """(id, Jira key) of a request Deniz filed, once the worker has delivered it."""
     with app.app_context():
         from webapp.models import User
         deniz = db.session.query(User).filter_by(email="deniz@example.com").one()
@@ -29,7 +26,15 @@ def test_a_user_replies_with_a_file_and_sees_it_sent(browser, portal, jira_sim, 
         with app.app_context():
             return db.session.get(SupportRequest, request_id).jira_key
     assert wait_for(issue_key, timeout=20)
-    key = issue_key()
+    return request_id, issue_key()
+
+
+LOG = b"2026-12-01T10:00:00Z POST /v2/payments -> 500 (application 4711)\n" * 50
+
+
+def test_a_user_replies_with_a_file_and_sees_it_sent(browser, portal, jira_sim, tmp_path):  # noqa: F811
+    app, url = portal
+    request_id, key = delivered_request(app)
     jira_sim.set_status(key, "Waiting for customer")
     jira_sim.add_comment(key, "Which application ID do you use?")
     jira_sim.fault("lost_reply", path="/comment", method="POST", times=1)  # the first post's answer is lost

@@ -8,11 +8,10 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import IN_PROCESS_JOBS, Page
+from tests.test_browser_replies import delivered_request
 from tests.test_browser_support import DESKTOP, portal  # noqa: F401 (fixture)
-from tests.workers import wait_for
-from webapp import delivery
 from webapp.extensions import db
-from webapp.models import JiraSettings, SupportRequest
+from webapp.models import JiraSettings
 
 
 @pytest.fixture
@@ -24,20 +23,10 @@ def live_app_overrides():
 def test_a_user_resolves_and_reopens_their_request(browser, portal, jira_sim):  # noqa: F811
     app, url = portal
     with app.app_context():
-        from webapp.models import User
         settings = JiraSettings.get()
         settings.resolve_transition, settings.reopen_transition, settings.reopen_days = "Resolve", "Reopen", 14
         db.session.commit()
-        deniz = db.session.query(User).filter_by(email="deniz@example.com").one()
-        item = delivery.accept(SupportRequest(reporter_id=deniz.id, label="Bug", summary="Payments fail",
-                                              description="Since 09:00."))
-        request_id = item.id
-
-    def issue_key():
-        with app.app_context():
-            return db.session.get(SupportRequest, request_id).jira_key
-    assert wait_for(issue_key, timeout=20)
-    key = issue_key()
+    request_id, key = delivered_request(app)
 
     def status():
         issue = jira_sim.state.issues[jira_sim.state.keys[key]]
