@@ -124,11 +124,18 @@ def attachment_meta(sim, req):
     return ok({"enabled": sim.state.attachments_enabled, "uploadLimit": sim.state.upload_limit})
 
 
-def create_issue(sim, req):
+def json_body(req):
+    """(the request's JSON body, None) — or (None, Jira's 400) when the body is not JSON."""
     try:
-        body = json.loads(req.body or b"null")
+        return json.loads(req.body or b"null"), None
     except ValueError:
-        return error(400, ["Unexpected character: was expecting a JSON value."])
+        return None, error(400, ["Unexpected character: was expecting a JSON value."])
+
+
+def create_issue(sim, req):
+    body, refused = json_body(req)
+    if refused:
+        return refused
     try:
         project, issue_type, fields = check_create(sim.state, req.account, body, req.version)
     except CreateRefused as refused:
@@ -259,10 +266,9 @@ def add_comment(sim, req, key):
     issue = sim.state.find_issue(key, req.account)
     if issue is None:
         return issue_not_found(sim)
-    try:
-        data = json.loads(req.body or b"null")
-    except ValueError:
-        return error(400, ["Unexpected character: was expecting a JSON value."])
+    data, refused = json_body(req)
+    if refused:
+        return refused
     body = data.get("body") if isinstance(data, dict) else None
     if not (isinstance(body, dict) if req.version == 3 else isinstance(body, str) and body.strip()):
         return error(400, [], {"comment": "Comment body can not be empty!"})
@@ -278,10 +284,9 @@ def add_comment(sim, req, key):
 def comment_list(sim, req):
     """POST /comment/list (Cloud): the comments with these ids the account may see, in one
     page; ``expand=properties`` adds each one's properties."""
-    try:
-        data = json.loads(req.body or b"null")
-    except ValueError:
-        return error(400, ["Unexpected character: was expecting a JSON value."])
+    data, refused = json_body(req)
+    if refused:
+        return refused
     ids = data.get("ids") if isinstance(data, dict) else None
     if not isinstance(ids, list) or len(ids) > 1000:
         return error(400, ["The ids parameter must contain between 1 and 1000 ids."])

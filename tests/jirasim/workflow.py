@@ -8,7 +8,6 @@ it by id as not valid). As real Jira does, ``GET /issue/{id}/transitions`` lists
 valid from the issue's current status for this account; ``POST`` answers 204, or 400
 ``Transition id '31' is not valid for this issue.``
 """
-import json
 
 from . import render
 from .state import now
@@ -59,14 +58,13 @@ def get_transitions(sim, req, key):
 
 
 def do_transition(sim, req, key):
-    from .api import error, issue_not_found
+    from .api import error, issue_not_found, json_body
     issue = sim.state.find_issue(key, req.account)
     if issue is None:
         return issue_not_found(sim)
-    try:
-        data = json.loads(req.body or b"null")
-    except ValueError:
-        return error(400, ["Unexpected character: was expecting a JSON value."])
+    data, refused = json_body(req)
+    if refused:
+        return refused
     wanted = str(((data or {}).get("transition") or {}).get("id") or "") if isinstance(data, dict) else ""
     transition = next((t for t in valid_from(sim.state, issue) if t["id"] == wanted), None)
     if transition is None:
