@@ -139,8 +139,9 @@ def expected_technical(form, item, world):
             expected[key] = value
     if (first(form.get("http_status")) or "").strip():
         expected["http_status"] = str(int(first(form["http_status"])))
-    if first(form.get("occurred_at")):
-        expected["occurred_at"] = datetime.strptime(first(form["occurred_at"]), "%Y-%m-%dT%H:%M")
+    occurred = (first(form.get("occurred_at")) or "").strip()
+    if occurred:  # blank is not given, as for the fields above
+        expected["occurred_at"] = datetime.strptime(occurred, "%Y-%m-%dT%H:%M")
     offered = {world["product_id"]: {"Live"}, None: {"Production", "Sandbox", "Live"}}
     if "environment" in expected:
         assert expected["environment"] in offered[item.product_id], (form, item.product_id)
